@@ -1,0 +1,3 @@
+import { User } from '../users/user.entity';
+
+export const entities = [User];

@@ -1,0 +1,3 @@
+import { Note } from '../notes/note.entity';
+
+export const entities = [Note];

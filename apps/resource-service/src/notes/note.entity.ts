@@ -1,0 +1,30 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/**
+ * A note owned by a principal. Ownership is the pair (issuer, subject) from the verified access
+ * token: a subject is unique only within its issuer.
+ */
+@Entity({ name: 'notes' })
+@Index('notes_owner_created', ['ownerIssuer', 'ownerSubject', 'createdAt'])
+export class Note {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'owner_issuer', type: 'text' })
+  ownerIssuer!: string;
+
+  @Column({ name: 'owner_subject', type: 'text' })
+  ownerSubject!: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  title!: string;
+
+  @Column({ type: 'text', default: '' })
+  body!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,108 @@
+import { Logger } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { ServiceConfig } from '../config/service-config';
+import { EnvironmentValidationError } from '../config/environment-validation.error';
+import type { ServiceEnvironment } from '../config/service-environment';
+import { configureFastify, createFastifyAdapter } from '../http/fastify-adapter';
+import { nestLogLevels } from './log-levels';
+
+export interface BootstrapOptions {
+  /** Used in log lines, e.g. `auth-service`. */
+  name: string;
+  config: ServiceConfig;
+}
+
+/**
+ * Starts a service: validates its environment, builds the Nest application on Fastify, listens,
+ * and shuts down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight requests, close
+ * the pool and any embedded PostgreSQL, exit 0). Any start-up failure exits 1 with a message.
+ */
+export async function bootstrapService(
+  appModule: Type<unknown>,
+  options: BootstrapOptions,
+): Promise<NestFastifyApplication> {
+  const logger = new Logger(options.name);
+  const environment = loadEnvironmentOrExit(options);
+  Logger.overrideLogger(nestLogLevels(environment.LOG_LEVEL));
+  const started = createServiceApplication(appModule, environment).then(async (app) => {
+    await app.listen({ port: environment.PORT, host: environment.HOST });
+    return app;
+  });
+  // Listen for signals from the first moment: a Ctrl-C while the embedded database starts must
+  // still close everything in order.
+  handleShutdownSignals(started, environment, logger);
+  try {
+    const app = await started;
+    logger.log(`Listening on http://${environment.HOST}:${environment.PORT} (${environment.NODE_ENV})`);
+    return app;
+  } catch (error) {
+    logger.fatal(
+      `Could not start: ${error instanceof Error ? error.message : String(error)}`,
+      error instanceof Error ? error.stack : undefined,
+    );
+    process.exit(1);
+  }
+}
+
+/** The Nest application with the house HTTP wiring, initialised but not listening (tests use it). */
+export async function createServiceApplication(
+  appModule: Type<unknown>,
+  environment: ServiceEnvironment,
+): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    appModule,
+    createFastifyAdapter(environment),
+    // Throw instead of process.abort() so a failed start ends with a message and exit code 1.
+    { abortOnError: false },
+  );
+  configureFastify(app);
+  await app.init();
+  return app;
+}
+
+function loadEnvironmentOrExit(options: BootstrapOptions): ServiceEnvironment {
+  try {
+    return options.config();
+  } catch (error) {
+    if (!(error instanceof EnvironmentValidationError)) throw error;
+    // Plain stderr: the logger is not configured yet and a stack trace would hide the message.
+    process.stderr.write(`${options.name}: ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * Nest's enableShutdownHooks() re-raises the signal after closing, so the process would end with
+ * 130/143. A clean stop should exit 0, and a stuck one should not hang forever.
+ */
+function handleShutdownSignals(
+  started: Promise<NestFastifyApplication>,
+  environment: ServiceEnvironment,
+  logger: Logger,
+): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: finishing in-flight requests, then stopping`);
+    const timer = setTimeout(() => {
+      logger.error(`Shutdown took longer than ${environment.SHUTDOWN_TIMEOUT} ms; exiting`);
+      process.exit(1);
+    }, environment.SHUTDOWN_TIMEOUT);
+    timer.unref();
+    started.then((app) => app.close()).then(
+      () => {
+        logger.log('Stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error('Shutdown failed', error instanceof Error ? error.stack : String(error));
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,55 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsPostgresUrl } from './is-postgres-url.decorator';
+
+export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
+export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The variables every Tessera service reads. A service's own environment class extends this one
+ * and adds its variables; `PORT` gets the service's default there.
+ */
+export class ServiceEnvironment {
+  @IsIn(NODE_ENVIRONMENTS, { message: `must be one of ${NODE_ENVIRONMENTS.join(', ')}` })
+  NODE_ENV: NodeEnvironment = 'development';
+
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 65535' })
+  @Min(1, { message: 'must be a whole number from 1 to 65535' })
+  @Max(65535, { message: 'must be a whole number from 1 to 65535' })
+  PORT = 3000;
+
+  /** 127.0.0.1 by default so a development machine exposes nothing; containers set 0.0.0.0. */
+  @IsString()
+  @MinLength(1)
+  HOST = '127.0.0.1';
+
+  /** Unset: the service starts its own embedded PostgreSQL under DATA_DIR (development, tests). */
+  @IsOptional()
+  @IsPostgresUrl()
+  DATABASE_URL?: string;
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = '.data';
+
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'info';
+
+  /** Largest request body in bytes; larger ones get 413. Auth payloads are small. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of bytes from 1024 to 10485760' })
+  @Min(1024, { message: 'must be a whole number of bytes from 1024 to 10485760' })
+  @Max(10 * 1024 * 1024, { message: 'must be a whole number of bytes from 1024 to 10485760' })
+  BODY_LIMIT = 100 * 1024;
+
+  /** Milliseconds to finish in-flight requests on SIGTERM before the process gives up. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of milliseconds from 0 to 120000' })
+  @Min(0, { message: 'must be a whole number of milliseconds from 0 to 120000' })
+  @Max(120000, { message: 'must be a whole number of milliseconds from 0 to 120000' })
+  SHUTDOWN_TIMEOUT = 10000;
+}

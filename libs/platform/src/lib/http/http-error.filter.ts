@@ -1,0 +1,51 @@
+import { Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody } from './error-body';
+
+/**
+ * Turns every exception that reaches Nest into the house error shape. An HttpException keeps its
+ * status and message; anything else is a bug: logged with its stack, answered with a bare 500.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpErrorFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      for (const [name, value] of Object.entries(responseHeaders(exception))) {
+        reply.header(name, value);
+      }
+      reply.status(status).send(errorBody(status, messageOf(exception), request.id));
+      return;
+    }
+    this.logger.error(
+      `Unhandled error on ${request.method} ${request.routeOptions.url ?? 'unknown route'} (request ${request.id})`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    const status = HttpStatus.INTERNAL_SERVER_ERROR;
+    reply.status(status).send(errorBody(status, 'Internal server error', request.id));
+  }
+}
+
+/** Exceptions may carry headers for the reply (e.g. `Retry-After`, `WWW-Authenticate`). */
+export interface HttpExceptionWithHeaders {
+  headers?: Record<string, string>;
+}
+
+function responseHeaders(exception: HttpException): Record<string, string> {
+  return (exception as HttpExceptionWithHeaders).headers ?? {};
+}
+
+function messageOf(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  if (typeof message === 'string') return message;
+  return exception.message;
+}
