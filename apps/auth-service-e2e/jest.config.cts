@@ -1,15 +1,14 @@
-export default {
+module.exports = {
   displayName: 'auth-service-e2e',
   preset: '../../jest.preset.js',
-  globalSetup: '<rootDir>/src/support/global-setup.ts',
-  globalTeardown: '<rootDir>/src/support/global-teardown.ts',
-  setupFiles: ['<rootDir>/src/support/test-setup.ts'],
   testEnvironment: 'node',
   transform: {
-    '^.+\\.[tj]s$': ['ts-jest', {
-      tsconfig: '<rootDir>/tsconfig.spec.json',
-    }],
+    '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
   },
-  moduleFileExtensions: ['ts', 'js', 'html'],
-  coverageDirectory: '../../coverage/auth-service-e2e',
+  moduleFileExtensions: ['ts', 'js'],
+  globalSetup: '<rootDir>/../../libs/platform/src/testing/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/../../libs/platform/src/testing/jest-global-teardown.ts',
+  // Each suite starts real service processes; running suites one at a time keeps ports and CPU free.
+  maxWorkers: 1,
+  testTimeout: 120000,
 };

@@ -25,7 +25,6 @@ export async function bootstrapService(
 ): Promise<NestFastifyApplication> {
   const logger = new Logger(options.name);
   const environment = loadEnvironmentOrExit(options);
-  Logger.overrideLogger(nestLogLevels(environment.LOG_LEVEL));
   const started = createServiceApplication(appModule, environment).then(async (app) => {
     await app.listen({ port: environment.PORT, host: environment.HOST });
     return app;
@@ -55,7 +54,7 @@ export async function createServiceApplication(
     appModule,
     createFastifyAdapter(environment),
     // Throw instead of process.abort() so a failed start ends with a message and exit code 1.
-    { abortOnError: false },
+    { abortOnError: false, logger: nestLogLevels(environment.LOG_LEVEL) },
   );
   configureFastify(app);
   await app.init();

@@ -47,7 +47,7 @@ export function validateEnvironment<T extends object>(
 }
 
 function toProblem(error: ValidationError) {
-  const messages = Object.values(error.constraints ?? {});
+  const messages = [...new Set(Object.values(error.constraints ?? {}))];
   return {
     variable: error.property,
     expected: messages.length > 0 ? messages.join('; ') : 'is invalid',

@@ -29,7 +29,7 @@ export class DatabaseModule {
             migrationsRun: true,
             migrationsTransactionMode: 'each' as const,
             synchronize: false,
-            logging: ['error', 'warn', 'migration'],
+            logging: ['error', 'warn', 'migration', 'schema'],
             retryAttempts: 5,
             retryDelay: 2000,
             extra: { max: 10, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS },

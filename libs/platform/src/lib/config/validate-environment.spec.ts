@@ -1,0 +1,100 @@
+import { ServiceEnvironment } from './service-environment';
+import { EnvironmentValidationError } from './environment-validation.error';
+import { environmentVariableNames, validateEnvironment } from './validate-environment';
+
+class ExampleEnvironment extends ServiceEnvironment {
+  override PORT = 4000;
+}
+
+function problemsOf(source: Record<string, string>): string[] {
+  try {
+    validateEnvironment(ExampleEnvironment, source);
+  } catch (error) {
+    if (error instanceof EnvironmentValidationError) return error.problems.map((p) => p.variable);
+    throw error;
+  }
+  return [];
+}
+
+describe('validateEnvironment', () => {
+  it('applies every default when nothing is set', () => {
+    const environment = validateEnvironment(ExampleEnvironment, {});
+    expect(environment).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 4000,
+      HOST: '127.0.0.1',
+      DATA_DIR: '.data',
+      LOG_LEVEL: 'info',
+      BODY_LIMIT: 102400,
+      SHUTDOWN_TIMEOUT: 10000,
+    });
+    expect(environment.DATABASE_URL).toBeUndefined();
+    expect(environment).toBeInstanceOf(ExampleEnvironment);
+  });
+
+  it('converts numbers and keeps valid values', () => {
+    const environment = validateEnvironment(ExampleEnvironment, {
+      PORT: '8080',
+      DATABASE_URL: 'postgres://tessera:secret@postgres:5432/auth',
+      LOG_LEVEL: 'debug',
+    });
+    expect(environment.PORT).toBe(8080);
+    expect(environment.DATABASE_URL).toBe('postgres://tessera:secret@postgres:5432/auth');
+    expect(environment.LOG_LEVEL).toBe('debug');
+  });
+
+  it('treats an empty value as unset', () => {
+    const environment = validateEnvironment(ExampleEnvironment, { PORT: '', DATABASE_URL: '' });
+    expect(environment.PORT).toBe(4000);
+    expect(environment.DATABASE_URL).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '0'],
+    ['PORT', '70000'],
+    ['PORT', '3.5'],
+    ['DATABASE_URL', 'not a url'],
+    ['DATABASE_URL', 'mysql://user@host/db'],
+    ['DATABASE_URL', 'postgres://host-without-database'],
+    ['NODE_ENV', 'staging'],
+    ['LOG_LEVEL', 'loud'],
+    ['BODY_LIMIT', '12'],
+  ])('rejects %s=%s naming the variable', (variable, value) => {
+    expect(problemsOf({ [variable]: value })).toEqual([variable]);
+  });
+
+  it('reports every bad variable at once, in a message that names them', () => {
+    expect(() => validateEnvironment(ExampleEnvironment, { PORT: 'abc', LOG_LEVEL: 'loud' })).toThrow(
+      /PORT: must be a whole number from 1 to 65535\n {2}LOG_LEVEL: must be one of/,
+    );
+  });
+
+  it('never echoes a value, since some carry secrets', () => {
+    const secret = 'postgres://user:hunter2-secret@/';
+    expect(() => validateEnvironment(ExampleEnvironment, { DATABASE_URL: secret })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
+    );
+  });
+
+  it('ignores variables the class does not declare', () => {
+    const environment = validateEnvironment(ExampleEnvironment, { UNRELATED: 'x', PATH: '/bin' });
+    expect(environment).not.toHaveProperty('UNRELATED');
+    expect(environment).not.toHaveProperty('PATH');
+  });
+});
+
+describe('environmentVariableNames', () => {
+  it('lists the declared variables, inherited ones included', () => {
+    expect(environmentVariableNames(ExampleEnvironment)).toEqual([
+      'BODY_LIMIT',
+      'DATABASE_URL',
+      'DATA_DIR',
+      'HOST',
+      'LOG_LEVEL',
+      'NODE_ENV',
+      'PORT',
+      'SHUTDOWN_TIMEOUT',
+    ]);
+  });
+});

@@ -1,0 +1,5 @@
+export * from './service-process';
+export * from './test-application';
+export * from './test-postgres';
+export * from './running-processes';
+export * from './service-lifecycle.suite';

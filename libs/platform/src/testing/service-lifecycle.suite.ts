@@ -1,0 +1,97 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { processesMentioning } from './running-processes';
+import { ServiceProcess } from './service-process';
+
+export interface ServiceLifecycleSuiteOptions {
+  /** e.g. `auth-service`; its build is `dist/apps/<name>/main.js`. */
+  name: string;
+  /** The port its tests use; avoid the development defaults so a running `npm start` is no clash. */
+  port: number;
+}
+
+/**
+ * The black-box start-up and shutdown contract every Tessera service keeps, as a Jest suite that
+ * runs the built service as a real process. Each service's e2e project calls it once.
+ */
+export function describeServiceLifecycle({ name, port }: ServiceLifecycleSuiteOptions): void {
+  const main = resolve(__dirname, '../../../../dist/apps', name, 'main.js');
+  const url = `http://127.0.0.1:${port}`;
+  let dataDir: string;
+  const started: ServiceProcess[] = [];
+  const start = async (env: Record<string, string>) => {
+    const service = await ServiceProcess.start({ main, url, env });
+    started.push(service);
+    return service;
+  };
+  const spawn = (env: Record<string, string>) => {
+    const service = ServiceProcess.spawn({ main, url, env });
+    started.push(service);
+    return service;
+  };
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), `${name}-e2e-`));
+    // mkdtemp makes it 0700; as root the `postgres` user must be able to enter it.
+    await chmod(dataDir, 0o755);
+  });
+  afterEach(async () => {
+    // A failed assertion must not leave a service holding the port for the next test.
+    await Promise.all(started.splice(0).map((service) => service.stop('SIGKILL')));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const baseEnv = () => ({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+
+  describe(`${name} as a process`, () => {
+    it('starts its own PostgreSQL, runs migrations, is ready, and exits 0 on SIGTERM leaving no postgres behind', async () => {
+      const service = await start(baseEnv());
+      expect(processesMentioning(dataDir).some((line) => line.includes('postgres'))).toBe(true);
+      expect(service.logs).toContain('new data in');
+      expect(service.logs).toMatch(/Migration \w+ has been executed successfully/);
+
+      expect(await service.stop('SIGTERM')).toBe(0);
+      expect(processesMentioning(dataDir)).toEqual([]);
+    });
+
+    it('exits 0 on SIGINT as well', async () => {
+      const service = await start(baseEnv());
+      expect(await service.stop('SIGINT')).toBe(0);
+      expect(processesMentioning(dataDir)).toEqual([]);
+    });
+
+    it('reuses its data on the next start instead of creating a new cluster', async () => {
+      const first = await start(baseEnv());
+      expect(await first.stop()).toBe(0);
+
+      const second = await start(baseEnv());
+      expect(second.logs).toContain('existing data in');
+      expect(second.logs).toContain('No migrations are pending');
+      expect(await second.stop()).toBe(0);
+    });
+
+    it.each([
+      ['PORT', 'abc'],
+      ['DATABASE_URL', 'not-a-url'],
+      ['LOG_LEVEL', 'chatty'],
+    ])('refuses to start with %s=%s, exiting non-zero with a message naming it', async (variable, value) => {
+      const service = spawn({ ...baseEnv(), [variable]: value });
+      const code = await service.exitCode();
+      expect(code).not.toBe(0);
+      expect(service.logs).toContain(`${variable}: must be`);
+      expect(service.logs).not.toMatch(/^\s+at /m);
+    });
+
+    it('exits non-zero with a clear message when the database cannot be reached', async () => {
+      const service = spawn({
+        ...baseEnv(),
+        DATABASE_URL: 'postgres://tessera:secret-password@127.0.0.1:1/auth',
+      });
+      const code = await service.exitCode();
+      expect(code).toBe(1);
+      expect(service.logs).toContain('Could not start');
+      expect(service.logs).not.toContain('secret-password');
+    });
+  });
+}

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+
+export interface ServiceProcessOptions {
+  /** The built entry point, e.g. `dist/apps/auth-service/main.js`. */
+  main: string;
+  /** The whole environment of the process (nothing is inherited but PATH). */
+  env: Record<string, string>;
+  /** Where `/health/ready` answers, e.g. `http://127.0.0.1:3001`. */
+  url: string;
+  /** How long to wait for readiness. */
+  timeoutMs?: number;
+}
+
+/**
+ * A built service run as a real process, the way production runs it. Tests speak HTTP to it and
+ * read its exit code and output.
+ */
+export class ServiceProcess {
+  private output = '';
+  private readonly exited: Promise<number | null>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {
+    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Spawns the process; it may still be starting. */
+  static spawn(options: ServiceProcessOptions): ServiceProcess {
+    const child = spawn(process.execPath, [options.main], {
+      env: { PATH: process.env['PATH'] ?? '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new ServiceProcess(child, options.url);
+  }
+
+  /** Spawns the process and resolves once `/health/ready` answers 200. */
+  static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
+    const service = ServiceProcess.spawn(options);
+    await service.waitUntilReady(options.timeoutMs ?? 30000);
+    return service;
+  }
+
+  get logs(): string {
+    return this.output;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  async waitUntilReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exitCode: number | null | undefined;
+    void this.exited.then((code) => (exitCode = code));
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined) {
+        throw new Error(`The service exited with ${exitCode} before it was ready:\n${this.output}`);
+      }
+      const status = await fetch(`${this.url}/health/ready`).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status === 200) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`The service was not ready within ${timeoutMs} ms:\n${this.output}`);
+  }
+
+  /** Resolves with the exit code once the process has ended by itself. */
+  exitCode(): Promise<number | null> {
+    return this.exited;
+  }
+
+  /** Sends `signal` and resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
