@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// `npm start`: build both services (Nx caches the build), run them as plain Node processes the way
+// production does, and stop them cleanly on Ctrl-C or SIGTERM. Without DATABASE_URL each service
+// starts its own embedded PostgreSQL under DATA_DIR (default .data/), so nothing needs installing.
+import { spawn, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const services = [
+  { name: 'auth-service', port: 3001, colour: 36 },
+  { name: 'resource-service', port: 3002, colour: 35 },
+];
+const READY_TIMEOUT_MS = 60_000;
+
+const label = (service) => `\x1b[${service.colour}m[${service.name}]\x1b[0m`;
+const say = (line) => process.stdout.write(`\x1b[1m[tessera]\x1b[0m ${line}\n`);
+
+say('Building the services (cached after the first run)…');
+const build = spawnSync(
+  process.execPath,
+  [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'run-many', '-t', 'build', '-p', ...services.map((s) => s.name), '--output-style=static'],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } },
+);
+if (build.status !== 0) {
+  say('The build failed; see above.');
+  process.exit(build.status ?? 1);
+}
+
+let stopping = false;
+const running = services.map((service) => {
+  const child = spawn(process.execPath, [join(root, 'dist', 'apps', service.name, 'main.js')], {
+    cwd: root,
+    env: { ...process.env, PORT: String(service.port) },
+    // Its own process group: Ctrl-C reaches only this script, which then stops each service in
+    // order (drain requests, close the pool, stop its PostgreSQL) instead of killing all at once.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream.on('data', (chunk) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) process.stdout.write(`${label(service)} ${line}\n`);
+    });
+  }
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  exited.then((code) => {
+    if (!stopping) {
+      say(`${service.name} stopped unexpectedly (${code}); stopping the rest.`);
+      void stopAll(1);
+    }
+  });
+  return { ...service, child, exited };
+});
+
+async function stopAll(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  say('Stopping…');
+  for (const service of running) {
+    if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGTERM');
+  }
+  const codes = await Promise.all(running.map((service) => service.exited));
+  const clean = codes.every((code) => code === 0);
+  say(clean ? 'Stopped.' : `Stopped (exit codes: ${codes.join(', ')}).`);
+  process.exit(clean ? exitCode : 1);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+// `npm start` runs this under `sh -c`; a SIGTERM sent to npm alone ends npm and sh but is not passed
+// on, which would leave the services running. Notice the orphaning and stop them.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stopAll(0);
+}, 500).unref();
+
+async function waitUntilReady(service) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline && !stopping) {
+    const status = await fetch(`http://127.0.0.1:${service.port}/health/ready`).then((r) => r.status, () => 0);
+    if (status === 200) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+const ready = await Promise.all(running.map(waitUntilReady));
+if (stopping) {
+  // A service died during start-up; stopAll is already under way.
+} else if (!ready.every(Boolean)) {
+  say(`Not ready after ${READY_TIMEOUT_MS / 1000} s; see the logs above.`);
+  await stopAll(1);
+} else {
+  say('Ready:');
+  for (const service of running) say(`  ${service.name.padEnd(17)} http://127.0.0.1:${service.port}  (health: /health/ready)`);
+  say('Try it:');
+  say('  curl -s http://127.0.0.1:3001/health/ready');
+  say('  curl -s http://127.0.0.1:3002/health/ready');
+  say('Press Ctrl-C to stop both services and their databases.');
+}
