@@ -19,7 +19,15 @@ const say = (line) => process.stdout.write(`\x1b[1m[tessera]\x1b[0m ${line}\n`);
 say('Building the services (cached after the first run)…');
 const build = spawnSync(
   process.execPath,
-  [join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), 'run-many', '-t', 'build', '-p', ...services.map((s) => s.name), '--output-style=static'],
+  [
+    join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'),
+    'run-many',
+    '-t',
+    'build',
+    '-p',
+    ...services.map((s) => s.name),
+    '--output-style=static',
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } },
 );
 if (build.status !== 0) {
@@ -45,7 +53,9 @@ const running = services.map((service) => {
       for (const line of lines) process.stdout.write(`${label(service)} ${line}\n`);
     });
   }
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
   exited.then((code) => {
     if (!stopping) {
       say(`${service.name} stopped unexpectedly (${code}); stopping the rest.`);
@@ -60,7 +70,8 @@ async function stopAll(exitCode) {
   stopping = true;
   say('Stopping…');
   for (const service of running) {
-    if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGTERM');
+    if (service.child.exitCode === null && service.child.signalCode === null)
+      service.child.kill('SIGTERM');
   }
   const codes = await Promise.all(running.map((service) => service.exited));
   const clean = codes.every((code) => code === 0);
@@ -79,7 +90,10 @@ setInterval(() => {
 async function waitUntilReady(service) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline && !stopping) {
-    const status = await fetch(`http://127.0.0.1:${service.port}/health/ready`).then((r) => r.status, () => 0);
+    const status = await fetch(`http://127.0.0.1:${service.port}/health/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return true;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -94,7 +108,8 @@ if (stopping) {
   await stopAll(1);
 } else {
   say('Ready:');
-  for (const service of running) say(`  ${service.name.padEnd(17)} http://127.0.0.1:${service.port}  (health: /health/ready)`);
+  for (const service of running)
+    say(`  ${service.name.padEnd(17)} http://127.0.0.1:${service.port}  (health: /health/ready)`);
   say('Try it:');
   say('  curl -s http://127.0.0.1:3001/health/ready');
   say('  curl -s http://127.0.0.1:3002/health/ready');

@@ -91,7 +91,9 @@ describe('npm start', () => {
     run.child.kill('SIGTERM');
     await run.exited;
     await waitFor(
-      () => processesMentioning(dataDir).length === 0 && processesMentioning(join(root, 'dist/apps')).length === 0,
+      () =>
+        processesMentioning(dataDir).length === 0 &&
+        processesMentioning(join(root, 'dist/apps')).length === 0,
     );
   });
 });

@@ -27,7 +27,9 @@ class EchoController {
   }
 }
 
-const exampleConfig = registerAs('example', () => validateEnvironment(ServiceEnvironment, process.env));
+const exampleConfig = registerAs('example', () =>
+  validateEnvironment(ServiceEnvironment, process.env),
+);
 
 @Module({
   imports: [
@@ -70,7 +72,10 @@ describe('ServiceCoreModule over real HTTP and PostgreSQL', () => {
     expect(await live.json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${service.url}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' } },
+    });
   });
 
   it('answers an unknown route with 404 in the house error shape', async () => {
@@ -95,7 +100,11 @@ describe('ServiceCoreModule over real HTTP and PostgreSQL', () => {
   it('answers a body over BODY_LIMIT with 413', async () => {
     const response = await post(JSON.stringify({ text: 'x'.repeat(4096) }));
     expect(response.status).toBe(413);
-    expect(await response.json()).toEqual({ ...errorShape, statusCode: 413, error: 'Payload Too Large' });
+    expect(await response.json()).toEqual({
+      ...errorShape,
+      statusCode: 413,
+      error: 'Payload Too Large',
+    });
   });
 
   it('answers an unsupported content type with 415', async () => {
@@ -131,7 +140,9 @@ describe('ServiceCoreModule over real HTTP and PostgreSQL', () => {
   });
 
   it('keeps a plain x-request-id and replaces an unsafe one', async () => {
-    const kept = await fetch(`${service.url}/health/live`, { headers: { 'x-request-id': 'abc-123' } });
+    const kept = await fetch(`${service.url}/health/live`, {
+      headers: { 'x-request-id': 'abc-123' },
+    });
     expect(kept.headers.get('x-request-id')).toBe('abc-123');
     const replaced = await fetch(`${service.url}/health/live`, {
       headers: { 'x-request-id': 'evil\tvalue with spaces' },

@@ -47,7 +47,11 @@ export class ServiceCoreModule {
         HealthModule,
       ],
       providers: [
-        { provide: SERVICE_ENVIRONMENT, useFactory: (env: unknown) => env, inject: [options.config.KEY] },
+        {
+          provide: SERVICE_ENVIRONMENT,
+          useFactory: (env: unknown) => env,
+          inject: [options.config.KEY],
+        },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         {
           provide: APP_PIPE,

@@ -75,13 +75,16 @@ export function describeServiceLifecycle({ name, port }: ServiceLifecycleSuiteOp
       ['PORT', 'abc'],
       ['DATABASE_URL', 'not-a-url'],
       ['LOG_LEVEL', 'chatty'],
-    ])('refuses to start with %s=%s, exiting non-zero with a message naming it', async (variable, value) => {
-      const service = spawn({ ...baseEnv(), [variable]: value });
-      const code = await service.exitCode();
-      expect(code).not.toBe(0);
-      expect(service.logs).toContain(`${variable}: must be`);
-      expect(service.logs).not.toMatch(/^\s+at /m);
-    });
+    ])(
+      'refuses to start with %s=%s, exiting non-zero with a message naming it',
+      async (variable, value) => {
+        const service = spawn({ ...baseEnv(), [variable]: value });
+        const code = await service.exitCode();
+        expect(code).not.toBe(0);
+        expect(service.logs).toContain(`${variable}: must be`);
+        expect(service.logs).not.toMatch(/^\s+at /m);
+      },
+    );
 
     it('exits non-zero with a clear message when the database cannot be reached', async () => {
       const service = spawn({

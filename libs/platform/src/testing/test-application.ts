@@ -23,7 +23,11 @@ export async function createTestApplication(
 ): Promise<TestApplication> {
   const databaseUrl = await createTestDatabase('test');
   const saved = { ...process.env };
-  Object.assign(process.env, { NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl }, environment);
+  Object.assign(
+    process.env,
+    { NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl },
+    environment,
+  );
   try {
     const app = await createServiceApplication(appModule, config());
     await app.listen({ port: 0, host: '127.0.0.1' });

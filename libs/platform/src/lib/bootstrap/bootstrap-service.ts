@@ -34,7 +34,9 @@ export async function bootstrapService(
   handleShutdownSignals(started, environment, logger);
   try {
     const app = await started;
-    logger.log(`Listening on http://${environment.HOST}:${environment.PORT} (${environment.NODE_ENV})`);
+    logger.log(
+      `Listening on http://${environment.HOST}:${environment.PORT} (${environment.NODE_ENV})`,
+    );
     return app;
   } catch (error) {
     logger.fatal(
@@ -91,16 +93,18 @@ function handleShutdownSignals(
       process.exit(1);
     }, environment.SHUTDOWN_TIMEOUT);
     timer.unref();
-    started.then((app) => app.close()).then(
-      () => {
-        logger.log('Stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error('Shutdown failed', error instanceof Error ? error.stack : String(error));
-        process.exit(1);
-      },
-    );
+    started
+      .then((app) => app.close())
+      .then(
+        () => {
+          logger.log('Stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error('Shutdown failed', error instanceof Error ? error.stack : String(error));
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -65,9 +65,9 @@ describe('validateEnvironment', () => {
   });
 
   it('reports every bad variable at once, in a message that names them', () => {
-    expect(() => validateEnvironment(ExampleEnvironment, { PORT: 'abc', LOG_LEVEL: 'loud' })).toThrow(
-      /PORT: must be a whole number from 1 to 65535\n {2}LOG_LEVEL: must be one of/,
-    );
+    expect(() =>
+      validateEnvironment(ExampleEnvironment, { PORT: 'abc', LOG_LEVEL: 'loud' }),
+    ).toThrow(/PORT: must be a whole number from 1 to 65535\n {2}LOG_LEVEL: must be one of/);
   });
 
   it('never echoes a value, since some carry secrets', () => {

