@@ -1,9 +1,14 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { SERVICE_ENVIRONMENT } from '../config/service-config';
+import type { LogLevel, ServiceEnvironment } from '../config/service-environment';
 import { DatabaseConnectionService } from './database-connection.service';
+import { TypeOrmNestLogger } from './typeorm-nest.logger';
 import type { DatabaseOptions } from './database.options';
 import { DATABASE_OPTIONS } from './database.tokens';
+
+const QUIET_LEVELS: LogLevel[] = ['fatal', 'error', 'warn'];
 
 /** How long a request waits for a pooled connection before it fails (and the caller sees 503). */
 const CONNECTION_TIMEOUT_MS = 2000;
@@ -20,8 +25,11 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRootAsync({
           imports: [DatabaseConnectionModule.register(options)],
-          inject: [DatabaseConnectionService],
-          useFactory: async (connection: DatabaseConnectionService) => ({
+          inject: [DatabaseConnectionService, SERVICE_ENVIRONMENT],
+          useFactory: async (
+            connection: DatabaseConnectionService,
+            environment: ServiceEnvironment,
+          ) => ({
             type: 'postgres' as const,
             url: await connection.resolveUrl(),
             entities: options.entities,
@@ -29,7 +37,8 @@ export class DatabaseModule {
             migrationsRun: true,
             migrationsTransactionMode: 'each' as const,
             synchronize: false,
-            logging: ['error', 'warn', 'migration', 'schema'],
+            // Migration progress is worth a line at `info`; quieter levels keep only problems.
+            logger: new TypeOrmNestLogger(!QUIET_LEVELS.includes(environment.LOG_LEVEL)),
             retryAttempts: 5,
             retryDelay: 2000,
             extra: { max: 10, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS },

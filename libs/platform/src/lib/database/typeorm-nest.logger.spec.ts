@@ -1,0 +1,33 @@
+import { Logger } from '@nestjs/common';
+import { TypeOrmNestLogger } from './typeorm-nest.logger';
+
+describe('TypeOrmNestLogger', () => {
+  let errors: jest.SpyInstance;
+  let logs: jest.SpyInstance;
+
+  beforeEach(() => {
+    errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    logs = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('logs a failed query with its SQL and message but never its parameters', () => {
+    new TypeOrmNestLogger(true).logQueryError(
+      new Error('duplicate key value violates unique constraint'),
+      'INSERT INTO "users"("email", "password_hash") VALUES ($1, $2)',
+      ['ada@example.com', '$argon2id$v=19$secret-hash'],
+    );
+    const line = String(errors.mock.calls[0]?.[0]);
+    expect(line).toContain('duplicate key value');
+    expect(line).toContain('INSERT INTO "users"');
+    expect(line).not.toContain('secret-hash');
+    expect(line).not.toContain('ada@example.com');
+  });
+
+  it('logs migration progress only when verbose', () => {
+    new TypeOrmNestLogger(false).logMigration('Migration X has been executed successfully.');
+    expect(logs).not.toHaveBeenCalled();
+    new TypeOrmNestLogger(true).logMigration('Migration X has been executed successfully.');
+    expect(logs).toHaveBeenCalledWith('Migration X has been executed successfully.');
+  });
+});
