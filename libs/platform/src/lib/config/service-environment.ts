@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsString, Max, Min, MinLength, ValidateIf } from 'class-validator';
 import { IsPostgresUrl } from './is-postgres-url.decorator';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
@@ -28,8 +28,17 @@ export class ServiceEnvironment {
   @MinLength(1)
   HOST = '127.0.0.1';
 
-  /** Unset: the service starts its own embedded PostgreSQL under DATA_DIR (development, tests). */
-  @IsOptional()
+  /**
+   * Unset: the service starts its own embedded PostgreSQL under DATA_DIR (development, tests).
+   * Production images leave those binaries out, so there it is required.
+   */
+  @ValidateIf(
+    (environment: ServiceEnvironment) =>
+      environment.NODE_ENV === 'production' || environment.DATABASE_URL !== undefined,
+  )
+  @IsDefined({
+    message: 'is required when NODE_ENV=production (the embedded PostgreSQL is for development)',
+  })
   @IsPostgresUrl()
   DATABASE_URL?: string;
 

@@ -64,6 +64,17 @@ describe('validateEnvironment', () => {
     expect(problemsOf({ [variable]: value })).toEqual([variable]);
   });
 
+  it('requires DATABASE_URL in production, where there is no embedded PostgreSQL', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['DATABASE_URL']);
+    expect(() => validateEnvironment(ExampleEnvironment, { NODE_ENV: 'production' })).toThrow(
+      'DATABASE_URL: is required when NODE_ENV=production',
+    );
+    const url = 'postgres://tessera:secret@postgres:5432/auth';
+    expect(
+      validateEnvironment(ExampleEnvironment, { NODE_ENV: 'production', DATABASE_URL: url }),
+    ).toMatchObject({ DATABASE_URL: url });
+  });
+
   it('reports every bad variable at once, in a message that names them', () => {
     expect(() =>
       validateEnvironment(ExampleEnvironment, { PORT: 'abc', LOG_LEVEL: 'loud' }),

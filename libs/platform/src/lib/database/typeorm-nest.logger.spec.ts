@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Logger as TypeOrmLogger } from 'typeorm';
 import { TypeOrmNestLogger } from './typeorm-nest.logger';
 
 describe('TypeOrmNestLogger', () => {
@@ -12,7 +13,9 @@ describe('TypeOrmNestLogger', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('logs a failed query with its SQL and message but never its parameters', () => {
-    new TypeOrmNestLogger(true).logQueryError(
+    // Called as TypeORM calls it, parameters included.
+    const logger: TypeOrmLogger = new TypeOrmNestLogger(true);
+    logger.logQueryError(
       new Error('duplicate key value violates unique constraint'),
       'INSERT INTO "users"("email", "password_hash") VALUES ($1, $2)',
       ['ada@example.com', '$argon2id$v=19$secret-hash'],

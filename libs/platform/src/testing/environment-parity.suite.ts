@@ -1,0 +1,94 @@
+import { resolve } from 'node:path';
+import { environmentVariableNames, validateEnvironment } from '../lib/config/validate-environment';
+import type { ServiceEnvironment } from '../lib/config/service-environment';
+import {
+  composeServiceEnvironment,
+  composeVariableReferences,
+  readComposeFile,
+  readEnvFileSections,
+} from './compose-file';
+
+export interface EnvironmentParitySuiteOptions {
+  /** The service's name in docker-compose.yml and its section title in .env.example. */
+  service: string;
+  environmentClass: new () => ServiceEnvironment;
+  /** Variables read only in development (e.g. DATA_DIR), which docker-compose.yml leaves out. */
+  developmentOnly: string[];
+}
+
+/**
+ * Keeps a service's configuration in step outside the code: docker-compose.yml gives it exactly
+ * the variables it reads (but the development-only ones), with the code's defaults, and
+ * .env.example documents each one with its default. Each service's config spec calls it once.
+ */
+export function describeEnvironmentParity({
+  service: SERVICE,
+  environmentClass,
+  developmentOnly,
+}: EnvironmentParitySuiteOptions): void {
+  const root = resolve(__dirname, '../../../..');
+  const composePath = resolve(root, 'docker-compose.yml');
+  const envExamplePath = resolve(root, '.env.example');
+
+  const variables = environmentVariableNames(environmentClass);
+  const codeDefaults = new environmentClass() as unknown as Record<string, unknown>;
+  const rawCompose = readComposeFile(composePath);
+  const rawEnvironment = composeServiceEnvironment(rawCompose, SERVICE);
+
+  /** docker-compose's environment for the service, with test values for the required variables only. */
+  function interpolatedEnvironment() {
+    const required = composeVariableReferences(rawCompose.services[SERVICE])
+      .filter((reference) => reference.operator?.endsWith('?'))
+      .map((reference) => [reference.name, `test-${reference.name.toLowerCase()}`]);
+    return composeServiceEnvironment(
+      readComposeFile(composePath, Object.fromEntries(required)),
+      SERVICE,
+    );
+  }
+
+  describe(`${SERVICE} configuration outside the code`, () => {
+    it('gets every variable it reads from docker-compose.yml, except the development-only ones, and no other', () => {
+      const expected = variables.filter((name) => !developmentOnly.includes(name));
+      expect(Object.keys(rawEnvironment).sort()).toEqual(expected);
+    });
+
+    it('accepts the environment docker-compose.yml gives it, running in production on every interface', () => {
+      const environment = validateEnvironment(environmentClass, interpolatedEnvironment());
+      expect(environment).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0' });
+      expect(new URL(environment.DATABASE_URL ?? '').hostname).toBe('postgres');
+    });
+
+    it('falls back in docker-compose.yml to the defaults the code uses', () => {
+      // A tunable is a variable filled from the shell variable of the same name, e.g. ${LOG_LEVEL:-info}.
+      const tunables = Object.keys(rawEnvironment).filter((name) =>
+        composeVariableReferences(rawEnvironment[name]).some(
+          (reference) => reference.name === name,
+        ),
+      );
+      expect(tunables.length).toBeGreaterThan(0);
+      const environment = interpolatedEnvironment();
+      for (const name of tunables) {
+        expect({ name, value: environment[name] }).toEqual({
+          name,
+          value: String(codeDefaults[name]),
+        });
+      }
+    });
+
+    it('documents every variable it reads, and no other, with the default the code uses, in its section of .env.example', () => {
+      const documented = readEnvFileSections(envExamplePath)[SERVICE] ?? {};
+      const expected = Object.fromEntries(
+        variables.map((name) => [name, String(codeDefaults[name] ?? '')]),
+      );
+      expect(documented).toEqual(expected);
+    });
+
+    it('documents in .env.example every variable docker-compose.yml takes from the shell for it', () => {
+      const documented = Object.values(readEnvFileSections(envExamplePath)).flatMap(Object.keys);
+      const taken = composeVariableReferences(rawCompose.services[SERVICE]).map(
+        (reference) => reference.name,
+      );
+      expect(taken.filter((name) => !documented.includes(name))).toEqual([]);
+    });
+  });
+}
