@@ -1,5 +1,6 @@
 import {
   composeServiceEnvironment,
+  composeTestValue,
   composeVariableReferences,
   readComposeFile,
   ServiceProcess,
@@ -153,7 +154,7 @@ describe('docker-compose.yml, run without Docker', () => {
     const raw = readComposeFile(composePath);
     for (const reference of composeVariableReferences(raw)) {
       if (reference.operator?.endsWith('?')) {
-        variables[reference.name] ??= `test-${reference.name.toLowerCase()}`;
+        variables[reference.name] ??= composeTestValue(reference.name);
       }
     }
     return variables;

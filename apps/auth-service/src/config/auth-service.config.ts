@@ -1,9 +1,144 @@
 import { registerAs } from '@nestjs/config';
 import { ServiceEnvironment, validateEnvironment } from '@tessera/platform';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayNotEmpty,
+  IsBoolean,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+
+const DAY = 24 * 60 * 60;
+const seconds = (min: number, max: number) =>
+  `must be a whole number of seconds from ${min} to ${max}`;
 
 /** Every variable auth-service reads; `.env.example` documents each one. */
 export class AuthServiceEnvironment extends ServiceEnvironment {
   override PORT = 3001;
+
+  /**
+   * The `iss` of every token and the `issuer` of the metadata, byte for byte: the public base URL
+   * of this service, without a trailing slash.
+   */
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'must be the public base URL of auth-service, e.g. https://auth.example.com' },
+  )
+  @Matches(/[^/]$/, { message: 'must not end with a slash' })
+  ISSUER = 'http://127.0.0.1:3001';
+
+  /** The `aud` of access tokens: the ids of the resource services they are for, comma-separated. */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : value,
+  )
+  @ArrayNotEmpty({ message: 'must name at least one resource service, e.g. resource-service' })
+  @IsString({ each: true })
+  ACCESS_TOKEN_AUDIENCES: string[] = ['resource-service'];
+
+  @Type(() => Number)
+  @IsInt({ message: seconds(60, 3600) })
+  @Min(60, { message: seconds(60, 3600) })
+  @Max(3600, { message: seconds(60, 3600) })
+  ACCESS_TOKEN_TTL = 15 * 60;
+
+  /** A session ends when its refresh token is not used for this long. */
+  @Type(() => Number)
+  @IsInt({ message: seconds(300, 90 * DAY) })
+  @Min(300, { message: seconds(300, 90 * DAY) })
+  @Max(90 * DAY, { message: seconds(300, 90 * DAY) })
+  SESSION_IDLE_TTL = 14 * DAY;
+
+  /** A session ends this long after login, however often it is refreshed. */
+  @Type(() => Number)
+  @IsInt({ message: seconds(300, 365 * DAY) })
+  @Min(300, { message: seconds(300, 365 * DAY) })
+  @Max(365 * DAY, { message: seconds(300, 365 * DAY) })
+  SESSION_ABSOLUTE_TTL = 30 * DAY;
+
+  /**
+   * A spent refresh token presented again within this many seconds gets the same successor
+   * (a lost response, two tabs) instead of revoking the session. 0 turns the grace off.
+   */
+  @Type(() => Number)
+  @IsInt({ message: seconds(0, 60) })
+  @Min(0, { message: seconds(0, 60) })
+  @Max(60, { message: seconds(0, 60) })
+  REFRESH_REUSE_GRACE = 10;
+
+  @IsIn(['ES256', 'RS256'], { message: 'must be ES256 or RS256' })
+  SIGNING_ALGORITHM: 'ES256' | 'RS256' = 'ES256';
+
+  /**
+   * 32 random bytes, base64 or base64url, that encrypt the signing keys at rest. Required in
+   * production; in development the service generates one under DATA_DIR and says so.
+   */
+  @ValidateIf(
+    (environment: AuthServiceEnvironment) =>
+      environment.NODE_ENV === 'production' || environment.KEY_ENCRYPTION_KEY !== undefined,
+  )
+  @IsDefined({
+    message: 'is required when NODE_ENV=production; generate one with: openssl rand -base64 32',
+  })
+  @Matches(/^[A-Za-z0-9+/_-]{43}=?$/, {
+    message: 'must be 32 random bytes in base64 (openssl rand -base64 32)',
+  })
+  KEY_ENCRYPTION_KEY?: string;
+
+  /**
+   * How long a new signing key is published in the JWKS before it signs, so every resource
+   * service has fetched it first. Must exceed JWKS_MAX_AGE.
+   */
+  @Type(() => Number)
+  @IsInt({ message: seconds(0, DAY) })
+  @Min(0, { message: seconds(0, DAY) })
+  @Max(DAY, { message: seconds(0, DAY) })
+  SIGNING_KEY_ACTIVATION_DELAY = 600;
+
+  /** `Cache-Control: max-age` of the JWKS. */
+  @Type(() => Number)
+  @IsInt({ message: seconds(0, 3600) })
+  @Min(0, { message: seconds(0, 3600) })
+  @Max(3600, { message: seconds(0, 3600) })
+  JWKS_MAX_AGE = 300;
+
+  /** Failed logins allowed per account, and per client address, within LOGIN_THROTTLE_WINDOW. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 100' })
+  @Min(1, { message: 'must be a whole number from 1 to 100' })
+  @Max(100, { message: 'must be a whole number from 1 to 100' })
+  LOGIN_ACCOUNT_FAILURE_LIMIT = 10;
+
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 10000' })
+  @Min(1, { message: 'must be a whole number from 1 to 10000' })
+  @Max(10000, { message: 'must be a whole number from 1 to 10000' })
+  LOGIN_ADDRESS_FAILURE_LIMIT = 50;
+
+  /** Also the longest a user can be locked out by someone else's failed attempts. */
+  @Type(() => Number)
+  @IsInt({ message: seconds(60, 3600) })
+  @Min(60, { message: seconds(60, 3600) })
+  @Max(3600, { message: seconds(60, 3600) })
+  LOGIN_THROTTLE_WINDOW = 15 * 60;
+
+  /** Browser clients: the refresh token travels in an HttpOnly cookie instead of the body. */
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  )
+  @IsBoolean({ message: 'must be true or false' })
+  REFRESH_TOKEN_COOKIE = false;
 }
 
 /** The only place auth-service reads process.env. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
@@ -225,4 +226,15 @@ function interpolateTree(value: unknown, variables: VariableSource): unknown {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * What a test gives a required `${VAR:?…}` of docker-compose.yml: a valid value where the
+ * variable has a format (a key must decode to 32 bytes), `test-<name>` otherwise.
+ */
+export function composeTestValue(name: string): string {
+  const formatted: Record<string, () => string> = {
+    KEY_ENCRYPTION_KEY: () => randomBytes(32).toString('base64'),
+  };
+  return formatted[name]?.() ?? `test-${name.toLowerCase()}`;
 }

@@ -3,6 +3,7 @@ import { environmentVariableNames, validateEnvironment } from '../lib/config/val
 import type { ServiceEnvironment } from '../lib/config/service-environment';
 import {
   composeServiceEnvironment,
+  composeTestValue,
   composeVariableReferences,
   readComposeFile,
   readEnvFileSections,
@@ -39,7 +40,7 @@ export function describeEnvironmentParity({
   function interpolatedEnvironment() {
     const required = composeVariableReferences(rawCompose.services[SERVICE])
       .filter((reference) => reference.operator?.endsWith('?'))
-      .map((reference) => [reference.name, `test-${reference.name.toLowerCase()}`]);
+      .map((reference) => [reference.name, composeTestValue(reference.name)]);
     return composeServiceEnvironment(
       readComposeFile(composePath, Object.fromEntries(required)),
       SERVICE,
@@ -59,10 +60,10 @@ export function describeEnvironmentParity({
     });
 
     it('falls back in docker-compose.yml to the defaults the code uses', () => {
-      // A tunable is a variable filled from the shell variable of the same name, e.g. ${LOG_LEVEL:-info}.
+      // A tunable is filled from the shell variable of the same name with a default, e.g. ${LOG_LEVEL:-info}.
       const tunables = Object.keys(rawEnvironment).filter((name) =>
         composeVariableReferences(rawEnvironment[name]).some(
-          (reference) => reference.name === name,
+          (reference) => reference.name === name && (reference.operator?.endsWith('-') ?? false),
         ),
       );
       expect(tunables.length).toBeGreaterThan(0);

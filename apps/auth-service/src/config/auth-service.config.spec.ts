@@ -1,0 +1,72 @@
+import { EnvironmentValidationError, validateEnvironment } from '@tessera/platform';
+import { randomBytes } from 'node:crypto';
+import { AuthServiceEnvironment } from './auth-service.config';
+
+const validate = (source: Record<string, string>) =>
+  validateEnvironment(AuthServiceEnvironment, source);
+
+function problemsOf(source: Record<string, string>): string[] {
+  try {
+    validate(source);
+    return [];
+  } catch (error) {
+    if (error instanceof EnvironmentValidationError) return error.problems.map((p) => p.variable);
+    throw error;
+  }
+}
+
+describe('AuthServiceEnvironment', () => {
+  it('has secure, documented defaults for development', () => {
+    expect(validate({})).toMatchObject({
+      PORT: 3001,
+      ISSUER: 'http://127.0.0.1:3001',
+      ACCESS_TOKEN_AUDIENCES: ['resource-service'],
+      ACCESS_TOKEN_TTL: 900,
+      SESSION_IDLE_TTL: 14 * 86400,
+      SESSION_ABSOLUTE_TTL: 30 * 86400,
+      REFRESH_REUSE_GRACE: 10,
+      SIGNING_ALGORITHM: 'ES256',
+      REFRESH_TOKEN_COOKIE: false,
+    });
+  });
+
+  it('reads a comma-separated list of audiences', () => {
+    expect(validate({ ACCESS_TOKEN_AUDIENCES: 'resource-service, orders-service' })).toMatchObject({
+      ACCESS_TOKEN_AUDIENCES: ['resource-service', 'orders-service'],
+    });
+  });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+  ])('reads REFRESH_TOKEN_COOKIE=%s as %s', (value, expected) => {
+    expect(validate({ REFRESH_TOKEN_COOKIE: value }).REFRESH_TOKEN_COOKIE).toBe(expected);
+  });
+
+  it('requires KEY_ENCRYPTION_KEY in production, as 32 bytes of base64', () => {
+    const url = 'postgres://tessera:secret@postgres:5432/auth';
+    expect(problemsOf({ NODE_ENV: 'production', DATABASE_URL: url })).toEqual([
+      'KEY_ENCRYPTION_KEY',
+    ]);
+    const key = randomBytes(32).toString('base64');
+    expect(
+      validate({ NODE_ENV: 'production', DATABASE_URL: url, KEY_ENCRYPTION_KEY: key })
+        .KEY_ENCRYPTION_KEY,
+    ).toBe(key);
+  });
+
+  it.each([
+    ['KEY_ENCRYPTION_KEY', randomBytes(16).toString('base64')],
+    ['ISSUER', 'http://127.0.0.1:3001/'],
+    ['ISSUER', 'not a url'],
+    ['ACCESS_TOKEN_AUDIENCES', ' , '],
+    ['ACCESS_TOKEN_TTL', '30'],
+    ['REFRESH_REUSE_GRACE', '61'],
+    ['SIGNING_ALGORITHM', 'HS256'],
+    ['SIGNING_ALGORITHM', 'none'],
+    ['REFRESH_TOKEN_COOKIE', 'yes'],
+    ['LOGIN_ACCOUNT_FAILURE_LIMIT', '101'],
+  ])('refuses %s=%s', (variable, value) => {
+    expect(problemsOf({ [variable]: value })).toEqual([variable]);
+  });
+});
