@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { registerAs } from '@nestjs/config';
 import { IsString, MaxLength } from 'class-validator';
 import { createTestApplication } from '../testing/test-application';
@@ -19,6 +19,14 @@ class EchoController {
   @Post()
   echo(@Body() body: EchoDto): EchoDto {
     return body;
+  }
+
+  @Get('coded')
+  coded(): never {
+    throw new BadRequestException({
+      error: 'invalid_grant',
+      message: 'The refresh token is invalid',
+    });
   }
 
   @Get('boom')
@@ -129,6 +137,17 @@ describe('ServiceCoreModule over real HTTP and PostgreSQL', () => {
     const response = await post(JSON.stringify({ text: 'hi' }));
     expect(response.status).toBe(201);
     expect(await response.json()).toEqual({ text: 'hi' });
+  });
+
+  it('keeps a stable error code that an exception gives, in the same shape', async () => {
+    const response = await fetch(`${service.url}/echo/coded`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      ...errorShape,
+      statusCode: 400,
+      error: 'invalid_grant',
+      message: 'The refresh token is invalid',
+    });
   });
 
   it('answers an unexpected error with a bare 500 that leaks nothing', async () => {

@@ -20,7 +20,9 @@ export class HttpErrorFilter implements ExceptionFilter {
       for (const [name, value] of Object.entries(responseHeaders(exception))) {
         reply.header(name, value);
       }
-      reply.status(status).send(errorBody(status, messageOf(exception), request.id));
+      reply
+        .status(status)
+        .send(errorBody(status, messageOf(exception), request.id, codeOf(exception)));
       return;
     }
     this.logger.error(
@@ -39,6 +41,16 @@ export interface HttpExceptionWithHeaders {
 
 function responseHeaders(exception: HttpException): Record<string, string> {
   return (exception as HttpExceptionWithHeaders).headers ?? {};
+}
+
+/** A stable code an exception gives as `error` (`{ error: 'invalid_grant', message }`). */
+const ERROR_CODE = /^[a-z][a-z0-9_]*$/;
+
+function codeOf(exception: HttpException): string | undefined {
+  const response = exception.getResponse();
+  if (typeof response !== 'object' || response === null) return undefined;
+  const error = (response as { error?: unknown }).error;
+  return typeof error === 'string' && ERROR_CODE.test(error) ? error : undefined;
 }
 
 function messageOf(exception: HttpException): string {
