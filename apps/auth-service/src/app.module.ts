@@ -3,6 +3,8 @@ import { ServiceCoreModule } from '@tessera/platform';
 import { authServiceConfig } from './config/auth-service.config';
 import { entities } from './database/entities';
 import { migrations } from './database/migrations';
+import { KeysModule } from './keys/keys.module';
+import { UsersModule } from './users/users.module';
 
 @Module({
   imports: [
@@ -10,6 +12,8 @@ import { migrations } from './database/migrations';
       config: authServiceConfig,
       database: { name: 'auth', dataFolder: 'auth-service', entities, migrations },
     }),
+    KeysModule,
+    UsersModule,
   ],
 })
 export class AppModule {}

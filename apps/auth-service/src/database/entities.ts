@@ -1,3 +1,6 @@
-import { User } from '../users/user.entity';
+import { auditEntities } from '../audit/audit.persistence';
+import { keysEntities } from '../keys/keys.persistence';
+import { loginEntities } from '../login/login.persistence';
+import { usersEntities } from '../users/users.persistence';
 
-export const entities = [User];
+export const entities = [...usersEntities, ...keysEntities, ...loginEntities, ...auditEntities];

@@ -1,4 +1,12 @@
 import { CreateUsers1763798400000 } from './1763798400000-create-users';
+import { CreateSigningKeys1763798400100 } from './1763798400100-create-signing-keys';
+import { CreateLoginFailures1763798400200 } from './1763798400200-create-login-failures';
+import { CreateAuditEvents1763798400210 } from './1763798400210-create-audit-events';
 
 /** In order. Listed, not globbed: the service is a webpack bundle. */
-export const migrations = [CreateUsers1763798400000];
+export const migrations = [
+  CreateUsers1763798400000,
+  CreateSigningKeys1763798400100,
+  CreateLoginFailures1763798400200,
+  CreateAuditEvents1763798400210,
+];

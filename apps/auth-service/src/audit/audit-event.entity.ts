@@ -1,0 +1,50 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** Every security event worth an investigator's time (checklist O5). */
+export const AUDIT_EVENT_TYPES = [
+  'user.registered',
+  'login.succeeded',
+  'login.failed',
+  'login.throttled',
+  'refresh.reuse_detected',
+  'session.revoked',
+  'logout',
+  'password.changed',
+  'key.rotated',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** Plain values only: the detail of an event is for people to read, never a secret. */
+export type AuditDetail = Record<string, string | number | boolean | null>;
+
+/**
+ * One row of the append-only audit log: a database trigger refuses UPDATE, DELETE and TRUNCATE.
+ * No foreign keys: the log must outlive the users and sessions it mentions.
+ */
+@Entity({ name: 'audit_events' })
+export class AuditEvent {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @CreateDateColumn({ name: 'occurred_at', type: 'timestamptz' })
+  occurredAt!: Date;
+
+  @Column({ type: 'text' })
+  type!: AuditEventType;
+
+  @Column({ name: 'user_id', type: 'uuid', nullable: true })
+  userId!: string | null;
+
+  @Column({ name: 'session_id', type: 'uuid', nullable: true })
+  sessionId!: string | null;
+
+  @Column({ name: 'client_address', type: 'text', nullable: true })
+  clientAddress!: string | null;
+
+  @Column({ name: 'user_agent', type: 'text', nullable: true })
+  userAgent!: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  detail!: AuditDetail | null;
+}

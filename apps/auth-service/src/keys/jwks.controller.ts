@@ -1,0 +1,28 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { Public } from '@tessera/platform';
+import { authServiceConfig } from '../config/auth-service.config';
+import { KeysService } from './keys.service';
+import type { PublishedJwk } from './keys.service';
+
+/** What the route needs of the Fastify reply, without importing Fastify's types. */
+interface HeaderWriter {
+  header(name: string, value: string): unknown;
+}
+
+/** The public keys that verify access tokens (RFC 7517), for every resource service. */
+@Public()
+@Controller('.well-known')
+export class JwksController {
+  constructor(
+    private readonly keys: KeysService,
+    @Inject(authServiceConfig.KEY)
+    private readonly environment: ConfigType<typeof authServiceConfig>,
+  ) {}
+
+  @Get('jwks.json')
+  async jwks(@Res({ passthrough: true }) reply: HeaderWriter): Promise<{ keys: PublishedJwk[] }> {
+    reply.header('Cache-Control', `public, max-age=${this.environment.JWKS_MAX_AGE}`);
+    return this.keys.jwks();
+  }
+}

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ClockModule } from '../clock/clock.module';
+import { AccessTokenService } from '../tokens/access-token.service';
+import { JwksController } from './jwks.controller';
+import { KeyEncryption } from './key-encryption';
+import { KEY_ENCRYPTION_KEY, keyEncryptionKeyProvider } from './key-encryption-key.provider';
+import { KeysService } from './keys.service';
+import { SigningKey } from './signing-key.entity';
+
+/**
+ * Signing keys, the JWKS at `/.well-known/jwks.json`, and the access tokens they sign. Needs
+ * `keysEntities` and `keysMigrations` (keys.persistence.ts) in the service's database options.
+ */
+@Module({
+  // Keys are passed per call as KeyObjects, so JwtModule needs no options of its own.
+  imports: [TypeOrmModule.forFeature([SigningKey]), JwtModule.register({}), ClockModule],
+  controllers: [JwksController],
+  providers: [
+    KeysService,
+    AccessTokenService,
+    keyEncryptionKeyProvider,
+    {
+      provide: KeyEncryption,
+      inject: [KEY_ENCRYPTION_KEY],
+      useFactory: (key: Buffer) => new KeyEncryption(key),
+    },
+  ],
+  exports: [KeysService, AccessTokenService, KEY_ENCRYPTION_KEY],
+})
+export class KeysModule {}

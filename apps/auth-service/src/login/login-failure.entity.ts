@@ -1,0 +1,22 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * One failed login, kept for LOGIN_THROTTLE_WINDOW. In PostgreSQL rather than in memory so every
+ * instance of the service counts the same failures.
+ */
+@Entity({ name: 'login_failures' })
+export class LoginFailure {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  /** The normalised email, whether or not it has an account. */
+  @Column({ type: 'text' })
+  account!: string;
+
+  /** The client address the attempt came from. */
+  @Column({ type: 'text' })
+  address!: string;
+
+  @Column({ name: 'failed_at', type: 'timestamptz' })
+  failedAt!: Date;
+}

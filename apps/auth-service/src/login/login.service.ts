@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
+import { normaliseEmail } from '../users/normalise-email';
+import { PasswordHasher } from '../users/password-hasher';
+import type { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { Clock } from '../clock/clock';
+import { LoginThrottle } from './login-throttle.service';
+import { InvalidCredentialsException, TooManyLoginAttemptsException } from './login.errors';
+
+export interface Credentials {
+  email: string;
+  password: string;
+  clientAddress: string;
+  userAgent?: string;
+}
+
+/** Checks an email and password: the user, or one exception that says nothing about why. */
+@Injectable()
+export class LoginService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * @throws TooManyLoginAttemptsException (429, with Retry-After) before any password is checked
+   * @throws InvalidCredentialsException (401) for an unknown email, a wrong password or a disabled
+   *   account alike; each path runs argon2 exactly once, so timing tells them apart no better.
+   */
+  async authenticate({ email, password, clientAddress, userAgent }: Credentials): Promise<User> {
+    const attempt = { account: normaliseEmail(email), address: clientAddress };
+    const origin = { clientAddress, userAgent };
+    await this.beginThrottled(attempt, origin);
+
+    const user = await this.users.findByEmail(attempt.account);
+    const passwordMatches = user
+      ? await this.hasher.verify(user.passwordHash, password)
+      : await this.hasher.verifyDummy(password);
+    if (!user || !passwordMatches || user.disabledAt) {
+      // The attempted email is not logged: people type their password into the email field.
+      const reason = !user ? 'unknown_account' : !passwordMatches ? 'wrong_password' : 'disabled';
+      await this.audit.record({
+        type: 'login.failed',
+        userId: user?.id,
+        ...origin,
+        detail: { reason },
+      });
+      throw new InvalidCredentialsException();
+    }
+
+    await this.throttle.succeeded(attempt);
+    await this.users.upgradePasswordHash(user, password);
+    await this.audit.record({ type: 'login.succeeded', userId: user.id, ...origin });
+    return user;
+  }
+
+  private async beginThrottled(
+    attempt: { account: string; address: string },
+    origin: { clientAddress: string; userAgent?: string },
+  ): Promise<void> {
+    try {
+      await this.throttle.begin(attempt, this.clock.now());
+    } catch (error) {
+      if (error instanceof TooManyLoginAttemptsException) {
+        await this.audit.record({
+          type: 'login.throttled',
+          ...origin,
+          detail: { retryAfterSeconds: error.retryAfterSeconds },
+        });
+      }
+      throw error;
+    }
+  }
+}

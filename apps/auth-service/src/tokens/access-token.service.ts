@@ -1,0 +1,132 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { JwtService, NotBeforeError, TokenExpiredError } from '@nestjs/jwt';
+import { randomBytes } from 'node:crypto';
+import { authServiceConfig } from '../config/auth-service.config';
+import { KeysService } from '../keys/keys.service';
+import { isSigningAlgorithm } from '../keys/signing-algorithm';
+import { Clock } from '../clock/clock';
+import { InvalidAccessTokenError } from './access-token.errors';
+import { readAccessTokenClaims, readJoseHeader } from './access-token.format';
+import type { AccessTokenClaims } from './access-token.format';
+
+/** Leeway for `exp` and `nbf` when auth-service verifies its own tokens (RFC 8725: small). */
+export const ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS = 60;
+
+/** RFC 9068 §2.1; compared case-insensitively, with or without the `application/` prefix. */
+const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+export interface IssueAccessTokenInput {
+  subject: string;
+  clientId: string;
+  /** Granted scopes; an array is joined with spaces (RFC 9068 §2.2.3). */
+  scope: string | readonly string[];
+  roles: readonly string[];
+  /** The session the token belongs to, as `sid`, so the session's revocation reaches it. */
+  sessionId?: string;
+  /** Defaults to ACCESS_TOKEN_AUDIENCES. */
+  audience?: string | readonly string[];
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  /** Seconds, for the `expires_in` of a token response. */
+  expiresIn: number;
+  jti: string;
+  expiresAt: Date;
+}
+
+/** Signs access tokens (RFC 9068) with the active signing key, and verifies them for auth-service. */
+@Injectable()
+export class AccessTokenService {
+  constructor(
+    private readonly keys: KeysService,
+    private readonly jwt: JwtService,
+    private readonly clock: Clock,
+    @Inject(authServiceConfig.KEY)
+    private readonly environment: ConfigType<typeof authServiceConfig>,
+  ) {}
+
+  async issue(input: IssueAccessTokenInput): Promise<IssuedAccessToken> {
+    const key = await this.keys.signingKey();
+    const iat = Math.floor(this.clock.now().getTime() / 1000);
+    const expiresIn = this.environment.ACCESS_TOKEN_TTL;
+    const jti = randomBytes(16).toString('base64url');
+    const claims: AccessTokenClaims = {
+      iss: this.environment.ISSUER,
+      sub: input.subject,
+      aud: [...(toList(input.audience) ?? this.environment.ACCESS_TOKEN_AUDIENCES)],
+      exp: iat + expiresIn,
+      iat,
+      jti,
+      client_id: input.clientId,
+      scope: typeof input.scope === 'string' ? input.scope : input.scope.join(' '),
+      roles: [...input.roles],
+      ...(input.sessionId === undefined ? {} : { sid: input.sessionId }),
+    };
+    const token = await this.jwt.signAsync(claims, {
+      privateKey: key.privateKey,
+      algorithm: key.alg,
+      header: { alg: key.alg, typ: ACCESS_TOKEN_TYPE, kid: key.kid },
+    });
+    return { token, expiresIn, jti, expiresAt: new Date(claims.exp * 1000) };
+  }
+
+  /**
+   * Verifies a token for auth-service's own endpoints: signature by a key of our JWKS (by kid,
+   * algorithm pinned to that key's), `typ`, `iss`, `exp` (required) and `nbf`, with 60 s leeway.
+   * The audience is not checked: our tokens name resource services, and auth-service accepts a
+   * token for any of them because its callers also require the token's session (`sid`) to be
+   * live in the database. Resource services check `aud` (libs/auth).
+   *
+   * @throws InvalidAccessTokenError with a reason for the debug log, whatever is wrong.
+   */
+  async verify(token: string): Promise<AccessTokenClaims> {
+    const header = readJoseHeader(token);
+    if (!isSigningAlgorithm(header['alg'])) throw new InvalidAccessTokenError('algorithm');
+    if (!isAccessTokenType(header['typ'])) throw new InvalidAccessTokenError('type');
+    // We understand no extension, so a critical one must be refused (RFC 7515 §4.1.11).
+    if ('crit' in header) throw new InvalidAccessTokenError('unsupported_header', 'crit');
+    const kid = header['kid'];
+    if (typeof kid !== 'string' || !KID_PATTERN.test(kid)) {
+      throw new InvalidAccessTokenError('unknown_key');
+    }
+    const key = await this.keys.verificationKey(kid);
+    if (!key) throw new InvalidAccessTokenError('unknown_key');
+    if (key.alg !== header['alg']) throw new InvalidAccessTokenError('algorithm');
+    const payload = await this.jwt
+      .verifyAsync<object>(token, {
+        // @nestjs/jwt types this as string | Buffer, but hands it to jsonwebtoken 9 untouched, and a
+        // KeyObject there is used as is instead of being parsed again on every call.
+        publicKey: key.publicKey as unknown as Buffer,
+        algorithms: [key.alg],
+        issuer: this.environment.ISSUER,
+        clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),
+        clockTolerance: ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS,
+      })
+      .catch((error: unknown) => {
+        throw refusal(error);
+      });
+    return readAccessTokenClaims(payload);
+  }
+}
+
+function isAccessTokenType(typ: unknown): boolean {
+  if (typeof typ !== 'string') return false;
+  const type = typ.toLowerCase();
+  return type === ACCESS_TOKEN_TYPE || type === `application/${ACCESS_TOKEN_TYPE}`;
+}
+
+function toList(value: string | readonly string[] | undefined): readonly string[] | undefined {
+  return typeof value === 'string' ? [value] : value;
+}
+
+function refusal(error: unknown): InvalidAccessTokenError {
+  if (error instanceof TokenExpiredError) return new InvalidAccessTokenError('expired');
+  if (error instanceof NotBeforeError) return new InvalidAccessTokenError('not_yet_valid');
+  const message = error instanceof Error ? error.message : String(error);
+  if (message.startsWith('jwt issuer invalid')) return new InvalidAccessTokenError('issuer');
+  return new InvalidAccessTokenError('signature', message);
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
+import { PasswordHasher } from './password-hasher';
+import { PasswordPolicy } from './password-policy';
+import { User } from './user.entity';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([User]), AuditModule],
+  controllers: [UsersController],
+  providers: [UsersService, PasswordHasher, PasswordPolicy],
+  exports: [UsersService, PasswordHasher, PasswordPolicy],
+})
+export class UsersModule {}
