@@ -3,6 +3,7 @@ import { ServiceCoreModule } from '@tessera/platform';
 import { authServiceConfig } from './config/auth-service.config';
 import { entities } from './database/entities';
 import { migrations } from './database/migrations';
+import { AuthModule } from './auth/auth.module';
 import { KeysModule } from './keys/keys.module';
 import { UsersModule } from './users/users.module';
 
@@ -12,6 +13,7 @@ import { UsersModule } from './users/users.module';
       config: authServiceConfig,
       database: { name: 'auth', dataFolder: 'auth-service', entities, migrations },
     }),
+    AuthModule,
     KeysModule,
     UsersModule,
   ],

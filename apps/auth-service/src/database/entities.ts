@@ -1,6 +1,13 @@
 import { auditEntities } from '../audit/audit.persistence';
 import { keysEntities } from '../keys/keys.persistence';
 import { loginEntities } from '../login/login.persistence';
+import { sessionsEntities } from '../sessions/sessions.persistence';
 import { usersEntities } from '../users/users.persistence';
 
-export const entities = [...usersEntities, ...keysEntities, ...loginEntities, ...auditEntities];
+export const entities = [
+  ...usersEntities,
+  ...keysEntities,
+  ...loginEntities,
+  ...auditEntities,
+  ...sessionsEntities,
+];

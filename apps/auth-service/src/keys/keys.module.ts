@@ -5,7 +5,8 @@ import { ClockModule } from '../clock/clock.module';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { JwksController } from './jwks.controller';
 import { KeyEncryption } from './key-encryption';
-import { KEY_ENCRYPTION_KEY, keyEncryptionKeyProvider } from './key-encryption-key.provider';
+import { KeyEncryptionKeyModule } from './key-encryption-key.module';
+import { KEY_ENCRYPTION_KEY } from './key-encryption-key.provider';
 import { KeysService } from './keys.service';
 import { SigningKey } from './signing-key.entity';
 
@@ -15,18 +16,22 @@ import { SigningKey } from './signing-key.entity';
  */
 @Module({
   // Keys are passed per call as KeyObjects, so JwtModule needs no options of its own.
-  imports: [TypeOrmModule.forFeature([SigningKey]), JwtModule.register({}), ClockModule],
+  imports: [
+    TypeOrmModule.forFeature([SigningKey]),
+    JwtModule.register({}),
+    ClockModule,
+    KeyEncryptionKeyModule,
+  ],
   controllers: [JwksController],
   providers: [
     KeysService,
     AccessTokenService,
-    keyEncryptionKeyProvider,
     {
       provide: KeyEncryption,
       inject: [KEY_ENCRYPTION_KEY],
       useFactory: (key: Buffer) => new KeyEncryption(key),
     },
   ],
-  exports: [KeysService, AccessTokenService, KEY_ENCRYPTION_KEY],
+  exports: [KeysService, AccessTokenService],
 })
 export class KeysModule {}

@@ -36,9 +36,10 @@ export function describeEnvironmentParity({
   const rawCompose = readComposeFile(composePath);
   const rawEnvironment = composeServiceEnvironment(rawCompose, SERVICE);
 
-  /** docker-compose's environment for the service, with test values for the required variables only. */
+  /** docker-compose's environment for the service, with test values for the file's required variables. */
   function interpolatedEnvironment() {
-    const required = composeVariableReferences(rawCompose.services[SERVICE])
+    // The whole file is interpolated, so every required variable in it needs a value.
+    const required = composeVariableReferences(rawCompose)
       .filter((reference) => reference.operator?.endsWith('?'))
       .map((reference) => [reference.name, composeTestValue(reference.name)]);
     return composeServiceEnvironment(

@@ -2,6 +2,7 @@ import { CreateUsers1763798400000 } from './1763798400000-create-users';
 import { CreateSigningKeys1763798400100 } from './1763798400100-create-signing-keys';
 import { CreateLoginFailures1763798400200 } from './1763798400200-create-login-failures';
 import { CreateAuditEvents1763798400210 } from './1763798400210-create-audit-events';
+import { CreateSessions1763798400300 } from './1763798400300-create-sessions';
 
 /** In order. Listed, not globbed: the service is a webpack bundle. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   CreateSigningKeys1763798400100,
   CreateLoginFailures1763798400200,
   CreateAuditEvents1763798400210,
+  CreateSessions1763798400300,
 ];

@@ -1,6 +1,16 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsString, Max, Min, MinLength, ValidateIf } from 'class-validator';
+import {
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 import { IsPostgresUrl } from './is-postgres-url.decorator';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
@@ -55,6 +65,16 @@ export class ServiceEnvironment {
   @Min(1024, { message: 'must be a whole number of bytes from 1024 to 10485760' })
   @Max(10 * 1024 * 1024, { message: 'must be a whole number of bytes from 1024 to 10485760' })
   BODY_LIMIT = 100 * 1024;
+
+  /**
+   * The proxies in front of the service whose X-Forwarded-For may be believed, so that the client
+   * address (throttling, sessions, audit) is the caller's and not the load balancer's: a hop count
+   * (`1`), or comma-separated addresses/CIDRs (`10.0.0.0/8,loopback`). Empty: trust no one.
+   */
+  @Matches(/^(\d{1,2}|[A-Za-z0-9.:/_-]+(\s*,\s*[A-Za-z0-9.:/_-]+)*)?$/, {
+    message: 'must be a number of hops or comma-separated proxy addresses/CIDRs',
+  })
+  TRUST_PROXY = '';
 
   /** Milliseconds to finish in-flight requests on SIGTERM before the process gives up. */
   @Type(() => Number)

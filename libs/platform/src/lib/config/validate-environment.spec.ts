@@ -60,6 +60,7 @@ describe('validateEnvironment', () => {
     ['NODE_ENV', 'staging'],
     ['LOG_LEVEL', 'loud'],
     ['BODY_LIMIT', '12'],
+    ['TRUST_PROXY', 'true; rm -rf'],
   ])('rejects %s=%s naming the variable', (variable, value) => {
     expect(problemsOf({ [variable]: value })).toEqual([variable]);
   });
@@ -106,6 +107,13 @@ describe('environmentVariableNames', () => {
       'NODE_ENV',
       'PORT',
       'SHUTDOWN_TIMEOUT',
+      'TRUST_PROXY',
     ]);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it.each(['', '1', '10.0.0.0/8', '10.0.0.0/8, loopback', '::1'])('accepts %j', (value) => {
+    expect(problemsOf({ TRUST_PROXY: value })).toEqual([]);
   });
 });

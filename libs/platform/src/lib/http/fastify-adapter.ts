@@ -19,6 +19,7 @@ export function createFastifyAdapter(environment: ServiceEnvironment): FastifyAd
     bodyLimit: environment.BODY_LIMIT,
     genReqId: requestIdOf,
     requestIdHeader: false,
+    trustProxy: trustProxyOf(environment.TRUST_PROXY),
     // Nest logs through its own logger; Fastify's would print every request.
     logger: false,
   });
@@ -36,4 +37,10 @@ export function configureFastify(app: NestFastifyApplication): void {
     .addHook('onRequest', async (request, reply) => {
       reply.header(REQUEST_ID_HEADER, request.id);
     });
+}
+
+/** Fastify's trustProxy from TRUST_PROXY: a hop count, a list of addresses, or nobody. */
+export function trustProxyOf(value: string): number | string | false {
+  if (value === '') return false;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { KeysModule } from '../keys/keys.module';
+import { LoginModule } from '../login/login.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { RefreshTokenCookie } from './refresh-token-cookie';
+import { SessionAccessGuard } from './session-access.guard';
+
+/** The first-party HTTP surface: login, refresh, logout, sessions, password change. */
+@Module({
+  imports: [AuditModule, KeysModule, LoginModule, SessionsModule, UsersModule],
+  controllers: [AuthController],
+  providers: [AuthService, RefreshTokenCookie, SessionAccessGuard],
+})
+export class AuthModule {}

@@ -1,0 +1,168 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
+import { LoginService } from '../login/login.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { AccessTokenService } from '../tokens/access-token.service';
+import { UsersService } from '../users/users.service';
+import type { AuthenticatedUser } from './authenticated-user';
+import { FIRST_PARTY_CLIENT, grantedScope } from './first-party-client';
+import { InvalidGrantException } from './invalid-grant.exception';
+import type { TokenResponse } from './token-response';
+
+/** Where a request came from, for sessions, throttling and the audit log. */
+export interface RequestContext {
+  clientAddress: string;
+  userAgent: string;
+}
+
+/** The first-party login flow: credentials in, a session and its tokens out. */
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly login: LoginService,
+    private readonly users: UsersService,
+    private readonly sessions: SessionsService,
+    private readonly accessTokens: AccessTokenService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async signIn(
+    email: string,
+    password: string,
+    requestedScope: string | undefined,
+    context: RequestContext,
+  ): Promise<TokenResponse> {
+    const scope = grantedScope(requestedScope);
+    if (scope === undefined) {
+      throw new BadRequestException(
+        `scope may only include: ${FIRST_PARTY_CLIENT.scopes.join(' ')}`,
+      );
+    }
+    const user = await this.login.authenticate({ email, password, ...context });
+    const { session, refreshToken } = await this.sessions.start({
+      userId: user.id,
+      clientId: FIRST_PARTY_CLIENT.id,
+      scope,
+      ...context,
+    });
+    return this.tokenResponse(user.id, user.roles, session.id, scope, refreshToken);
+  }
+
+  async refresh(refreshToken: string | undefined, context: RequestContext): Promise<TokenResponse> {
+    if (!refreshToken) throw new InvalidGrantException('A refresh token is required');
+    try {
+      const { session, refreshToken: successor } = await this.sessions.rotate(refreshToken, {
+        clientId: FIRST_PARTY_CLIENT.id,
+      });
+      const user = await this.users.findById(session.userId);
+      if (!user || user.disabledAt) {
+        await this.sessions.revoke(session.id, 'user_disabled');
+        throw new InvalidGrantException();
+      }
+      return await this.tokenResponse(user.id, user.roles, session.id, session.scope, successor);
+    } catch (error) {
+      await this.recordReuse(error, context);
+      throw InvalidGrantException.from(error);
+    }
+  }
+
+  /** Ends the session of the presented refresh token; unknown or already-ended tokens are fine. */
+  async signOut(refreshToken: string | undefined, context: RequestContext): Promise<void> {
+    if (!refreshToken) return;
+    const session = await this.sessions.revokeByRefreshToken(refreshToken, 'logout');
+    if (session)
+      await this.audit.record({
+        type: 'logout',
+        userId: session.userId,
+        sessionId: session.id,
+        ...context,
+      });
+  }
+
+  async signOutEverywhere(user: AuthenticatedUser, context: RequestContext): Promise<void> {
+    await this.sessions.revokeAllForUser(user.userId, 'logout_all');
+    await this.audit.record({
+      type: 'session.revoked',
+      userId: user.userId,
+      sessionId: user.sessionId,
+      detail: { scope: 'all' },
+      ...context,
+    });
+  }
+
+  async changePassword(
+    user: AuthenticatedUser,
+    current: string,
+    next: string,
+    context: RequestContext,
+  ): Promise<void> {
+    await this.users.changePassword(user.userId, current, next);
+    await this.sessions.revokeAllForUser(user.userId, 'password_changed', {
+      exceptSessionId: user.sessionId,
+    });
+    await this.audit.record({
+      type: 'password.changed',
+      userId: user.userId,
+      sessionId: user.sessionId,
+      ...context,
+    });
+  }
+
+  listSessions(user: AuthenticatedUser) {
+    return this.sessions.listForUser(user.userId);
+  }
+
+  async endSession(
+    user: AuthenticatedUser,
+    sessionId: string,
+    context: RequestContext,
+  ): Promise<void> {
+    const owned = (await this.sessions.listForUser(user.userId)).some(
+      (session) => session.id === sessionId,
+    );
+    // Another user's session is "not found", not "forbidden": its existence is not ours to reveal.
+    if (!owned) throw new NotFoundException('No such session');
+    await this.sessions.revoke(sessionId, 'logout');
+    await this.audit.record({
+      type: 'session.revoked',
+      userId: user.userId,
+      sessionId,
+      ...context,
+    });
+  }
+
+  private async tokenResponse(
+    userId: string,
+    roles: string[],
+    sessionId: string,
+    scope: string,
+    refreshToken: string,
+  ): Promise<TokenResponse> {
+    const access = await this.accessTokens.issue({
+      subject: userId,
+      clientId: FIRST_PARTY_CLIENT.id,
+      scope,
+      roles,
+      sessionId,
+    });
+    return {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: access.expiresIn,
+      refresh_token: refreshToken,
+      scope,
+    };
+  }
+
+  private async recordReuse(error: unknown, context: RequestContext): Promise<void> {
+    const reuse = InvalidGrantException.reuseOf(error);
+    if (reuse) {
+      await this.audit.record({
+        type: 'refresh.reuse_detected',
+        userId: reuse.userId,
+        sessionId: reuse.sessionId,
+        ...context,
+      });
+    }
+  }
+}

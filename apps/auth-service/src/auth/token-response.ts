@@ -1,0 +1,16 @@
+import type { FastifyReply } from 'fastify';
+
+/** The body of every response that carries tokens (RFC 6749 section 5.1). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token?: string;
+  scope: string;
+}
+
+/** Tokens must never be stored by a browser or proxy cache (RFC 6749 section 5.1, I2). */
+export function noStore(reply: FastifyReply): void {
+  reply.header('cache-control', 'no-store');
+  reply.header('pragma', 'no-cache');
+}

@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { KEY_ENCRYPTION_KEY } from '../keys/key-encryption-key.provider';
+import { KeyEncryptionKeyModule } from '../keys/key-encryption-key.module';
+import { ClockModule } from '../clock/clock.module';
+import { RefreshToken } from './refresh-token.entity';
+import { RefreshTokenCrypto } from './refresh-token.crypto';
+import { Session } from './session.entity';
+import { SessionsRepository } from './sessions.repository';
+import { SessionsService } from './sessions.service';
+
+/**
+ * Sessions and their rotating refresh tokens; exports SessionsService. Needs `sessionsEntities`
+ * and `sessionsMigrations` (sessions.persistence.ts) in the service's database options.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([Session, RefreshToken]), ClockModule, KeyEncryptionKeyModule],
+  providers: [
+    SessionsService,
+    SessionsRepository,
+    {
+      provide: RefreshTokenCrypto,
+      inject: [KEY_ENCRYPTION_KEY],
+      useFactory: (key: Buffer) => new RefreshTokenCrypto(key),
+    },
+  ],
+  exports: [SessionsService],
+})
+export class SessionsModule {}

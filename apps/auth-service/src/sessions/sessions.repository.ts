@@ -1,0 +1,169 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { RefreshToken } from './refresh-token.entity';
+import { Session } from './session.entity';
+import type { SessionRevocationReason } from './session.entity';
+
+/** Every column of `sessions`, named as the entity's properties, for raw RETURNING clauses. */
+const SESSION_COLUMNS = `id, user_id AS "userId", client_id AS "clientId", scope,
+  created_at AS "createdAt", last_used_at AS "lastUsedAt", idle_expires_at AS "idleExpiresAt",
+  absolute_expires_at AS "absoluteExpiresAt", revoked_at AS "revokedAt",
+  revoked_reason AS "revokedReason", user_agent AS "userAgent", client_address AS "clientAddress"`;
+
+export type NewSession = Omit<Session, 'id' | 'revokedAt' | 'revokedReason'>;
+
+export interface Spend {
+  tokenHash: Buffer;
+  successorHash: Buffer;
+  clientId: string;
+  now: Date;
+  /** now + SESSION_IDLE_TTL; capped at the session's absolute expiry in SQL. */
+  idleExpiresAt: Date;
+}
+
+/**
+ * The SQL of sessions. Writes that must be atomic are single statements (CTEs), never
+ * read-then-write, so they hold across instances without locks held in the application. Each
+ * ends in a SELECT so TypeORM returns plain rows whatever the data-modifying parts are.
+ */
+@Injectable()
+export class SessionsRepository {
+  constructor(
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @InjectRepository(RefreshToken) private readonly tokens: Repository<RefreshToken>,
+  ) {}
+
+  /** The session and its first refresh token, in one statement. */
+  async insert(session: NewSession, tokenHash: Buffer): Promise<Session> {
+    const [row] = await this.rows(
+      `WITH session AS (
+         INSERT INTO sessions (user_id, client_id, scope, created_at, last_used_at,
+                               idle_expires_at, absolute_expires_at, user_agent, client_address)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)
+         RETURNING ${SESSION_COLUMNS}
+       ), token AS (
+         INSERT INTO refresh_tokens (session_id, token_hash, created_at)
+         SELECT id, $9, $4 FROM session
+       )
+       SELECT * FROM session`,
+      [
+        session.userId,
+        session.clientId,
+        session.scope,
+        session.createdAt,
+        session.idleExpiresAt,
+        session.absoluteExpiresAt,
+        session.userAgent,
+        session.clientAddress,
+        tokenHash,
+      ],
+    );
+    return row;
+  }
+
+  /**
+   * Spends the token and records its successor in ONE statement (checklist F3): the token must be
+   * unused and its session live and bound to `clientId`. Of any number of concurrent calls for
+   * one token, PostgreSQL lets exactly one past `used_at IS NULL`; the others get null.
+   * The session's `revoked_at IS NULL` is checked again on the row it updates, so a revocation
+   * that commits meanwhile wins. Returns the session, its idle expiry slid forward.
+   */
+  async spend(spend: Spend): Promise<Session | null> {
+    const [row] = await this.rows(
+      `WITH spent AS (
+         UPDATE refresh_tokens AS token SET used_at = $2
+           FROM sessions AS session
+          WHERE token.token_hash = $1
+            AND token.used_at IS NULL
+            AND session.id = token.session_id
+            AND session.client_id = $3
+            AND session.revoked_at IS NULL
+            AND session.idle_expires_at > $2
+            AND session.absolute_expires_at > $2
+         RETURNING token.id, token.session_id
+       ), successor AS (
+         INSERT INTO refresh_tokens (session_id, parent_id, token_hash, created_at)
+         SELECT session_id, id, $4, $2 FROM spent
+       ), touched AS (
+         UPDATE sessions
+            SET last_used_at = $2, idle_expires_at = LEAST($5, absolute_expires_at)
+          WHERE id = (SELECT session_id FROM spent) AND revoked_at IS NULL
+         RETURNING ${SESSION_COLUMNS}
+       )
+       SELECT * FROM touched`,
+      [spend.tokenHash, spend.now, spend.clientId, spend.successorHash, spend.idleExpiresAt],
+    );
+    return row ?? null;
+  }
+
+  findToken(tokenHash: Buffer): Promise<RefreshToken | null> {
+    return this.tokens.findOneBy({ tokenHash });
+  }
+
+  /** The token that replaced `tokenId`, if it was spent. */
+  findSuccessor(tokenId: string): Promise<RefreshToken | null> {
+    return this.tokens.findOneBy({ parentId: tokenId });
+  }
+
+  findById(id: string): Promise<Session | null> {
+    return this.sessions.findOneBy({ id });
+  }
+
+  /** Not revoked and within both lifetimes at `now`. */
+  async findActive(id: string, now: Date): Promise<Session | null> {
+    const [row] = await this.rows(
+      `SELECT ${SESSION_COLUMNS} FROM sessions
+        WHERE id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2`,
+      [id, now],
+    );
+    return row ?? null;
+  }
+
+  /** Active sessions of a user, most recently used first. */
+  async listActive(userId: string, now: Date): Promise<Session[]> {
+    return this.rows(
+      `SELECT ${SESSION_COLUMNS} FROM sessions
+        WHERE user_id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2
+        ORDER BY last_used_at DESC, created_at DESC`,
+      [userId, now],
+    );
+  }
+
+  /** Ends the session unless it already was; returns it only when this call ended it. */
+  async revoke(id: string, reason: SessionRevocationReason, now: Date): Promise<Session | null> {
+    const [row] = await this.rows(
+      `WITH revoked AS (
+         UPDATE sessions SET revoked_at = $2, revoked_reason = $3
+          WHERE id = $1 AND revoked_at IS NULL
+         RETURNING ${SESSION_COLUMNS}
+       )
+       SELECT * FROM revoked`,
+      [id, now, reason],
+    );
+    return row ?? null;
+  }
+
+  /** Ends every unrevoked session of the user but `exceptSessionId`; returns how many. */
+  async revokeAllForUser(
+    userId: string,
+    reason: SessionRevocationReason,
+    now: Date,
+    exceptSessionId: string | null,
+  ): Promise<number> {
+    const rows = await this.rows<{ id: string }>(
+      `WITH revoked AS (
+         UPDATE sessions SET revoked_at = $2, revoked_reason = $3
+          WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $4
+         RETURNING id
+       )
+       SELECT id FROM revoked`,
+      [userId, now, reason, exceptSessionId],
+    );
+    return rows.length;
+  }
+
+  private rows<T = Session>(sql: string, parameters: unknown[]): Promise<T[]> {
+    return this.sessions.query(sql, parameters);
+  }
+}
