@@ -1,5 +1,12 @@
-import { bootstrapService } from '@tessera/platform';
+import { bootstrapService, runServiceCommand } from '@tessera/platform';
 import { AppModule } from './app.module';
 import { authServiceConfig } from './config/auth-service.config';
+import { createAdmin } from './users/create-admin.command';
 
-void bootstrapService(AppModule, { name: 'auth-service', config: authServiceConfig });
+const options = { name: 'auth-service', config: authServiceConfig };
+const command = process.argv.slice(2);
+
+// With arguments the bundle runs a one-off command instead of serving HTTP.
+void (command.length > 0
+  ? runServiceCommand(AppModule, options, { 'create-admin': createAdmin }, command)
+  : bootstrapService(AppModule, options));

@@ -13,8 +13,7 @@ import {
 } from '@nestjs/common';
 import { Public } from '@tessera/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthService } from './auth.service';
-import type { RequestContext } from './auth.service';
+import { AuthService, contextOf } from './auth.service';
 import { CurrentUser } from './authenticated-user';
 import type { AuthenticatedUser } from './authenticated-user';
 import { ChangePasswordDto } from './dto/change-password.dto';
@@ -126,12 +125,4 @@ export class AuthController {
       contextOf(request),
     );
   }
-}
-
-/** Truncated so a hostile header cannot bloat the sessions and audit tables. */
-function contextOf(request: FastifyRequest): RequestContext {
-  return {
-    clientAddress: request.ip,
-    userAgent: (request.headers['user-agent'] ?? '').slice(0, 512),
-  };
 }

@@ -4,6 +4,8 @@ import { KeysModule } from '../keys/keys.module';
 import { LoginModule } from '../login/login.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
+import { AdminRoleGuard } from './admin-role.guard';
+import { AdminController } from './admin.controller';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { RefreshTokenCookie } from './refresh-token-cookie';
@@ -12,7 +14,7 @@ import { SessionAccessGuard } from './session-access.guard';
 /** The first-party HTTP surface: login, refresh, logout, sessions, password change. */
 @Module({
   imports: [AuditModule, KeysModule, LoginModule, SessionsModule, UsersModule],
-  controllers: [AuthController],
-  providers: [AuthService, RefreshTokenCookie, SessionAccessGuard],
+  controllers: [AuthController, AdminController],
+  providers: [AuthService, AdminRoleGuard, RefreshTokenCookie, SessionAccessGuard],
 })
 export class AuthModule {}

@@ -1,5 +1,7 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
+import { KeysService } from '../keys/keys.service';
 import { LoginService } from '../login/login.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from '../tokens/access-token.service';
@@ -15,6 +17,14 @@ export interface RequestContext {
   userAgent: string;
 }
 
+/** Truncated so a hostile header cannot bloat the sessions and audit tables. */
+export function contextOf(request: FastifyRequest): RequestContext {
+  return {
+    clientAddress: request.ip,
+    userAgent: (request.headers['user-agent'] ?? '').slice(0, 512),
+  };
+}
+
 /** The first-party login flow: credentials in, a session and its tokens out. */
 @Injectable()
 export class AuthService {
@@ -24,6 +34,7 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
+    private readonly keys: KeysService,
   ) {}
 
   async signIn(
@@ -127,6 +138,33 @@ export class AuthService {
       type: 'session.revoked',
       userId: user.userId,
       sessionId,
+      ...context,
+    });
+  }
+
+  async rotateSigningKey(admin: AuthenticatedUser, context: RequestContext) {
+    const next = await this.keys.rotate();
+    await this.audit.record({
+      type: 'key.rotated',
+      userId: admin.userId,
+      sessionId: admin.sessionId,
+      detail: { kid: next.kid, activatesAt: next.activatesAt.toISOString() },
+      ...context,
+    });
+    return { kid: next.kid, activates_at: next.activatesAt.toISOString() };
+  }
+
+  async disableUser(
+    admin: AuthenticatedUser,
+    userId: string,
+    context: RequestContext,
+  ): Promise<void> {
+    await this.users.disable(userId);
+    const ended = await this.sessions.revokeAllForUser(userId, 'user_disabled');
+    await this.audit.record({
+      type: 'session.revoked',
+      userId,
+      detail: { reason: 'user_disabled', sessions: ended, by: admin.userId },
       ...context,
     });
   }

@@ -7,6 +7,8 @@ export interface AuthenticatedUser {
   userId: string;
   sessionId: string;
   clientId: string;
+  /** From the verified token's `roles` claim. */
+  roles: string[];
 }
 
 export type RequestWithUser = FastifyRequest & { authenticatedUser?: AuthenticatedUser };

@@ -30,6 +30,7 @@ export class SessionAccessGuard implements CanActivate {
         userId: claims.sub,
         sessionId: session.id,
         clientId: claims.client_id,
+        roles: claims.roles,
       };
       return true;
     } catch (error) {

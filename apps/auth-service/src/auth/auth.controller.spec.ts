@@ -1,0 +1,240 @@
+import { createTestApplication } from '@tessera/platform/testing';
+import type { TestApplication } from '@tessera/platform/testing';
+import { AppModule } from '../app.module';
+import { authServiceConfig } from '../config/auth-service.config';
+import { UsersService } from '../users/users.service';
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+function client(service: TestApplication) {
+  return async (
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  ): Promise<Reply> => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+    const response = await fetch(`${service.url}${path}`, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text ? JSON.parse(text) : {},
+    };
+  };
+}
+
+let accounts = 0;
+async function signUp(call: ReturnType<typeof client>, scope?: string) {
+  accounts += 1;
+  const email = `person${accounts}@example.com`;
+  const password = `a long passphrase ${accounts}`;
+  expect((await call('POST', '/auth/register', { body: { email, password } })).status).toBe(201);
+  const login = await call('POST', '/auth/login', { body: { email, password, scope } });
+  return { email, password, login };
+}
+
+describe('auth-service HTTP wiring', () => {
+  let service: TestApplication;
+  let call: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    service = await createTestApplication(AppModule, authServiceConfig);
+    call = client(service);
+  });
+  afterAll(() => service.close());
+
+  it.each([
+    ['GET', '/auth/sessions'],
+    ['POST', '/auth/logout-all'],
+    ['POST', '/auth/password'],
+    ['DELETE', '/auth/sessions/6f1c2b9e-1d2a-4c3b-9e8f-0a1b2c3d4e5f'],
+    ['POST', '/admin/keys/rotate'],
+    ['POST', '/admin/users/6f1c2b9e-1d2a-4c3b-9e8f-0a1b2c3d4e5f/disable'],
+  ])('refuses %s %s without a token, with a bare Bearer challenge', async (method, path) => {
+    const reply = await call(method, path);
+    expect(reply.status).toBe(401);
+    expect(reply.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  it('answers a bad token with error="invalid_token" and nothing more', async () => {
+    const reply = await call('GET', '/auth/sessions', { token: 'eyJhbGciOiJub25lIn0.e30.' });
+    expect(reply.status).toBe(401);
+    expect(reply.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    expect(reply.body['message']).toBe('The access token is invalid or expired');
+  });
+
+  it('serves the public routes without a token', async () => {
+    expect((await call('GET', '/.well-known/jwks.json')).status).toBe(200);
+    expect((await call('GET', '/health/ready')).status).toBe(200);
+    expect((await call('POST', '/auth/logout', { body: {} })).status).toBe(204);
+  });
+
+  it.each([
+    [
+      'an unknown field',
+      { email: 'a@example.com', password: 'x', admin: true },
+      'property admin should not exist',
+    ],
+    ['a missing password', { email: 'a@example.com' }, 'password'],
+    [
+      'an email that is not one',
+      { email: 'nope', password: 'x' },
+      'email must be an email address',
+    ],
+    ['a malformed scope', { email: 'a@example.com', password: 'x', scope: 'a  b' }, 'scope'],
+  ])('refuses a login with %s with 400 and says why', async (_case, body, message) => {
+    const reply = await call('POST', '/auth/login', { body });
+    expect(reply.status).toBe(400);
+    expect(String(reply.body['message'])).toContain(message);
+  });
+
+  it('narrows the scope on request and refuses a scope the client does not have', async () => {
+    const { email, password, login } = await signUp(call, 'notes:read');
+    expect(login.status).toBe(200);
+    expect(login.body['scope']).toBe('notes:read');
+    const wider = await call('POST', '/auth/login', {
+      body: { email, password, scope: 'notes:read admin:all' },
+    });
+    expect(wider.status).toBe(400);
+    expect(wider.body['message']).toBe('scope may only include: notes:read notes:write');
+  });
+
+  it("answers another user's session as not found, and ends one's own", async () => {
+    const mine = await signUp(call);
+    const theirs = await signUp(call);
+    const token = mine.login.body['access_token'] as string;
+    const theirSessions = await call('GET', '/auth/sessions', {
+      token: theirs.login.body['access_token'] as string,
+    });
+    const theirId = (theirSessions.body['sessions'] as { id: string }[])[0]?.id;
+    expect((await call('DELETE', `/auth/sessions/${theirId}`, { token })).status).toBe(404);
+
+    const second = await call('POST', '/auth/login', {
+      body: { email: mine.email, password: mine.password },
+    });
+    const sessions = (await call('GET', '/auth/sessions', { token })).body['sessions'] as {
+      id: string;
+      current: boolean;
+    }[];
+    const other = sessions.find((session) => !session.current);
+    expect((await call('DELETE', `/auth/sessions/${other?.id}`, { token })).status).toBe(204);
+    const refresh = await call('POST', '/auth/refresh', {
+      body: { refresh_token: second.body['refresh_token'] },
+    });
+    expect(refresh.status).toBe(400);
+  });
+
+  describe('as an admin', () => {
+    let adminToken: string;
+
+    beforeAll(async () => {
+      const { email, password } = await signUp(call);
+      await service.app.get(UsersService).setRoles(email, ['user', 'admin']);
+      const login = await call('POST', '/auth/login', { body: { email, password } });
+      adminToken = login.body['access_token'] as string;
+    });
+
+    it('refuses the admin routes to a user without the admin role', async () => {
+      const { login } = await signUp(call);
+      const reply = await call('POST', '/admin/keys/rotate', {
+        token: login.body['access_token'] as string,
+      });
+      expect(reply.status).toBe(403);
+    });
+
+    it('publishes the next signing key on request, before it signs', async () => {
+      const before = (await call('GET', '/.well-known/jwks.json')).body['keys'] as unknown[];
+      const rotated = await call('POST', '/admin/keys/rotate', { token: adminToken });
+      expect(rotated.status).toBe(200);
+      expect(rotated.body).toEqual({ kid: expect.any(String), activates_at: expect.any(String) });
+      expect(Date.parse(rotated.body['activates_at'] as string)).toBeGreaterThan(Date.now());
+      const after = (await call('GET', '/.well-known/jwks.json')).body['keys'] as { kid: string }[];
+      expect(after).toHaveLength(before.length + 1);
+      expect(after.map((key) => key.kid)).toContain(rotated.body['kid']);
+    });
+
+    it('disables a user: their sessions end and their logins are refused', async () => {
+      const { email, password, login } = await signUp(call);
+      const sessions = await call('GET', '/auth/sessions', {
+        token: login.body['access_token'] as string,
+      });
+      const userId = (await service.app.get(UsersService).findByEmail(email))?.id;
+      expect(sessions.status).toBe(200);
+      expect(
+        (await call('POST', `/admin/users/${userId}/disable`, { token: adminToken })).status,
+      ).toBe(204);
+      const refresh = await call('POST', '/auth/refresh', {
+        body: { refresh_token: login.body['refresh_token'] },
+      });
+      expect(refresh.status).toBe(400);
+      expect((await call('POST', '/auth/login', { body: { email, password } })).status).toBe(401);
+      expect(
+        (await call('GET', '/auth/sessions', { token: login.body['access_token'] as string }))
+          .status,
+      ).toBe(401);
+    });
+  });
+});
+
+describe('auth-service with REFRESH_TOKEN_COOKIE=true', () => {
+  let service: TestApplication;
+  let call: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    service = await createTestApplication(AppModule, authServiceConfig, {
+      REFRESH_TOKEN_COOKIE: 'true',
+    });
+    call = client(service);
+  });
+  afterAll(() => service.close());
+
+  const cookieOf = (reply: Reply) => (reply.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+
+  it('keeps the refresh token out of reach of scripts, and refresh and logout need the CSRF header', async () => {
+    const { login } = await signUp(call);
+    expect(login.status).toBe(200);
+    expect(login.body).not.toHaveProperty('refresh_token');
+    const setCookie = login.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^tessera_refresh=[A-Za-z0-9_-]{43};/);
+    for (const attribute of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/auth']) {
+      expect(setCookie).toContain(attribute);
+    }
+
+    const forged = await call('POST', '/auth/refresh', {
+      body: {},
+      headers: { cookie: cookieOf(login) },
+    });
+    expect(forged.status).toBe(403);
+    expect(forged.body['message']).toBe('Send the header x-tessera-csrf: 1 with this request');
+
+    const refreshed = await call('POST', '/auth/refresh', {
+      body: {},
+      headers: { cookie: cookieOf(login), 'x-tessera-csrf': '1' },
+    });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body).not.toHaveProperty('refresh_token');
+    expect(cookieOf(refreshed)).not.toBe(cookieOf(login));
+
+    const logout = await call('POST', '/auth/logout', {
+      body: {},
+      headers: { cookie: cookieOf(refreshed), 'x-tessera-csrf': '1' },
+    });
+    expect(logout.status).toBe(204);
+    expect(logout.headers.get('set-cookie')).toContain('Max-Age=0');
+    const after = await call('POST', '/auth/refresh', {
+      body: {},
+      headers: { cookie: cookieOf(refreshed), 'x-tessera-csrf': '1' },
+    });
+    expect(after.status).toBe(400);
+  });
+});

@@ -1,0 +1,47 @@
+import type { INestApplicationContext, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EnvironmentValidationError } from '../config/environment-validation.error';
+import type { BootstrapOptions } from './bootstrap-service';
+
+/** A one-off task run with the service's modules, e.g. `create-admin`; returns what to print. */
+export type ServiceCommand = (app: INestApplicationContext, args: string[]) => Promise<string>;
+
+/**
+ * Runs `argv[0]` from `commands` inside the service's application context (its configuration,
+ * database and providers, no HTTP server), prints the result and exits: 0 when it worked, 1 when
+ * it failed, 2 for an unknown command. The built bundle serves as its own CLI:
+ * `node dist/apps/auth-service/main.js create-admin ada@example.com`.
+ */
+export async function runServiceCommand(
+  appModule: Type<unknown>,
+  options: BootstrapOptions,
+  commands: Record<string, ServiceCommand>,
+  [name = '', ...args]: string[],
+): Promise<never> {
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(
+      `${options.name}: unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}\n`,
+    );
+    process.exit(2);
+  }
+  let app: INestApplicationContext | undefined;
+  try {
+    options.config();
+    app = await NestFactory.createApplicationContext(appModule, {
+      abortOnError: false,
+      logger: ['fatal', 'error', 'warn'],
+    });
+    process.stdout.write(`${await command(app, args)}\n`);
+    await app.close();
+    process.exit(0);
+  } catch (error) {
+    const message =
+      error instanceof EnvironmentValidationError || error instanceof Error
+        ? error.message
+        : String(error);
+    process.stderr.write(`${options.name} ${name}: ${message}\n`);
+    await app?.close().catch(() => undefined);
+    process.exit(1);
+  }
+}
