@@ -111,7 +111,9 @@ if (stopping) {
   for (const service of running)
     say(`  ${service.name.padEnd(17)} http://127.0.0.1:${service.port}  (health: /health/ready)`);
   say('Try it:');
-  say('  curl -s http://127.0.0.1:3001/health/ready');
-  say('  curl -s http://127.0.0.1:3002/health/ready');
+  const account = `-H 'content-type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery staple"}'`;
+  say(`  curl -s -X POST http://127.0.0.1:3001/auth/register ${account}`);
+  say(`  curl -s -X POST http://127.0.0.1:3001/auth/login ${account}`);
+  say('  curl -s http://127.0.0.1:3001/.well-known/jwks.json');
   say('Press Ctrl-C to stop both services and their databases.');
 }
