@@ -134,6 +134,26 @@ describe('auth-service HTTP wiring', () => {
     expect(refresh.status).toBe(400);
   });
 
+  it('logs out the session of an access token, idempotently, and refuses a forged one', async () => {
+    const { login } = await signUp(call);
+    const token = login.body['access_token'] as string;
+    expect((await call('POST', '/auth/logout', { body: {}, token })).status).toBe(204);
+    expect((await call('POST', '/auth/logout', { body: {}, token })).status).toBe(204);
+    const refresh = await call('POST', '/auth/refresh', {
+      body: { refresh_token: login.body['refresh_token'] },
+    });
+    expect(refresh.status).toBe(400);
+    expect((await call('GET', '/auth/sessions', { token })).status).toBe(401);
+
+    const [header, payload] = token.split('.');
+    const forged = await call('POST', '/auth/logout', {
+      body: {},
+      token: `${header}.${payload}.AAAA`,
+    });
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+  });
+
   describe('as an admin', () => {
     let adminToken: string;
 

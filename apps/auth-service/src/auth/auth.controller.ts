@@ -20,7 +20,7 @@ import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { RefreshTokenCookie } from './refresh-token-cookie';
-import { SessionAccessGuard } from './session-access.guard';
+import { bearerToken, SessionAccessGuard } from './session-access.guard';
 import { noStore } from './token-response';
 import type { TokenResponse } from './token-response';
 
@@ -74,7 +74,11 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    await this.auth.signOut(this.cookie.read(request, body.refresh_token), contextOf(request));
+    await this.auth.signOut(
+      this.cookie.read(request, body.refresh_token),
+      bearerToken(request.headers.authorization),
+      contextOf(request),
+    );
     this.cookie.clear(reply);
   }
 

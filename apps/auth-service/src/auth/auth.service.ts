@@ -9,6 +9,7 @@ import { UsersService } from '../users/users.service';
 import type { AuthenticatedUser } from './authenticated-user';
 import { FIRST_PARTY_CLIENT, grantedScope } from './first-party-client';
 import { InvalidGrantException } from './invalid-grant.exception';
+import { invalidAccessToken } from './session-access.guard';
 import type { TokenResponse } from './token-response';
 
 /** Where a request came from, for sessions, throttling and the audit log. */
@@ -77,10 +78,21 @@ export class AuthService {
     }
   }
 
-  /** Ends the session of the presented refresh token; unknown or already-ended tokens are fine. */
-  async signOut(refreshToken: string | undefined, context: RequestContext): Promise<void> {
-    if (!refreshToken) return;
-    const session = await this.sessions.revokeByRefreshToken(refreshToken, 'logout');
+  /**
+   * Ends the session of the presented refresh token, or else of the access token (its `sid`).
+   * Idempotent: unknown or already-ended sessions are fine. An access token must still verify,
+   * so a forged one cannot end someone else's session.
+   */
+  async signOut(
+    refreshToken: string | undefined,
+    accessToken: string | undefined,
+    context: RequestContext,
+  ): Promise<void> {
+    const session = refreshToken
+      ? await this.sessions.revokeByRefreshToken(refreshToken, 'logout')
+      : accessToken
+        ? await this.sessions.revoke(await this.sessionOf(accessToken), 'logout')
+        : null;
     if (session)
       await this.audit.record({
         type: 'logout',
@@ -190,6 +202,16 @@ export class AuthService {
       refresh_token: refreshToken,
       scope,
     };
+  }
+
+  private async sessionOf(accessToken: string): Promise<string> {
+    try {
+      const claims = await this.accessTokens.verify(accessToken);
+      if (!claims.sid) throw new Error('the token has no session');
+      return claims.sid;
+    } catch {
+      throw invalidAccessToken();
+    }
   }
 
   private async recordReuse(error: unknown, context: RequestContext): Promise<void> {

@@ -35,14 +35,19 @@ export class SessionAccessGuard implements CanActivate {
       return true;
     } catch (error) {
       this.logger.debug(`Access token refused: ${error instanceof Error ? error.message : error}`);
-      throw unauthorized('invalid_token');
+      throw invalidAccessToken();
     }
   }
 }
 
-function bearerToken(header: string | undefined): string | undefined {
+export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header ?? '');
   return match?.[1];
+}
+
+/** 401 with `WWW-Authenticate: Bearer error="invalid_token"`. */
+export function invalidAccessToken(): UnauthorizedException {
+  return unauthorized('invalid_token');
 }
 
 /** RFC 6750: a bare challenge without a token, `error="invalid_token"` for a bad one. */
