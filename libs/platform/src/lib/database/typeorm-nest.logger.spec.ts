@@ -27,6 +27,16 @@ describe('TypeOrmNestLogger', () => {
     expect(line).not.toContain('ada@example.com');
   });
 
+  it('logs a unique violation, which the caller answers with a 409, at debug level only', () => {
+    const debug = jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    const violation = Object.assign(new Error('duplicate key value violates unique constraint'), {
+      driverError: { code: '23505' },
+    });
+    new TypeOrmNestLogger(true).logQueryError(violation, 'INSERT INTO "users" …');
+    expect(errors).not.toHaveBeenCalled();
+    expect(debug).toHaveBeenCalledTimes(1);
+  });
+
   it('logs migration progress only when verbose', () => {
     new TypeOrmNestLogger(false).logMigration('Migration X has been executed successfully.');
     expect(logs).not.toHaveBeenCalled();
