@@ -84,7 +84,8 @@ describe('npm start', () => {
 
   it('reuses the data of the previous start, and a SIGTERM to npm alone still stops everything', async () => {
     run = npmStart(dataDir);
-    await waitFor(() => run?.output().includes('Press Ctrl-C') ?? false, READY_WITHIN_MS);
+    // The 30 s bound is proven above; this test is about reusing the data, so allow a busy machine.
+    await waitFor(() => run?.output().includes('Press Ctrl-C') ?? false, 2 * READY_WITHIN_MS);
     expect(run.output().match(/existing data in/g)).toHaveLength(2);
     expect(run.output()).not.toContain('Creating a new PostgreSQL cluster');
 
