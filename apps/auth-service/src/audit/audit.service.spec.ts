@@ -1,29 +1,9 @@
-import { Module } from '@nestjs/common';
-import { ServiceCoreModule } from '@tessera/platform';
-import { createTestApplication } from '@tessera/platform/testing';
+import { createFeatureTestApplication } from '../feature-test-application.spec-helper';
 import type { TestApplication } from '@tessera/platform/testing';
 import { DataSource } from 'typeorm';
-import { authServiceConfig } from '../config/auth-service.config';
 import { AuditEvent } from './audit-event.entity';
-import { auditEntities, auditMigrations } from './audit.persistence';
 import { AuditModule } from './audit.module';
 import { AuditService } from './audit.service';
-
-@Module({
-  imports: [
-    ServiceCoreModule.forRoot({
-      config: authServiceConfig,
-      database: {
-        name: 'auth',
-        dataFolder: 'auth-service',
-        entities: auditEntities,
-        migrations: auditMigrations,
-      },
-    }),
-    AuditModule,
-  ],
-})
-class AuditTestModule {}
 
 describe('AuditService on real PostgreSQL', () => {
   let service: TestApplication;
@@ -31,7 +11,7 @@ describe('AuditService on real PostgreSQL', () => {
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    service = await createTestApplication(AuditTestModule, authServiceConfig);
+    service = await createFeatureTestApplication({ imports: [AuditModule] });
     audit = service.app.get(AuditService);
     dataSource = service.app.get(DataSource);
   });

@@ -2,7 +2,11 @@ import type { TestApplication } from '@tessera/platform/testing';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { KeyEncryption } from './key-encryption';
-import { controlClock, createKeysTestApplication } from './keys-test-application.spec-helper';
+import {
+  controlClock,
+  createFeatureTestApplication,
+} from '../feature-test-application.spec-helper';
+import { KeysModule } from './keys.module';
 import { KeysService } from './keys.service';
 import type { PublishedJwk } from './keys.service';
 import { jwkThumbprint, publicMembers } from './signing-key-pair';
@@ -25,12 +29,15 @@ describe('KeysService on real PostgreSQL', () => {
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    service = await createKeysTestApplication({
-      KEY_ENCRYPTION_KEY,
-      JWKS_MAX_AGE: '120',
-      SIGNING_KEY_ACTIVATION_DELAY: String(DELAY),
-      ACCESS_TOKEN_TTL: String(TTL),
-    });
+    service = await createFeatureTestApplication(
+      { imports: [KeysModule] },
+      {
+        KEY_ENCRYPTION_KEY,
+        JWKS_MAX_AGE: '120',
+        SIGNING_KEY_ACTIVATION_DELAY: String(DELAY),
+        ACCESS_TOKEN_TTL: String(TTL),
+      },
+    );
     keys = service.app.get(KeysService);
     dataSource = service.app.get(DataSource);
   });
@@ -100,10 +107,13 @@ describe('KeysService on real PostgreSQL', () => {
     let clock: ReturnType<typeof controlClock>;
 
     beforeEach(async () => {
-      fresh = await createKeysTestApplication({
-        SIGNING_KEY_ACTIVATION_DELAY: String(DELAY),
-        ACCESS_TOKEN_TTL: String(TTL),
-      });
+      fresh = await createFeatureTestApplication(
+        { imports: [KeysModule] },
+        {
+          SIGNING_KEY_ACTIVATION_DELAY: String(DELAY),
+          ACCESS_TOKEN_TTL: String(TTL),
+        },
+      );
       rotating = fresh.app.get(KeysService);
       clock = controlClock(fresh);
     });
@@ -161,11 +171,14 @@ describe('KeysService on real PostgreSQL', () => {
     let other: TestApplication;
 
     beforeAll(async () => {
-      other = await createKeysTestApplication({
-        DATABASE_URL: service.databaseUrl,
-        KEY_ENCRYPTION_KEY,
-        SIGNING_KEY_ACTIVATION_DELAY: String(DELAY),
-      });
+      other = await createFeatureTestApplication(
+        { imports: [KeysModule] },
+        {
+          DATABASE_URL: service.databaseUrl,
+          KEY_ENCRYPTION_KEY,
+          SIGNING_KEY_ACTIVATION_DELAY: String(DELAY),
+        },
+      );
     });
     afterAll(() => other.close());
 

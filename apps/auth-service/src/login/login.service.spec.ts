@@ -1,17 +1,13 @@
-import { Body, Controller, Module, Post } from '@nestjs/common';
-import { Public, ServiceCoreModule } from '@tessera/platform';
-import { createTestApplication } from '@tessera/platform/testing';
+import { createFeatureTestApplication } from '../feature-test-application.spec-helper';
+import { Body, Controller, Post } from '@nestjs/common';
+import { Public } from '@tessera/platform';
 import type { TestApplication } from '@tessera/platform/testing';
 import { IsString } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { performance } from 'node:perf_hooks';
-import { auditEntities, auditMigrations } from '../audit/audit.persistence';
 import { AuditEvent } from '../audit/audit-event.entity';
-import { authServiceConfig } from '../config/auth-service.config';
-import { usersEntities, usersMigrations } from '../users/users.persistence';
 import { UsersService } from '../users/users.service';
 import { Clock } from '../clock/clock';
-import { loginEntities, loginMigrations } from './login.persistence';
 import { InvalidCredentialsException } from './login.errors';
 import { LoginModule } from './login.module';
 import { LoginService } from './login.service';
@@ -39,23 +35,6 @@ class TestLoginController {
   }
 }
 
-@Module({
-  imports: [
-    ServiceCoreModule.forRoot({
-      config: authServiceConfig,
-      database: {
-        name: 'auth',
-        dataFolder: 'auth-service',
-        entities: [...usersEntities, ...loginEntities, ...auditEntities],
-        migrations: [...usersMigrations, ...loginMigrations, ...auditMigrations],
-      },
-    }),
-    LoginModule,
-  ],
-  controllers: [TestLoginController],
-})
-class LoginTestModule {}
-
 describe('LoginService on real PostgreSQL', () => {
   let service: TestApplication;
   let login: LoginService;
@@ -64,11 +43,14 @@ describe('LoginService on real PostgreSQL', () => {
   let now: Date;
 
   beforeAll(async () => {
-    service = await createTestApplication(LoginTestModule, authServiceConfig, {
-      LOGIN_ACCOUNT_FAILURE_LIMIT: String(ACCOUNT_LIMIT),
-      LOGIN_ADDRESS_FAILURE_LIMIT: String(ADDRESS_LIMIT),
-      LOGIN_THROTTLE_WINDOW: String(WINDOW),
-    });
+    service = await createFeatureTestApplication(
+      { imports: [LoginModule], controllers: [TestLoginController] },
+      {
+        LOGIN_ACCOUNT_FAILURE_LIMIT: String(ACCOUNT_LIMIT),
+        LOGIN_ADDRESS_FAILURE_LIMIT: String(ADDRESS_LIMIT),
+        LOGIN_THROTTLE_WINDOW: String(WINDOW),
+      },
+    );
     login = service.app.get(LoginService);
     users = service.app.get(UsersService);
     dataSource = service.app.get(DataSource);

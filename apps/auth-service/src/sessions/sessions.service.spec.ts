@@ -1,11 +1,14 @@
 import type { TestApplication } from '@tessera/platform/testing';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { controlClock } from '../keys/keys-test-application.spec-helper';
+import {
+  controlClock,
+  createFeatureTestApplication,
+} from '../feature-test-application.spec-helper';
 import { User } from '../users/user.entity';
 import { InvalidGrantError } from './invalid-grant.error';
 import type { InvalidGrantReason } from './invalid-grant.error';
-import { createSessionsTestApplication } from './sessions-test-application.spec-helper';
+import { SessionsModule } from './sessions.module';
 import { SessionsService } from './sessions.service';
 
 const MINUTE = 60;
@@ -31,7 +34,7 @@ async function reasonOf(promise: Promise<unknown>): Promise<InvalidGrantReason> 
 
 /** A running SessionsService with a clock that stands still until advanced, and a user factory. */
 async function startHarness(environment: Record<string, string>) {
-  const service = await createSessionsTestApplication(environment);
+  const service = await createFeatureTestApplication({ imports: [SessionsModule] }, environment);
   const dataSource = service.app.get(DataSource);
   let users = 0;
   return {

@@ -1,7 +1,11 @@
 import type { TestApplication } from '@tessera/platform/testing';
 import { createHmac, createPublicKey, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { controlClock, createKeysTestApplication } from '../keys/keys-test-application.spec-helper';
+import {
+  controlClock,
+  createFeatureTestApplication,
+} from '../feature-test-application.spec-helper';
+import { KeysModule } from '../keys/keys.module';
 import { KeysService } from '../keys/keys.service';
 import { generateSigningKeyPair } from '../keys/signing-key-pair';
 import { InvalidAccessTokenError } from './access-token.errors';
@@ -60,12 +64,15 @@ describe('AccessTokenService on real PostgreSQL', () => {
   }
 
   beforeAll(async () => {
-    service = await createKeysTestApplication({
-      ISSUER,
-      ACCESS_TOKEN_AUDIENCES: 'resource-service, notes-service',
-      ACCESS_TOKEN_TTL: String(TTL),
-      SIGNING_KEY_ACTIVATION_DELAY: String(DELAY),
-    });
+    service = await createFeatureTestApplication(
+      { imports: [KeysModule] },
+      {
+        ISSUER,
+        ACCESS_TOKEN_AUDIENCES: 'resource-service, notes-service',
+        ACCESS_TOKEN_TTL: String(TTL),
+        SIGNING_KEY_ACTIVATION_DELAY: String(DELAY),
+      },
+    );
     tokens = service.app.get(AccessTokenService);
     keys = service.app.get(KeysService);
     clock = controlClock(service);
@@ -300,7 +307,10 @@ describe('AccessTokenService with SIGNING_ALGORITHM=RS256', () => {
   let service: TestApplication;
 
   beforeAll(async () => {
-    service = await createKeysTestApplication({ SIGNING_ALGORITHM: 'RS256' });
+    service = await createFeatureTestApplication(
+      { imports: [KeysModule] },
+      { SIGNING_ALGORITHM: 'RS256' },
+    );
   });
   afterAll(() => service.close());
 

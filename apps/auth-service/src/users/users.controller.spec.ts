@@ -1,39 +1,19 @@
-import { Module } from '@nestjs/common';
+import { createFeatureTestApplication } from '../feature-test-application.spec-helper';
 import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC_KEY, ServiceCoreModule } from '@tessera/platform';
-import { createTestApplication } from '@tessera/platform/testing';
+import { IS_PUBLIC_KEY } from '@tessera/platform';
 import type { TestApplication } from '@tessera/platform/testing';
 import { DataSource } from 'typeorm';
-import { auditEntities, auditMigrations } from '../audit/audit.persistence';
 import { AuditEvent } from '../audit/audit-event.entity';
-import { authServiceConfig } from '../config/auth-service.config';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
-import { usersEntities, usersMigrations } from './users.persistence';
 import { UsersModule } from './users.module';
-
-@Module({
-  imports: [
-    ServiceCoreModule.forRoot({
-      config: authServiceConfig,
-      database: {
-        name: 'auth',
-        dataFolder: 'auth-service',
-        entities: [...usersEntities, ...auditEntities],
-        migrations: [...usersMigrations, ...auditMigrations],
-      },
-    }),
-    UsersModule,
-  ],
-})
-class UsersTestModule {}
 
 describe('POST /auth/register', () => {
   let service: TestApplication;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    service = await createTestApplication(UsersTestModule, authServiceConfig);
+    service = await createFeatureTestApplication({ imports: [UsersModule] });
     dataSource = service.app.get(DataSource);
   });
   afterAll(() => service.close());

@@ -1,13 +1,8 @@
-import { Module } from '@nestjs/common';
-import { ServiceCoreModule } from '@tessera/platform';
-import { createTestApplication } from '@tessera/platform/testing';
+import { createFeatureTestApplication } from '../feature-test-application.spec-helper';
 import type { TestApplication } from '@tessera/platform/testing';
 import { DataSource } from 'typeorm';
-import { auditEntities, auditMigrations } from '../audit/audit.persistence';
-import { authServiceConfig } from '../config/auth-service.config';
 import { PasswordHasher } from './password-hasher';
 import { User } from './user.entity';
-import { usersEntities, usersMigrations } from './users.persistence';
 import {
   EmailTakenException,
   UserNotFoundException,
@@ -17,29 +12,13 @@ import {
 import { UsersModule } from './users.module';
 import { UsersService } from './users.service';
 
-@Module({
-  imports: [
-    ServiceCoreModule.forRoot({
-      config: authServiceConfig,
-      database: {
-        name: 'auth',
-        dataFolder: 'auth-service',
-        entities: [...usersEntities, ...auditEntities],
-        migrations: [...usersMigrations, ...auditMigrations],
-      },
-    }),
-    UsersModule,
-  ],
-})
-class UsersTestModule {}
-
 describe('UsersService on real PostgreSQL', () => {
   let service: TestApplication;
   let users: UsersService;
   let hasher: PasswordHasher;
 
   beforeAll(async () => {
-    service = await createTestApplication(UsersTestModule, authServiceConfig);
+    service = await createFeatureTestApplication({ imports: [UsersModule] });
     users = service.app.get(UsersService);
     hasher = service.app.get(PasswordHasher);
   });
