@@ -20,13 +20,21 @@ function npmStart(dataDir: string): StartRun {
     cwd: root,
     // A group of its own, as in a terminal: Ctrl-C there signals the whole foreground group.
     detached: true,
-    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    // As from a terminal: without the NODE_ENV=test that Jest sets, so the services run in
+    // development and keep their generated KEY_ENCRYPTION_KEY under DATA_DIR across starts.
+    env: { ...withoutNodeEnv(process.env), DATA_DIR: dataDir, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   return { child, output: () => output, exited };
+}
+
+function withoutNodeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  delete copy['NODE_ENV'];
+  return copy;
 }
 
 async function readyWithin(url: string, deadline: number): Promise<boolean> {
@@ -85,7 +93,11 @@ describe('npm start', () => {
   it('reuses the data of the previous start, and a SIGTERM to npm alone still stops everything', async () => {
     run = npmStart(dataDir);
     // The 30 s bound is proven above; this test is about reusing the data, so allow a busy machine.
-    await waitFor(() => run?.output().includes('Press Ctrl-C') ?? false, 2 * READY_WITHIN_MS);
+    await waitFor(
+      () => run?.output().includes('Press Ctrl-C') ?? false,
+      2 * READY_WITHIN_MS,
+      () => run?.output() ?? '',
+    );
     expect(run.output().match(/existing data in/g)).toHaveLength(2);
     expect(run.output()).not.toContain('Creating a new PostgreSQL cluster');
 
@@ -99,10 +111,18 @@ describe('npm start', () => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function waitFor(
+  condition: () => boolean,
+  timeoutMs = 10_000,
+  output: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error('Timed out waiting for npm start');
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Timed out waiting for npm start. Its last output:\n${output().slice(-3000)}`,
+      );
+    }
     await new Promise((wait) => setTimeout(wait, 100));
   }
 }

@@ -154,6 +154,24 @@ describe('auth-service HTTP wiring', () => {
     expect(forged.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
   });
 
+  it('throttles guesses of the current password like logins, with 429 and Retry-After', async () => {
+    const { password, login } = await signUp(call);
+    const token = login.body['access_token'] as string;
+    for (let guess = 0; guess < 10; guess += 1) {
+      const wrong = await call('POST', '/auth/password', {
+        token,
+        body: { current_password: `guess ${guess}`, new_password: 'a brand new passphrase' },
+      });
+      expect(wrong.status).toBe(400);
+    }
+    const throttled = await call('POST', '/auth/password', {
+      token,
+      body: { current_password: password, new_password: 'a brand new passphrase' },
+    });
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   describe('as an admin', () => {
     let adminToken: string;
 

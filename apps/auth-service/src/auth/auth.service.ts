@@ -119,7 +119,12 @@ export class AuthService {
     next: string,
     context: RequestContext,
   ): Promise<void> {
-    await this.users.changePassword(user.userId, current, next);
+    await this.login.changePassword({
+      userId: user.userId,
+      currentPassword: current,
+      newPassword: next,
+      ...context,
+    });
     await this.sessions.revokeAllForUser(user.userId, 'password_changed', {
       exceptSessionId: user.sessionId,
     });

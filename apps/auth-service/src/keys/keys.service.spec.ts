@@ -76,6 +76,20 @@ describe('KeysService on real PostgreSQL', () => {
   });
 
   describe('keys at rest', () => {
+    it('refuses to start with a KEY_ENCRYPTION_KEY other than the one its keys were encrypted with, saying so', async () => {
+      await expect(
+        createFeatureTestApplication(
+          { imports: [KeysModule] },
+          {
+            KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+            DATABASE_URL: service.databaseUrl,
+          },
+        ),
+      ).rejects.toThrow(
+        /cannot be decrypted: KEY_ENCRYPTION_KEY is not the key it was encrypted with/,
+      );
+    });
+
     it('stores the private key encrypted under KEY_ENCRYPTION_KEY, and it decrypts to the key pair', async () => {
       const rows: { kid: string; private_key: string; public_jwk: Record<string, unknown> }[] =
         await dataSource.query('SELECT kid, private_key, public_jwk FROM signing_keys');

@@ -229,10 +229,23 @@ export class KeysService implements OnApplicationBootstrap {
   private privateKeyOf(key: SigningKey): KeyObject {
     let privateKey = this.privateKeys.get(key.kid);
     if (!privateKey) {
-      privateKey = createPrivateKey(this.encryption.decrypt(key.privateKey, key.kid));
+      privateKey = createPrivateKey(this.decrypt(key));
       this.privateKeys.set(key.kid, privateKey);
     }
     return privateKey;
+  }
+
+  private decrypt(key: SigningKey): string {
+    try {
+      return this.encryption.decrypt(key.privateKey, key.kid);
+    } catch {
+      // GCM refuses a key other than the one that encrypted: say so plainly, it is the usual cause.
+      throw new Error(
+        `Signing key ${key.kid} cannot be decrypted: KEY_ENCRYPTION_KEY is not the key it was ` +
+          'encrypted with. Restore the original KEY_ENCRYPTION_KEY (in development: the file ' +
+          'DATA_DIR/auth-service/key-encryption-key), or start on an empty database.',
+      );
+    }
   }
 
   private publicKeyOf(key: SigningKey): KeyObject {

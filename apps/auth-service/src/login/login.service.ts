@@ -3,6 +3,7 @@ import { AuditService } from '../audit/audit.service';
 import { normaliseEmail } from '../users/normalise-email';
 import { PasswordHasher } from '../users/password-hasher';
 import type { User } from '../users/user.entity';
+import { WrongCurrentPasswordException } from '../users/users.errors';
 import { UsersService } from '../users/users.service';
 import { Clock } from '../clock/clock';
 import { LoginThrottle } from './login-throttle.service';
@@ -16,6 +17,14 @@ export interface Credentials {
 }
 
 /** Checks an email and password: the user, or one exception that says nothing about why. */
+export interface PasswordChange {
+  userId: string;
+  currentPassword: string;
+  newPassword: string;
+  clientAddress: string;
+  userAgent?: string;
+}
+
 @Injectable()
 export class LoginService {
   constructor(
@@ -56,6 +65,33 @@ export class LoginService {
     await this.users.upgradePasswordHash(user, password);
     await this.audit.record({ type: 'login.succeeded', userId: user.id, ...origin });
     return user;
+  }
+
+  /**
+   * A password change, throttled like a login: whoever holds a stolen access token must not be
+   * able to guess the current password without limit. Only a wrong current password counts.
+   *
+   * @throws TooManyLoginAttemptsException (429, with Retry-After) before the password is checked
+   * @throws WrongCurrentPasswordException, WeakPasswordException from UsersService.changePassword
+   */
+  async changePassword({
+    userId,
+    currentPassword,
+    newPassword,
+    clientAddress,
+    userAgent,
+  }: PasswordChange): Promise<void> {
+    const user = await this.users.findById(userId);
+    if (!user) throw new InvalidCredentialsException();
+    const attempt = { account: user.email, address: clientAddress };
+    await this.beginThrottled(attempt, { clientAddress, userAgent });
+    try {
+      await this.users.changePassword(userId, currentPassword, newPassword);
+    } catch (error) {
+      if (!(error instanceof WrongCurrentPasswordException)) await this.throttle.succeeded(attempt);
+      throw error;
+    }
+    await this.throttle.succeeded(attempt);
   }
 
   private async beginThrottled(

@@ -59,7 +59,13 @@ export async function createServiceApplication(
     { abortOnError: false, logger: nestLogLevels(environment.LOG_LEVEL) },
   );
   configureFastify(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // Release what did start (the pool, an embedded PostgreSQL) before the error goes up.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }
 
