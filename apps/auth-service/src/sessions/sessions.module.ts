@@ -6,6 +6,7 @@ import { ClockModule } from '../clock/clock.module';
 import { RefreshToken } from './refresh-token.entity';
 import { RefreshTokenCrypto } from './refresh-token.crypto';
 import { Session } from './session.entity';
+import { SessionsPruner } from './sessions-pruner.service';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
@@ -18,6 +19,7 @@ import { SessionsService } from './sessions.service';
   providers: [
     SessionsService,
     SessionsRepository,
+    SessionsPruner,
     {
       provide: RefreshTokenCrypto,
       inject: [KEY_ENCRYPTION_KEY],

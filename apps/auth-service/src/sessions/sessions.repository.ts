@@ -166,4 +166,20 @@ export class SessionsRepository {
   private rows<T = Session>(sql: string, parameters: unknown[]): Promise<T[]> {
     return this.sessions.query(sql, parameters);
   }
+
+  /**
+   * Deletes sessions that ended (revoked or expired) before `before`; their refresh tokens go
+   * with them (ON DELETE CASCADE). Live sessions keep every spent token: reuse is recognised by
+   * finding a spent token's hash. Returns how many sessions went.
+   */
+  async deleteEndedBefore(before: Date): Promise<number> {
+    const result = await this.sessions
+      .createQueryBuilder()
+      .delete()
+      .where('revoked_at < :before OR idle_expires_at < :before OR absolute_expires_at < :before', {
+        before,
+      })
+      .execute();
+    return result.affected ?? 0;
+  }
 }

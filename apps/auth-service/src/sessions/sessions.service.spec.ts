@@ -8,6 +8,7 @@ import {
 import { User } from '../users/user.entity';
 import { InvalidGrantError } from './invalid-grant.error';
 import type { InvalidGrantReason } from './invalid-grant.error';
+import { SessionsPruner } from './sessions-pruner.service';
 import { SessionsModule } from './sessions.module';
 import { SessionsService } from './sessions.service';
 
@@ -194,6 +195,28 @@ describe('SessionsService on real PostgreSQL', () => {
       expect(await reasonOf(sessions.rotate(refreshToken, { clientId: WEB, now: later }))).toBe(
         'session_expired',
       );
+    });
+  });
+
+  describe('pruning', () => {
+    it('deletes sessions a week after they ended, with their tokens, and keeps the live ones', async () => {
+      const ended = await login();
+      await sessions.revoke(ended.session.id, 'logout');
+      const tokensOf = (sessionId: string) =>
+        harness.dataSource.query('SELECT 1 FROM refresh_tokens WHERE session_id = $1', [sessionId]);
+      const pruner = service.app.get(SessionsPruner);
+
+      harness.clock.advance(6 * DAY);
+      await pruner.prune();
+      expect(await tokensOf(ended.session.id)).toHaveLength(1);
+
+      harness.clock.advance(2 * DAY);
+      expect(await pruner.prune()).toBeGreaterThanOrEqual(1);
+      expect(await tokensOf(ended.session.id)).toHaveLength(0);
+      expect(await sessions.listForUser(ended.session.userId)).toEqual([]);
+      const live = await login();
+      await pruner.prune();
+      expect(await sessions.findActive(live.session.id)).not.toBeNull();
     });
   });
 
