@@ -11,6 +11,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
+import { bearerTokenOf } from '@tessera/auth';
 import { Public } from '@tessera/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService, contextOf } from './auth.service';
@@ -20,7 +21,7 @@ import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { RefreshTokenCookie } from './refresh-token-cookie';
-import { bearerToken, SessionAccessGuard } from './session-access.guard';
+import { SessionAccessGuard } from './session-access.guard';
 import { noStore } from './token-response';
 import type { TokenResponse } from './token-response';
 
@@ -76,7 +77,7 @@ export class AuthController {
   ): Promise<void> {
     await this.auth.signOut(
       this.cookie.read(request, body.refresh_token),
-      bearerToken(request.headers.authorization),
+      bearerTokenOf(request),
       contextOf(request),
     );
     this.cookie.clear(reply);

@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { invalidBearerToken } from '@tessera/auth';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { KeysService } from '../keys/keys.service';
@@ -9,7 +10,6 @@ import { UsersService } from '../users/users.service';
 import type { AuthenticatedUser } from './authenticated-user';
 import { FIRST_PARTY_CLIENT, grantedScope } from './first-party-client';
 import { InvalidGrantException } from './invalid-grant.exception';
-import { invalidAccessToken } from './session-access.guard';
 import type { TokenResponse } from './token-response';
 
 /** Where a request came from, for sessions, throttling and the audit log. */
@@ -215,7 +215,7 @@ export class AuthService {
       if (!claims.sid) throw new Error('the token has no session');
       return claims.sid;
     } catch {
-      throw invalidAccessToken();
+      throw invalidBearerToken();
     }
   }
 

@@ -1,5 +1,6 @@
-import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { bearerTokenOf, invalidBearerToken, missingBearerToken } from '@tessera/auth';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from '../tokens/access-token.service';
 import type { RequestWithUser } from './authenticated-user';
@@ -20,8 +21,8 @@ export class SessionAccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithUser>();
-    const token = bearerToken(request.headers.authorization);
-    if (!token) throw unauthorized();
+    const token = bearerTokenOf(request);
+    if (!token) throw missingBearerToken();
     try {
       const claims = await this.accessTokens.verify(token);
       const session = claims.sid ? await this.sessions.findActive(claims.sid) : null;
@@ -30,33 +31,12 @@ export class SessionAccessGuard implements CanActivate {
         userId: claims.sub,
         sessionId: session.id,
         clientId: claims.client_id,
-        roles: claims.roles,
+        roles: claims.roles ?? [],
       };
       return true;
     } catch (error) {
       this.logger.debug(`Access token refused: ${error instanceof Error ? error.message : error}`);
-      throw invalidAccessToken();
+      throw invalidBearerToken();
     }
   }
-}
-
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header ?? '');
-  return match?.[1];
-}
-
-/** 401 with `WWW-Authenticate: Bearer error="invalid_token"`. */
-export function invalidAccessToken(): UnauthorizedException {
-  return unauthorized('invalid_token');
-}
-
-/** RFC 6750: a bare challenge without a token, `error="invalid_token"` for a bad one. */
-function unauthorized(error?: 'invalid_token'): UnauthorizedException {
-  const exception = new UnauthorizedException(
-    error ? 'The access token is invalid or expired' : 'An access token is required',
-  );
-  Object.assign(exception, {
-    headers: { 'www-authenticate': error ? `Bearer error="${error}"` : 'Bearer' },
-  });
-  return exception;
 }

@@ -8,8 +8,8 @@ import {
 import { KeysModule } from '../keys/keys.module';
 import { KeysService } from '../keys/keys.service';
 import { generateSigningKeyPair } from '../keys/signing-key-pair';
-import { InvalidAccessTokenError } from './access-token.errors';
-import type { InvalidAccessTokenReason } from './access-token.errors';
+import { InvalidAccessTokenError } from '@tessera/auth';
+import type { InvalidAccessTokenReason } from '@tessera/auth';
 import { AccessTokenService } from './access-token.service';
 
 const ISSUER = 'https://auth.example.com';

@@ -4,19 +4,17 @@ import { JwtService, NotBeforeError, TokenExpiredError } from '@nestjs/jwt';
 import { randomBytes } from 'node:crypto';
 import { authServiceConfig } from '../config/auth-service.config';
 import { KeysService } from '../keys/keys.service';
-import { isSigningAlgorithm } from '../keys/signing-algorithm';
+import {
+  ACCESS_TOKEN_TYPE,
+  InvalidAccessTokenError,
+  readAccessTokenClaims,
+  readAccessTokenHeader,
+} from '@tessera/auth';
+import type { AccessTokenClaims } from '@tessera/auth';
 import { Clock } from '../clock/clock';
-import { InvalidAccessTokenError } from './access-token.errors';
-import { readAccessTokenClaims, readJoseHeader } from './access-token.format';
-import type { AccessTokenClaims } from './access-token.format';
 
 /** Leeway for `exp` and `nbf` when auth-service verifies its own tokens (RFC 8725: small). */
 export const ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS = 60;
-
-/** RFC 9068 §2.1; compared case-insensitively, with or without the `application/` prefix. */
-const ACCESS_TOKEN_TYPE = 'at+jwt';
-
-const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export interface IssueAccessTokenInput {
   subject: string;
@@ -84,18 +82,11 @@ export class AccessTokenService {
    * @throws InvalidAccessTokenError with a reason for the debug log, whatever is wrong.
    */
   async verify(token: string): Promise<AccessTokenClaims> {
-    const header = readJoseHeader(token);
-    if (!isSigningAlgorithm(header['alg'])) throw new InvalidAccessTokenError('algorithm');
-    if (!isAccessTokenType(header['typ'])) throw new InvalidAccessTokenError('type');
-    // We understand no extension, so a critical one must be refused (RFC 7515 §4.1.11).
-    if ('crit' in header) throw new InvalidAccessTokenError('unsupported_header', 'crit');
-    const kid = header['kid'];
-    if (typeof kid !== 'string' || !KID_PATTERN.test(kid)) {
-      throw new InvalidAccessTokenError('unknown_key');
-    }
-    const key = await this.keys.verificationKey(kid);
+    // The same header checks as every resource service (@tessera/auth): alg, typ, crit, kid.
+    const header = readAccessTokenHeader(token);
+    const key = await this.keys.verificationKey(header.kid);
     if (!key) throw new InvalidAccessTokenError('unknown_key');
-    if (key.alg !== header['alg']) throw new InvalidAccessTokenError('algorithm');
+    if (key.alg !== header.alg) throw new InvalidAccessTokenError('algorithm');
     const payload = await this.jwt
       .verifyAsync<object>(token, {
         // @nestjs/jwt types this as string | Buffer, but hands it to jsonwebtoken 9 untouched, and a
@@ -111,12 +102,6 @@ export class AccessTokenService {
       });
     return readAccessTokenClaims(payload);
   }
-}
-
-function isAccessTokenType(typ: unknown): boolean {
-  if (typeof typ !== 'string') return false;
-  const type = typ.toLowerCase();
-  return type === ACCESS_TOKEN_TYPE || type === `application/${ACCESS_TOKEN_TYPE}`;
 }
 
 function toList(value: string | readonly string[] | undefined): readonly string[] | undefined {

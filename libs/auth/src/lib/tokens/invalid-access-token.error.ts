@@ -9,9 +9,13 @@ export type InvalidAccessTokenReason =
   | 'expired'
   | 'not_yet_valid'
   | 'issuer'
+  | 'audience'
   | 'claims';
 
-/** Any refusal of an access token by AccessTokenService.verify(); the message never holds the token. */
+/**
+ * Any refusal of an access token. The message names the reason (and at most a claim name), never
+ * the token, so it is safe for the debug log.
+ */
 export class InvalidAccessTokenError extends Error {
   readonly code = 'invalid_access_token';
 

@@ -1,0 +1,19 @@
+export * from './lib/auth.module';
+export { AuthOptionsError } from './lib/auth-module.options';
+export type { AuthModuleOptions } from './lib/auth-module.options';
+export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
+export { Roles, Scopes } from './lib/decorators/requirements';
+export { JwtAuthGuard } from './lib/guard/jwt-auth.guard';
+export {
+  ambiguousBearerToken,
+  insufficientScope,
+  invalidBearerToken,
+  missingBearerToken,
+} from './lib/http/bearer-challenge';
+export { bearerTokenOf } from './lib/http/bearer-token';
+export { JwksClient } from './lib/jwks/jwks-client';
+export * from './lib/tokens/access-token.format';
+export * from './lib/tokens/invalid-access-token.error';
+export type { Principal } from './lib/tokens/principal';
+/** Re-exported so that a service needs only `@tessera/auth` to mark its open routes. */
+export { Public } from '@tessera/platform';

@@ -1,0 +1,77 @@
+import { Module } from '@nestjs/common';
+import type { OnApplicationBootstrap } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { resolveAuthOptions } from './auth-module.options';
+import type { AuthModuleOptions, ResolvedAuthOptions } from './auth-module.options';
+import {
+  AUTH_MODULE_OPTIONS,
+  ConfigurableAuthModule,
+  RESOLVED_AUTH_OPTIONS,
+} from './auth.module-definition';
+import { JwtAuthGuard } from './guard/jwt-auth.guard';
+import { JwtStrategy } from './guard/jwt.strategy';
+import { VerificationCache } from './guard/verification-cache';
+import { JwksClient } from './jwks/jwks-client';
+
+/**
+ * Protects every HTTP route of the service that imports it: a global guard verifies the bearer
+ * access token against the issuer's JWKS (fetched, cached, never taken from the token), pins
+ * the algorithms, `iss`, `aud` and `typ: at+jwt`, and answers as RFC 6750 says. Routes opt out
+ * with `@Public()`, and ask for more with `@Scopes()` and `@Roles()`.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [AuthModule.forRoot({ issuer: 'https://auth.example.com', audience: 'orders-service' })],
+ * })
+ * export class AppModule {}
+ *
+ * // or from configuration:
+ * AuthModule.forRootAsync({
+ *   inject: [ordersConfig.KEY],
+ *   useFactory: (env: ConfigType<typeof ordersConfig>) => ({ issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE }),
+ * })
+ * ```
+ */
+@Module({
+  imports: [PassportModule],
+  providers: [
+    {
+      provide: RESOLVED_AUTH_OPTIONS,
+      useFactory: (options: AuthModuleOptions) => resolveAuthOptions(options),
+      inject: [AUTH_MODULE_OPTIONS],
+    },
+    {
+      provide: JwksClient,
+      useFactory: (options: ResolvedAuthOptions) =>
+        new JwksClient({
+          jwksUri: options.jwksUri,
+          algorithms: options.algorithms,
+          cacheMaxAgeMs: options.jwksCacheMaxAge * 1000,
+          cooldownMs: options.jwksCooldown * 1000,
+          timeoutMs: options.jwksTimeout,
+        }),
+      inject: [RESOLVED_AUTH_OPTIONS],
+    },
+    {
+      provide: VerificationCache,
+      useFactory: (options: ResolvedAuthOptions) =>
+        new VerificationCache(options.verificationCacheSize, options.clockTolerance),
+      inject: [RESOLVED_AUTH_OPTIONS],
+    },
+    JwtStrategy,
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+  ],
+  exports: [JwksClient, RESOLVED_AUTH_OPTIONS],
+})
+export class AuthModule extends ConfigurableAuthModule implements OnApplicationBootstrap {
+  constructor(private readonly jwks: JwksClient) {
+    super();
+  }
+
+  /** Fetch the keys before the first request needs them; an issuer that is not up yet is no error. */
+  onApplicationBootstrap(): void {
+    void this.jwks.refresh();
+  }
+}

@@ -1,0 +1,119 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { IS_PUBLIC_KEY } from '@tessera/platform';
+import type { FastifyRequest } from 'fastify';
+import { ROLES_KEY, SCOPES_KEY } from '../decorators/requirements';
+import {
+  insufficientScope,
+  invalidBearerToken,
+  missingBearerToken,
+} from '../http/bearer-challenge';
+import { bearerTokenOf } from '../http/bearer-token';
+import { JwksClient } from '../jwks/jwks-client';
+import { readAccessTokenHeader } from '../tokens/access-token.format';
+import { InvalidAccessTokenError } from '../tokens/invalid-access-token.error';
+import type { Principal } from '../tokens/principal';
+import { EXTRACTED_TOKEN, TESSERA_JWT_STRATEGY } from './jwt.strategy';
+import type { VerifiedAccessToken } from './jwt.strategy';
+import type { RequestWithPrincipal } from './request-principal';
+import { VerificationCache } from './verification-cache';
+
+interface RouteRequirements {
+  isPublic: boolean;
+  scopes: readonly string[];
+  roles: readonly string[];
+}
+
+type GuardedRequest = FastifyRequest & RequestWithPrincipal & { [EXTRACTED_TOKEN]?: string };
+
+/**
+ * The global guard AuthModule installs: every HTTP route needs a valid access token unless it is
+ * marked `@Public()`, and `@Scopes()` / `@Roles()` add what the token must carry. A token seen
+ * before is answered from the VerificationCache; any other goes through passport-jwt.
+ * Other transports (RPC, WebSockets) are refused: secure by default.
+ */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard(TESSERA_JWT_STRATEGY) {
+  private readonly logger = new Logger(JwtAuthGuard.name);
+  /** Metadata read once per route, not per request. */
+  private readonly requirements = new WeakMap<object, WeakMap<object, RouteRequirements>>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly cache: VerificationCache,
+    private readonly jwks: JwksClient,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return false;
+    const route = this.requirementsOf(context);
+    if (route.isPublic) return true;
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const token = bearerTokenOf(request);
+    if (token === undefined) throw missingBearerToken();
+    const cached = this.cache.get(token, (kid) => this.jwks.has(kid));
+    if (cached) {
+      request.user = cached;
+    } else {
+      request[EXTRACTED_TOKEN] = token;
+      // passport-jwt verifies; handleRequest below turns its verdict into a principal or a 401.
+      await super.canActivate(context);
+    }
+    authorize(request.user as Principal, route);
+    return true;
+  }
+
+  /** passport's verdict: a principal (cached for the next request) or 401 `invalid_token`. */
+  override handleRequest<TUser = Principal>(
+    error: unknown,
+    verified: VerifiedAccessToken | false,
+    info: unknown,
+    context: ExecutionContext,
+  ): TUser {
+    const refusal = error ?? info;
+    if (refusal || !verified) {
+      // An unexpected error (a bug, not a bad token) goes up as a 500, with its stack logged.
+      if (error && !(error instanceof InvalidAccessTokenError)) throw error;
+      this.logger.debug(`Access token refused: ${reasonOf(refusal)}`);
+      throw invalidBearerToken();
+    }
+    const token = context.switchToHttp().getRequest<GuardedRequest>()[EXTRACTED_TOKEN] as string;
+    this.cache.set(token, verified.principal, verified.exp, readAccessTokenHeader(token).kid);
+    return verified.principal as TUser;
+  }
+
+  private requirementsOf(context: ExecutionContext): RouteRequirements {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byHandler = this.requirements.get(controller);
+    if (!byHandler) this.requirements.set(controller, (byHandler = new WeakMap()));
+    let route = byHandler.get(handler);
+    if (!route) {
+      const targets = [handler, controller];
+      route = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets) === true,
+        scopes: this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets) ?? [],
+        roles: this.reflector.getAllAndMerge<string[]>(ROLES_KEY, targets) ?? [],
+      };
+      byHandler.set(handler, route);
+    }
+    return route;
+  }
+}
+
+function authorize(principal: Principal, route: RouteRequirements): void {
+  const missingScopes = route.scopes.filter((scope) => !principal.scopes.includes(scope));
+  const missingRoles = route.roles.filter((role) => !principal.roles.includes(role));
+  if (missingScopes.length > 0 || missingRoles.length > 0) {
+    throw insufficientScope({ scopes: route.scopes, roles: missingRoles });
+  }
+}
+
+function reasonOf(refusal: unknown): string {
+  if (refusal instanceof Error) return `${refusal.name}: ${refusal.message}`;
+  return String(refusal ?? 'no principal');
+}

@@ -1,0 +1,152 @@
+import { InvalidAccessTokenError } from './invalid-access-token.error';
+
+/** The asymmetric algorithms Tessera signs and accepts access tokens with; never HMAC or `none`. */
+export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'RS256'] as const;
+export type AccessTokenAlgorithm = (typeof ACCESS_TOKEN_ALGORITHMS)[number];
+
+/** RFC 9068 §2.1; compared case-insensitively, with or without the `application/` prefix. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+/** Far above any token Tessera issues; longer ones are refused before any parsing. */
+export const MAX_ACCESS_TOKEN_LENGTH = 8192;
+
+/** What a `kid` may look like: RFC 7638 thumbprints and the like. Anything else is never looked up. */
+const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+
+/** The claims of an access token (RFC 9068 §2.2), as issued and as verification returns them. */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  scope?: string;
+  roles?: string[];
+  sid?: string;
+  nbf?: number;
+}
+
+/** The header fields verification relies on, once readAccessTokenHeader has checked them. */
+export interface AccessTokenHeader {
+  alg: AccessTokenAlgorithm;
+  kid: string;
+}
+
+export function isAccessTokenAlgorithm(value: unknown): value is AccessTokenAlgorithm {
+  return (
+    typeof value === 'string' && (ACCESS_TOKEN_ALGORITHMS as readonly string[]).includes(value)
+  );
+}
+
+/**
+ * Reads and checks the protected header of a compact JWS before any key is looked up: three
+ * strict base64url segments, a JSON object header, an allowlisted `alg`, `typ: at+jwt` (R14), no
+ * `crit` (we understand no extension, RFC 7515 §4.1.11: R13) and a plain `kid` (R11). Keys
+ * carried by the token (`jwk`, `jku`, `x5u`, `x5c`) are never read (R10).
+ *
+ * @throws InvalidAccessTokenError with the reason, whatever is wrong.
+ */
+export function readAccessTokenHeader(
+  token: string,
+  algorithms: readonly AccessTokenAlgorithm[] = ACCESS_TOKEN_ALGORITHMS,
+): AccessTokenHeader {
+  const header = readJoseHeader(token);
+  const alg = header['alg'];
+  if (!isAccessTokenAlgorithm(alg) || !algorithms.includes(alg)) {
+    throw new InvalidAccessTokenError('algorithm');
+  }
+  if (!isAccessTokenType(header['typ'])) throw new InvalidAccessTokenError('type');
+  if (Object.hasOwn(header, 'crit'))
+    throw new InvalidAccessTokenError('unsupported_header', 'crit');
+  const kid = header['kid'];
+  if (typeof kid !== 'string' || !KID_PATTERN.test(kid)) {
+    throw new InvalidAccessTokenError('unknown_key');
+  }
+  return { alg, kid };
+}
+
+/**
+ * The protected header of a compact JWS, read strictly (R20): at most MAX_ACCESS_TOKEN_LENGTH
+ * characters, three base64url segments without padding, a JSON object header.
+ */
+export function readJoseHeader(token: string): Record<string, unknown> {
+  if (typeof token !== 'string' || token.length > MAX_ACCESS_TOKEN_LENGTH) {
+    throw new InvalidAccessTokenError('malformed');
+  }
+  const segments = token.split('.');
+  if (segments.length !== 3 || !segments.every((segment) => SEGMENT.test(segment))) {
+    throw new InvalidAccessTokenError('malformed');
+  }
+  const header = parseObject(segments[0]);
+  if (!header) throw new InvalidAccessTokenError('malformed', 'header');
+  return header;
+}
+
+export function isAccessTokenType(typ: unknown): boolean {
+  if (typeof typ !== 'string') return false;
+  const type = typ.toLowerCase();
+  return type === ACCESS_TOKEN_TYPE || type === `application/${ACCESS_TOKEN_TYPE}`;
+}
+
+/**
+ * The verified payload as AccessTokenClaims (R19): `iss`, `sub`, `jti`, `client_id` non-empty
+ * strings, `exp` and `iat` numbers, `aud` a string or a non-empty list of them; `scope`, `roles`
+ * and `sid` typed when present. Only own properties count, so a `__proto__` member adds nothing.
+ *
+ * @throws InvalidAccessTokenError `claims`, naming the claim, when one is missing or mistyped.
+ */
+export function readAccessTokenClaims(payload: unknown): AccessTokenClaims {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw invalid('payload');
+  }
+  const claims = payload as Record<string, unknown>;
+  const own = (name: string) => (Object.hasOwn(claims, name) ? claims[name] : undefined);
+  for (const name of ['iss', 'sub', 'jti', 'client_id'] as const) {
+    if (!isNonEmptyString(own(name))) throw invalid(name);
+  }
+  for (const name of ['exp', 'iat'] as const) {
+    if (!isFiniteNumber(own(name))) throw invalid(name);
+  }
+  if (own('nbf') !== undefined && !isFiniteNumber(own('nbf'))) throw invalid('nbf');
+  const aud = own('aud');
+  if (!isString(aud) && !(Array.isArray(aud) && aud.length > 0 && aud.every(isString))) {
+    throw invalid('aud');
+  }
+  if (own('scope') !== undefined && !isString(own('scope'))) throw invalid('scope');
+  const roles = own('roles');
+  if (roles !== undefined && !(Array.isArray(roles) && roles.every(isString))) {
+    throw invalid('roles');
+  }
+  if (own('sid') !== undefined && !isNonEmptyString(own('sid'))) throw invalid('sid');
+  return claims as unknown as AccessTokenClaims;
+}
+
+function parseObject(segment: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function invalid(claim: string): InvalidAccessTokenError {
+  return new InvalidAccessTokenError('claims', claim);
+}
