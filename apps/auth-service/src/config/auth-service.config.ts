@@ -47,10 +47,14 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   @IsString({ each: true })
   ACCESS_TOKEN_AUDIENCES: string[] = ['resource-service'];
 
+  /**
+   * Access-token lifetime. Keep it short (RFC 9700); values under a minute are for tests and
+   * demonstrations that watch a token expire.
+   */
   @Type(() => Number)
-  @IsInt({ message: seconds(60, 3600) })
-  @Min(60, { message: seconds(60, 3600) })
-  @Max(3600, { message: seconds(60, 3600) })
+  @IsInt({ message: seconds(5, 3600) })
+  @Min(5, { message: seconds(5, 3600) })
+  @Max(3600, { message: seconds(5, 3600) })
   ACCESS_TOKEN_TTL = 15 * 60;
 
   /** A session ends when its refresh token is not used for this long. */
