@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { resolveAuthOptions } from './auth-module.options';
 import type { AuthModuleOptions, ResolvedAuthOptions } from './auth-module.options';
 import {
@@ -35,7 +34,6 @@ import { JwksClient } from './jwks/jwks-client';
  * ```
  */
 @Module({
-  imports: [PassportModule],
   providers: [
     {
       provide: RESOLVED_AUTH_OPTIONS,

@@ -290,6 +290,30 @@ describe('JwtAuthGuard and the JWKS', () => {
   });
 });
 
+describe('AuthModule in a process with other applications', () => {
+  it('keeps each application to its own issuer, even when two run at once', async () => {
+    const [first, second] = await Promise.all([
+      TestIssuer.start({ audience: 'guarded-service' }),
+      TestIssuer.start({ audience: 'guarded-service' }),
+    ]);
+    const one = await createGuardTestApplication(first.moduleOptions());
+    const two = await createGuardTestApplication(second.moduleOptions());
+    try {
+      const tokenOne = bearer(first.accessToken());
+      const tokenTwo = bearer(second.accessToken());
+      expect((await get(one.url, '/me', tokenOne)).status).toBe(200);
+      expect((await get(two.url, '/me', tokenTwo)).status).toBe(200);
+      expect((await get(one.url, '/me', tokenTwo)).status).toBe(401);
+      expect((await get(two.url, '/me', tokenOne)).status).toBe(401);
+      await two.close();
+      expect((await get(one.url, '/me', bearer(first.accessToken()))).status).toBe(200);
+    } finally {
+      await one.close();
+      await Promise.all([first.stop(), second.stop()]);
+    }
+  });
+});
+
 describe('AuthModule options', () => {
   it('applies the documented defaults', () => {
     expect(resolveAuthOptions({ issuer: 'https://auth.example.com', audience: 'orders' })).toEqual({

@@ -15,7 +15,7 @@ import { JwksClient } from '../jwks/jwks-client';
 import { readAccessTokenHeader } from '../tokens/access-token.format';
 import { InvalidAccessTokenError } from '../tokens/invalid-access-token.error';
 import type { Principal } from '../tokens/principal';
-import { EXTRACTED_TOKEN, TESSERA_JWT_STRATEGY } from './jwt.strategy';
+import { EXTRACTED_TOKEN, JwtStrategy } from './jwt.strategy';
 import type { VerifiedAccessToken } from './jwt.strategy';
 import type { RequestWithPrincipal } from './request-principal';
 import { VerificationCache } from './verification-cache';
@@ -35,7 +35,7 @@ type GuardedRequest = FastifyRequest & RequestWithPrincipal & { [EXTRACTED_TOKEN
  * Other transports (RPC, WebSockets) are refused: secure by default.
  */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard(TESSERA_JWT_STRATEGY) {
+export class JwtAuthGuard extends AuthGuard() {
   private readonly logger = new Logger(JwtAuthGuard.name);
   /** Metadata read once per route, not per request. */
   private readonly requirements = new WeakMap<object, WeakMap<object, RouteRequirements>>();
@@ -44,8 +44,10 @@ export class JwtAuthGuard extends AuthGuard(TESSERA_JWT_STRATEGY) {
     private readonly reflector: Reflector,
     private readonly cache: VerificationCache,
     private readonly jwks: JwksClient,
+    strategy: JwtStrategy,
   ) {
-    super();
+    // This module's own strategy (see JwtStrategy), not a process-wide default.
+    super({ defaultStrategy: strategy.name });
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
