@@ -6,6 +6,7 @@ import { resourceServiceConfig } from './config/resource-service.config';
 import { entities } from './database/entities';
 import { migrations } from './database/migrations';
 import { MeController } from './me/me.controller';
+import { NotesModule } from './notes/notes.module';
 import { PingController } from './ping/ping.controller';
 
 @Module({
@@ -24,6 +25,7 @@ import { PingController } from './ping/ping.controller';
         clockTolerance: environment.AUTH_CLOCK_TOLERANCE,
       }),
     }),
+    NotesModule,
   ],
   controllers: [MeController, PingController],
 })

@@ -1,3 +1,3 @@
-import { Note } from '../notes/note.entity';
+import { notesEntities } from '../notes/notes.persistence';
 
-export const entities = [Note];
+export const entities = [...notesEntities];

@@ -12,7 +12,9 @@ import {
  * token: a subject is unique only within its issuer.
  */
 @Entity({ name: 'notes' })
-@Index('notes_owner_created', ['ownerIssuer', 'ownerSubject', 'createdAt'])
+// As the migrations make them (synchronize is off): the keyset pages of GET /notes.
+@Index('notes_owner_created_id', ['ownerIssuer', 'ownerSubject', 'createdAt', 'id'])
+@Index('notes_created_id', ['createdAt', 'id'])
 export class Note {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

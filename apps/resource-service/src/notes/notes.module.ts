@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Note } from './note.entity';
+import { NotesController } from './notes.controller';
+import { NotesService } from './notes.service';
+
+/** Needs `notesEntities` and `notesMigrations` (notes.persistence.ts) in the app's database. */
+@Module({
+  imports: [TypeOrmModule.forFeature([Note])],
+  controllers: [NotesController],
+  providers: [NotesService],
+})
+export class NotesModule {}
