@@ -113,7 +113,9 @@ if (stopping) {
   say('Try it:');
   const account = `-H 'content-type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery staple"}'`;
   say(`  curl -s -X POST http://127.0.0.1:3001/auth/register ${account}`);
-  say(`  curl -s -X POST http://127.0.0.1:3001/auth/login ${account}`);
-  say('  curl -s http://127.0.0.1:3001/.well-known/jwks.json');
+  say(
+    `  TOKEN=$(curl -s -X POST http://127.0.0.1:3001/auth/login ${account} | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
+  );
+  say(`  curl -s http://127.0.0.1:3002/notes -H "authorization: Bearer $TOKEN"`);
   say('Press Ctrl-C to stop both services and their databases.');
 }

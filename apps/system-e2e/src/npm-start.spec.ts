@@ -80,6 +80,22 @@ describe('npm start', () => {
     await waitFor(() => run?.output().includes('Press Ctrl-C') ?? false);
     expect(run.output()).toContain('http://127.0.0.1:3001');
     expect(run.output()).toContain('http://127.0.0.1:3002');
+    // The two services are wired to each other: a token from one opens the other.
+    const account = { email: `start-${Date.now()}@example.com`, password: 'correct horse battery' };
+    const post = (path: string, body: unknown) =>
+      fetch(`http://127.0.0.1:3001${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post('/auth/register', account)).status).toBe(201);
+    const { access_token: token } = (await (await post('/auth/login', account)).json()) as {
+      access_token: string;
+    };
+    const notes = await fetch('http://127.0.0.1:3002/notes', {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(notes.status).toBe(200);
 
     // What Ctrl-C does in a terminal. npm itself ends by the signal, as it does at a prompt; the
     // script prints "Stopped." only when every service drained and exited 0.

@@ -1,0 +1,156 @@
+import { createTestDatabase, ServiceProcess } from '@tessera/platform/testing';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+
+/**
+ * The story every Tessera user walks, with both services built and run as real processes on
+ * real PostgreSQL: register → login → read notes → the access token expires → 401 → refresh →
+ * read again → logout → the refresh token is dead.
+ */
+
+const AUTH_PORT = 13021;
+const RESOURCE_PORT = 13022;
+const ISSUER = `http://127.0.0.1:${AUTH_PORT}`;
+const RESOURCE = `http://127.0.0.1:${RESOURCE_PORT}`;
+/** Short, so the test can watch a token expire; the resource service allows no leeway here. */
+const ACCESS_TOKEN_TTL = 5;
+const dist = (name: string) => resolve(__dirname, '../../../dist/apps', name, 'main.js');
+
+let auth: ServiceProcess;
+let resource: ServiceProcess;
+const secrets: string[] = [];
+
+async function call(url: string, method: string, body?: unknown, token?: string) {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers['authorization'] = `Bearer ${token}`;
+  const response = await fetch(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    challenge: response.headers.get('www-authenticate'),
+    body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
+  };
+}
+
+function expiryOf(accessToken: string): number {
+  const payload = Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString();
+  return (JSON.parse(payload) as { exp: number }).exp;
+}
+
+beforeAll(async () => {
+  const [authDatabase, resourceDatabase] = await Promise.all([
+    createTestDatabase('story_auth'),
+    createTestDatabase('story_resource'),
+  ]);
+  auth = await ServiceProcess.start({
+    main: dist('auth-service'),
+    url: ISSUER,
+    env: {
+      NODE_ENV: 'test',
+      PORT: String(AUTH_PORT),
+      DATABASE_URL: authDatabase,
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ISSUER,
+      ACCESS_TOKEN_AUDIENCES: 'resource-service',
+      ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL),
+      LOG_LEVEL: 'debug',
+    },
+  });
+  resource = await ServiceProcess.start({
+    main: dist('resource-service'),
+    url: RESOURCE,
+    env: {
+      NODE_ENV: 'test',
+      PORT: String(RESOURCE_PORT),
+      DATABASE_URL: resourceDatabase,
+      AUTH_ISSUER: ISSUER,
+      AUTH_AUDIENCE: 'resource-service',
+      AUTH_CLOCK_TOLERANCE: '0',
+      LOG_LEVEL: 'debug',
+    },
+  });
+});
+
+afterAll(async () => {
+  expect(await resource?.stop()).toBe(0);
+  expect(await auth?.stop()).toBe(0);
+});
+
+describe('a user, auth-service and resource-service', () => {
+  it('walks register → login → notes → expiry → refresh → logout', async () => {
+    const email = `ada-${Date.now()}@example.com`;
+    const password = 'correct horse battery staple';
+    secrets.push(password);
+    expect((await call(`${ISSUER}/auth/register`, 'POST', { email, password })).status).toBe(201);
+
+    const login = await call(`${ISSUER}/auth/login`, 'POST', { email, password });
+    expect(login.status).toBe(200);
+    const first = login.body as { access_token: string; refresh_token: string };
+    secrets.push(first.access_token, first.refresh_token);
+
+    const created = await call(
+      `${RESOURCE}/notes`,
+      'POST',
+      { title: 'first note' },
+      first.access_token,
+    );
+    expect(created.status).toBe(201);
+    const listed = await call(`${RESOURCE}/notes`, 'GET', undefined, first.access_token);
+    expect(listed.status).toBe(200);
+    expect(listed.body['items']).toEqual([expect.objectContaining({ title: 'first note' })]);
+    const me = await call(`${RESOURCE}/me`, 'GET', undefined, first.access_token);
+    expect(me.body).toMatchObject({
+      issuer: ISSUER,
+      kind: 'user',
+      scopes: ['notes:read', 'notes:write'],
+    });
+
+    // Wait out the access token, measured from its own exp.
+    const wait = expiryOf(first.access_token) * 1000 - Date.now() + 250;
+    await new Promise((done) => setTimeout(done, Math.max(0, wait)));
+    const expired = await call(`${RESOURCE}/notes`, 'GET', undefined, first.access_token);
+    expect(expired.status).toBe(401);
+    expect(expired.challenge).toBe('Bearer error="invalid_token"');
+
+    const refreshed = await call(`${ISSUER}/auth/refresh`, 'POST', {
+      refresh_token: first.refresh_token,
+    });
+    expect(refreshed.status).toBe(200);
+    const second = refreshed.body as { access_token: string; refresh_token: string };
+    secrets.push(second.access_token, second.refresh_token);
+    const again = await call(`${RESOURCE}/notes`, 'GET', undefined, second.access_token);
+    expect(again.status).toBe(200);
+    expect(again.body['items']).toEqual([expect.objectContaining({ title: 'first note' })]);
+
+    expect(
+      (await call(`${ISSUER}/auth/logout`, 'POST', { refresh_token: second.refresh_token })).status,
+    ).toBe(204);
+    const dead = await call(`${ISSUER}/auth/refresh`, 'POST', {
+      refresh_token: second.refresh_token,
+    });
+    expect(dead.status).toBe(400);
+    expect(dead.body['error']).toBe('invalid_grant');
+  });
+
+  it('refuses tokens that are not for it, and answers RFC 6750 challenges', async () => {
+    expect(await call(`${RESOURCE}/notes`, 'GET')).toMatchObject({
+      status: 401,
+      challenge: 'Bearer',
+    });
+    const forged = await call(`${RESOURCE}/notes`, 'GET', undefined, 'eyJhbGciOiJub25lIn0.e30.');
+    expect(forged).toMatchObject({ status: 401, challenge: 'Bearer error="invalid_token"' });
+  });
+
+  it('never writes a token or a password to either service’s log (R27)', () => {
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const secret of secrets) {
+      expect(auth.logs).not.toContain(secret);
+      expect(resource.logs).not.toContain(secret);
+    }
+  });
+});
