@@ -14,14 +14,24 @@ const BEARER_SCHEME = /^Bearer(?: |$)/i;
  * @throws BadRequestException (`invalid_request`) or UnauthorizedException (`invalid_token`).
  */
 export function bearerTokenOf(request: FastifyRequest): string | undefined {
-  const headers = request.raw.headersDistinct?.['authorization'] ?? [];
-  if (headers.length > 1) throw ambiguousBearerToken();
-  const header = headers[0] ?? request.headers.authorization;
+  const header = request.headers.authorization;
   if (header === undefined || !BEARER_SCHEME.test(header)) return undefined;
+  // Node keeps only the first of repeated Authorization headers; the raw list shows them all.
+  if (authorizationHeaderCount(request.raw.rawHeaders) > 1) throw ambiguousBearerToken();
   const token = BEARER.exec(header)?.[1];
   if (!token) throw invalidBearerToken();
   if (hasQueryToken(request)) throw ambiguousBearerToken();
   return token;
+}
+
+/** A scan of the raw name/value list: cheaper than `headersDistinct`, which copies every header. */
+function authorizationHeaderCount(rawHeaders: string[]): number {
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index];
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count += 1;
+  }
+  return count;
 }
 
 function hasQueryToken(request: FastifyRequest): boolean {
