@@ -5,6 +5,7 @@ import { entities } from './database/entities';
 import { migrations } from './database/migrations';
 import { AuthModule } from './auth/auth.module';
 import { KeysModule } from './keys/keys.module';
+import { OAuthModule } from './oauth/oauth.module';
 import { UsersModule } from './users/users.module';
 
 @Module({
@@ -15,6 +16,7 @@ import { UsersModule } from './users/users.module';
     }),
     AuthModule,
     KeysModule,
+    OAuthModule,
     UsersModule,
   ],
 })

@@ -1,5 +1,6 @@
 import { bootstrapService, runServiceCommand } from '@tessera/platform';
 import { AppModule } from './app.module';
+import { clientsCommand } from './clients/clients.command';
 import { authServiceConfig } from './config/auth-service.config';
 import { createAdmin } from './users/create-admin.command';
 
@@ -8,5 +9,10 @@ const command = process.argv.slice(2);
 
 // With arguments the bundle runs a one-off command instead of serving HTTP.
 void (command.length > 0
-  ? runServiceCommand(AppModule, options, { 'create-admin': createAdmin }, command)
+  ? runServiceCommand(
+      AppModule,
+      options,
+      { 'create-admin': createAdmin, clients: clientsCommand },
+      command,
+    )
   : bootstrapService(AppModule, options));

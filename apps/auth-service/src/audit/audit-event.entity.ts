@@ -11,6 +11,10 @@ export const AUDIT_EVENT_TYPES = [
   'logout',
   'password.changed',
   'key.rotated',
+  'client.authentication_failed',
+  'token.revoked',
+  'introspection.denied',
+  'client.secret_set',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

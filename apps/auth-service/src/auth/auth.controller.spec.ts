@@ -106,7 +106,9 @@ describe('auth-service HTTP wiring', () => {
       body: { email, password, scope: 'notes:read admin:all' },
     });
     expect(wider.status).toBe(400);
-    expect(wider.body['message']).toBe('scope may only include: notes:read notes:write');
+    expect(wider.body['message']).toBe(
+      'scope may only include: openid email notes:read notes:write',
+    );
   });
 
   it("answers another user's session as not found, and ends one's own", async () => {

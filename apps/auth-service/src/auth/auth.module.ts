@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
+import { ClientsModule } from '../clients/clients.module';
 import { KeysModule } from '../keys/keys.module';
 import { LoginModule } from '../login/login.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -13,8 +14,9 @@ import { SessionAccessGuard } from './session-access.guard';
 
 /** The first-party HTTP surface: login, refresh, logout, sessions, password change. */
 @Module({
-  imports: [AuditModule, KeysModule, LoginModule, SessionsModule, UsersModule],
+  imports: [AuditModule, ClientsModule, KeysModule, LoginModule, SessionsModule, UsersModule],
   controllers: [AuthController, AdminController],
   providers: [AuthService, AdminRoleGuard, RefreshTokenCookie, SessionAccessGuard],
+  exports: [AuthService, SessionAccessGuard],
 })
 export class AuthModule {}

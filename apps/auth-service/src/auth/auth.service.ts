@@ -8,7 +8,10 @@ import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { UsersService } from '../users/users.service';
 import type { AuthenticatedUser } from './authenticated-user';
-import { FIRST_PARTY_CLIENT, grantedScope } from './first-party-client';
+import { ClientsService } from '../clients/clients.service';
+import { IdTokenService } from '../tokens/id-token.service';
+import { FIRST_PARTY_CLIENT_ID, grantedScope } from './first-party-client';
+import { InvalidScopeException } from './invalid-scope.exception';
 import { InvalidGrantException } from './invalid-grant.exception';
 import type { TokenResponse } from './token-response';
 
@@ -36,6 +39,8 @@ export class AuthService {
     private readonly accessTokens: AccessTokenService,
     private readonly audit: AuditService,
     private readonly keys: KeysService,
+    private readonly clients: ClientsService,
+    private readonly idTokens: IdTokenService,
   ) {}
 
   async signIn(
@@ -44,34 +49,66 @@ export class AuthService {
     requestedScope: string | undefined,
     context: RequestContext,
   ): Promise<TokenResponse> {
-    const scope = grantedScope(requestedScope);
+    const client = await this.firstPartyClient();
+    const scope = grantedScope(requestedScope, client.scopes);
     if (scope === undefined) {
-      throw new BadRequestException(
-        `scope may only include: ${FIRST_PARTY_CLIENT.scopes.join(' ')}`,
-      );
+      throw new BadRequestException(`scope may only include: ${client.scopes.join(' ')}`);
     }
     const user = await this.login.authenticate({ email, password, ...context });
     const { session, refreshToken } = await this.sessions.start({
       userId: user.id,
-      clientId: FIRST_PARTY_CLIENT.id,
+      clientId: client.id,
       scope,
       ...context,
     });
-    return this.tokenResponse(user.id, user.roles, session.id, scope, refreshToken);
+    const tokens = await this.tokenResponse(
+      user.id,
+      user.roles,
+      session.id,
+      scope,
+      refreshToken,
+      client.id,
+    );
+    if (!scope.split(' ').includes('openid')) return tokens;
+    const idToken = await this.idTokens.issue({
+      subject: user.id,
+      audience: client.id,
+      authTime: session.createdAt,
+      sessionId: session.id,
+      ...(scope.split(' ').includes('email') && { email: user.email }),
+    });
+    return { ...tokens, id_token: idToken };
   }
 
-  async refresh(refreshToken: string | undefined, context: RequestContext): Promise<TokenResponse> {
+  /**
+   * Rotates a refresh token of `options.clientId` (the first-party client by default) into new
+   * tokens. `options.scope` may narrow the new access token's scope, never widen it (F6); the
+   * session keeps its scope.
+   */
+  async refresh(
+    refreshToken: string | undefined,
+    context: RequestContext,
+    options: { clientId?: string; scope?: string } = {},
+  ): Promise<TokenResponse> {
     if (!refreshToken) throw new InvalidGrantException('A refresh token is required');
+    const clientId = options.clientId ?? FIRST_PARTY_CLIENT_ID;
     try {
       const { session, refreshToken: successor } = await this.sessions.rotate(refreshToken, {
-        clientId: FIRST_PARTY_CLIENT.id,
+        clientId,
       });
       const user = await this.users.findById(session.userId);
       if (!user || user.disabledAt) {
         await this.sessions.revoke(session.id, 'user_disabled');
         throw new InvalidGrantException();
       }
-      return await this.tokenResponse(user.id, user.roles, session.id, session.scope, successor);
+      const scope =
+        options.scope === undefined
+          ? session.scope
+          : grantedScope(options.scope, session.scope.split(' '));
+      if (scope === undefined) {
+        throw new InvalidScopeException(`scope may only narrow the session's: ${session.scope}`);
+      }
+      return await this.tokenResponse(user.id, user.roles, session.id, scope, successor, clientId);
     } catch (error) {
       await this.recordReuse(error, context);
       throw InvalidGrantException.from(error);
@@ -192,10 +229,11 @@ export class AuthService {
     sessionId: string,
     scope: string,
     refreshToken: string,
+    clientId: string,
   ): Promise<TokenResponse> {
     const access = await this.accessTokens.issue({
       subject: userId,
-      clientId: FIRST_PARTY_CLIENT.id,
+      clientId,
       scope,
       roles,
       sessionId,
@@ -207,6 +245,13 @@ export class AuthService {
       refresh_token: refreshToken,
       scope,
     };
+  }
+
+  private async firstPartyClient() {
+    const client = await this.clients.find(FIRST_PARTY_CLIENT_ID);
+    if (!client)
+      throw new Error(`The client ${FIRST_PARTY_CLIENT_ID} is missing; its migration seeds it`);
+    return client;
   }
 
   private async sessionOf(accessToken: string): Promise<string> {

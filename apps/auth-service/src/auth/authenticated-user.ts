@@ -9,6 +9,8 @@ export interface AuthenticatedUser {
   clientId: string;
   /** From the verified token's `roles` claim. */
   roles: string[];
+  /** From the verified token's `scope` claim. */
+  scopes: string[];
 }
 
 export type RequestWithUser = FastifyRequest & { authenticatedUser?: AuthenticatedUser };

@@ -1,16 +1,25 @@
 /**
- * The client that `/auth/login` speaks for: Tessera's own front ends. The scopes are those of the
- * example resource-service. The OAuth clients table will take this over; until then it is here.
+ * The client `/auth/login` speaks for: Tessera's own front ends, a public client seeded by the
+ * clients migration with its scopes.
  */
-export const FIRST_PARTY_CLIENT = {
-  id: 'tessera-first-party',
-  scopes: ['notes:read', 'notes:write'],
-} as const;
+export const FIRST_PARTY_CLIENT_ID = 'tessera-first-party';
 
-/** The requested scopes, which may narrow but never exceed the client's; undefined = all. */
-export function grantedScope(requested: string | undefined): string | undefined {
-  const allowed: readonly string[] = FIRST_PARTY_CLIENT.scopes;
-  if (requested === undefined) return allowed.join(' ');
+/**
+ * Identity scopes (OpenID Connect): granted only when asked for, since asking for `openid` is how
+ * a login asks for an ID token.
+ */
+const IDENTITY_SCOPES = ['openid', 'email'];
+
+/**
+ * The requested scopes if every one is allowed, else undefined; without a request, every allowed
+ * scope but the identity ones. Duplicates collapse, order is kept.
+ */
+export function grantedScope(
+  requested: string | undefined,
+  allowed: readonly string[],
+): string | undefined {
+  if (requested === undefined)
+    return allowed.filter((scope) => !IDENTITY_SCOPES.includes(scope)).join(' ');
   const scopes = [...new Set(requested.split(' '))];
   return scopes.every((scope) => allowed.includes(scope)) ? scopes.join(' ') : undefined;
 }

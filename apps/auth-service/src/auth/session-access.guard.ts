@@ -32,6 +32,7 @@ export class SessionAccessGuard implements CanActivate {
         sessionId: session.id,
         clientId: claims.client_id,
         roles: claims.roles ?? [],
+        scopes: (claims.scope ?? '').split(' ').filter(Boolean),
       };
       return true;
     } catch (error) {

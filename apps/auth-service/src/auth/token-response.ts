@@ -7,6 +7,8 @@ export interface TokenResponse {
   expires_in: number;
   refresh_token?: string;
   scope: string;
+  /** OpenID Connect: when the login asked for `openid`. For the client to read, never to send. */
+  id_token?: string;
 }
 
 /** Tokens must never be stored by a browser or proxy cache (RFC 6749 section 5.1, I2). */

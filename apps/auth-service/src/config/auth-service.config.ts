@@ -137,6 +137,36 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   @Max(3600, { message: seconds(60, 3600) })
   LOGIN_THROTTLE_WINDOW = 15 * 60;
 
+  /**
+   * Lifetime of client-credentials (service) tokens. Short: a service asks again for free, and
+   * nothing can revoke its token before it expires.
+   */
+  @Type(() => Number)
+  @IsInt({ message: seconds(5, 3600) })
+  @Min(5, { message: seconds(5, 3600) })
+  @Max(3600, { message: seconds(5, 3600) })
+  SERVICE_TOKEN_TTL = 5 * 60;
+
+  /**
+   * Secrets of confidential clients, set (as hashes) at start-up: `resource-service=<secret>`,
+   * comma-separated. It gives a deployment's services their secrets in one place; the `clients`
+   * command does the same by hand. Each secret is at least 32 base64url characters.
+   */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : value,
+  )
+  @Matches(/^[a-z][a-z0-9._-]{1,63}=[A-Za-z0-9_-]{32,256}$/, {
+    each: true,
+    message:
+      'must be comma-separated client-id=secret pairs, each secret 32+ base64url characters (openssl rand -base64 32 | tr "+/" "-_" | tr -d =)',
+  })
+  CLIENT_SECRETS: string[] = [];
+
   /** Browser clients: the refresh token travels in an HttpOnly cookie instead of the body. */
   @Transform(({ value }: { value: unknown }) =>
     value === 'true' ? true : value === 'false' ? false : value,

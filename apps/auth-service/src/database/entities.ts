@@ -1,4 +1,5 @@
 import { auditEntities } from '../audit/audit.persistence';
+import { clientsEntities } from '../clients/clients.persistence';
 import { keysEntities } from '../keys/keys.persistence';
 import { loginEntities } from '../login/login.persistence';
 import { sessionsEntities } from '../sessions/sessions.persistence';
@@ -10,4 +11,5 @@ export const entities = [
   ...loginEntities,
   ...auditEntities,
   ...sessionsEntities,
+  ...clientsEntities,
 ];

@@ -3,6 +3,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClockModule } from '../clock/clock.module';
 import { AccessTokenService } from '../tokens/access-token.service';
+import { IdTokenService } from '../tokens/id-token.service';
 import { JwksController } from './jwks.controller';
 import { KeyEncryption } from './key-encryption';
 import { KeyEncryptionKeyModule } from './key-encryption-key.module';
@@ -11,7 +12,7 @@ import { KeysService } from './keys.service';
 import { SigningKey } from './signing-key.entity';
 
 /**
- * Signing keys, the JWKS at `/.well-known/jwks.json`, and the access tokens they sign. Needs
+ * Signing keys, the JWKS at `/.well-known/jwks.json`, and the access and ID tokens they sign. Needs
  * `keysEntities` and `keysMigrations` (keys.persistence.ts) in the service's database options.
  */
 @Module({
@@ -26,12 +27,13 @@ import { SigningKey } from './signing-key.entity';
   providers: [
     KeysService,
     AccessTokenService,
+    IdTokenService,
     {
       provide: KeyEncryption,
       inject: [KEY_ENCRYPTION_KEY],
       useFactory: (key: Buffer) => new KeyEncryption(key),
     },
   ],
-  exports: [KeysService, AccessTokenService],
+  exports: [KeysService, AccessTokenService, IdTokenService],
 })
 export class KeysModule {}

@@ -188,6 +188,21 @@ export class SessionsService {
     return this.store.findActive(sessionId, this.clock.now());
   }
 
+  /**
+   * What introspection (RFC 7662) reports of a refresh token, without spending it: its live
+   * session and when the token was issued. A spent, unknown, malformed, revoked or expired token
+   * gives null.
+   */
+  async inspectRefreshToken(
+    refreshToken: string,
+  ): Promise<{ session: Session; issuedAt: Date } | null> {
+    if (!this.tokens.isWellFormed(refreshToken)) return null;
+    const token = await this.store.findToken(this.tokens.hash(refreshToken));
+    if (!token || token.usedAt) return null;
+    const session = await this.store.findActive(token.sessionId, this.clock.now());
+    return session ? { session, issuedAt: token.createdAt } : null;
+  }
+
   /** The spend failed: find out why, and answer a retry inside the grace window. */
   private async retryOrRefuse(
     refreshToken: string,

@@ -26,6 +26,8 @@ export interface IssueAccessTokenInput {
   sessionId?: string;
   /** Defaults to ACCESS_TOKEN_AUDIENCES. */
   audience?: string | readonly string[];
+  /** Seconds; defaults to ACCESS_TOKEN_TTL. */
+  expiresIn?: number;
 }
 
 export interface IssuedAccessToken {
@@ -50,7 +52,7 @@ export class AccessTokenService {
   async issue(input: IssueAccessTokenInput): Promise<IssuedAccessToken> {
     const key = await this.keys.signingKey();
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    const expiresIn = this.environment.ACCESS_TOKEN_TTL;
+    const expiresIn = input.expiresIn ?? this.environment.ACCESS_TOKEN_TTL;
     const jti = randomBytes(16).toString('base64url');
     const claims: AccessTokenClaims = {
       iss: this.environment.ISSUER,

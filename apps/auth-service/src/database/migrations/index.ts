@@ -3,6 +3,7 @@ import { CreateSigningKeys1763798400100 } from './1763798400100-create-signing-k
 import { CreateLoginFailures1763798400200 } from './1763798400200-create-login-failures';
 import { CreateAuditEvents1763798400210 } from './1763798400210-create-audit-events';
 import { CreateSessions1763798400300 } from './1763798400300-create-sessions';
+import { CreateClients1763798400400 } from './1763798400400-create-clients';
 
 /** In order. Listed, not globbed: the service is a webpack bundle. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   CreateLoginFailures1763798400200,
   CreateAuditEvents1763798400210,
   CreateSessions1763798400300,
+  CreateClients1763798400400,
 ];

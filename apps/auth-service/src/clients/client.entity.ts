@@ -1,0 +1,33 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+export const GRANT_TYPES = ['refresh_token', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+/**
+ * An OAuth client (RFC 6749 §2): who may ask for tokens, with which grants, for which scopes and
+ * audiences. A confidential client authenticates with a secret, of which only the SHA-256 is
+ * kept; a public one (a browser or mobile front end) has none.
+ */
+@Entity({ name: 'clients' })
+export class Client {
+  @PrimaryColumn({ type: 'text' })
+  id!: string;
+
+  @Column({ type: 'text' })
+  type!: 'public' | 'confidential';
+
+  @Column({ name: 'secret_hash', type: 'bytea', nullable: true })
+  secretHash!: Buffer | null;
+
+  @Column({ name: 'grant_types', type: 'text', array: true })
+  grantTypes!: GrantType[];
+
+  @Column({ type: 'text', array: true })
+  scopes!: string[];
+
+  @Column({ type: 'text', array: true })
+  audiences!: string[];
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

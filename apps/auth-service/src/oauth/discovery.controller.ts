@@ -1,0 +1,54 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { Public } from '@tessera/platform';
+import type { FastifyReply } from 'fastify';
+import { authServiceConfig } from '../config/auth-service.config';
+import { ACCESS_TOKEN_ALGORITHMS } from '@tessera/auth';
+
+/**
+ * Authorization-server metadata (RFC 8414) and its OpenID Connect twin (Discovery 1.0), so OAuth
+ * libraries configure themselves. `issuer` is ISSUER byte for byte, the `iss` of every token (K1).
+ * No grant uses an authorization endpoint, so none is listed and no response type is offered.
+ */
+@Public()
+@Controller('.well-known')
+export class DiscoveryController {
+  constructor(
+    @Inject(authServiceConfig.KEY)
+    private readonly environment: ConfigType<typeof authServiceConfig>,
+  ) {}
+
+  @Get('oauth-authorization-server')
+  oauthMetadata(@Res({ passthrough: true }) reply: FastifyReply) {
+    return this.metadata(reply);
+  }
+
+  @Get('openid-configuration')
+  openIdConfiguration(@Res({ passthrough: true }) reply: FastifyReply) {
+    return this.metadata(reply);
+  }
+
+  private metadata(reply: FastifyReply) {
+    reply.header('cache-control', `public, max-age=${this.environment.JWKS_MAX_AGE}`);
+    const issuer = this.environment.ISSUER;
+    const clientAuthentication = ['client_secret_basic', 'client_secret_post'];
+    return {
+      issuer,
+      token_endpoint: `${issuer}/oauth/token`,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      revocation_endpoint: `${issuer}/oauth/revoke`,
+      introspection_endpoint: `${issuer}/oauth/introspect`,
+      userinfo_endpoint: `${issuer}/userinfo`,
+      grant_types_supported: ['refresh_token', 'client_credentials'],
+      response_types_supported: [],
+      token_endpoint_auth_methods_supported: [...clientAuthentication, 'none'],
+      revocation_endpoint_auth_methods_supported: [...clientAuthentication, 'none'],
+      introspection_endpoint_auth_methods_supported: clientAuthentication,
+      scopes_supported: ['openid', 'email', 'notes:read', 'notes:write', 'tokens:introspect'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: [this.environment.SIGNING_ALGORITHM],
+      token_endpoint_auth_signing_alg_values_supported: [...ACCESS_TOKEN_ALGORITHMS],
+      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'sid', 'email'],
+    };
+  }
+}

@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { RequestContext } from '../auth/auth.service';
+import { AuthService } from '../auth/auth.service';
+import { grantedScope } from '../auth/first-party-client';
+import type { TokenResponse } from '../auth/token-response';
+import type { Client } from '../clients/client.entity';
+import { authServiceConfig } from '../config/auth-service.config';
+import { AccessTokenService } from '../tokens/access-token.service';
+import { ClientAuthenticator } from './client-authenticator';
+import { OAuthException } from './oauth.exception';
+import type { OAuthRequest } from './oauth-request';
+
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
+
+/**
+ * `POST /oauth/token` (RFC 6749 §3.2): the refresh-token grant, with the rotation rules of
+ * `/auth/refresh`, and the client-credentials grant for services (I14). The password grant is
+ * not offered (I15): first-party login is its own endpoint; no grant uses the authorization
+ * endpoint, so there is none.
+ */
+@Injectable()
+export class OAuthTokenService {
+  constructor(
+    private readonly clients: ClientAuthenticator,
+    private readonly auth: AuthService,
+    private readonly accessTokens: AccessTokenService,
+    @Inject(authServiceConfig.KEY)
+    private readonly environment: ConfigType<typeof authServiceConfig>,
+  ) {}
+
+  async exchange(request: OAuthRequest, context: RequestContext): Promise<TokenResponse> {
+    const grant = request.params['grant_type'];
+    if (grant === undefined) throw new OAuthException('invalid_request', 'grant_type is required');
+    if (grant !== 'refresh_token' && grant !== 'client_credentials') {
+      throw new OAuthException(
+        'unsupported_grant_type',
+        grant === 'password'
+          ? 'The password grant is not offered: sign users in with POST /auth/login'
+          : 'grant_type must be refresh_token or client_credentials',
+      );
+    }
+    const scope = request.params['scope'];
+    if (scope !== undefined && !SCOPE.test(scope)) {
+      throw new OAuthException(
+        'invalid_scope',
+        'scope must be space-separated scope names (RFC 6749 §3.3)',
+      );
+    }
+    const client = await this.clients.authenticate(request, 'token', context, {
+      allowPublic: true,
+    });
+    if (!client.grantTypes.includes(grant)) {
+      throw new OAuthException('unauthorized_client', `This client may not use the ${grant} grant`);
+    }
+    return grant === 'refresh_token'
+      ? this.refresh(request, client, context)
+      : this.clientCredentials(request, client);
+  }
+
+  private refresh(
+    request: OAuthRequest,
+    client: Client,
+    context: RequestContext,
+  ): Promise<TokenResponse> {
+    const refreshToken = request.params['refresh_token'];
+    if (refreshToken === undefined)
+      throw new OAuthException('invalid_request', 'refresh_token is required');
+    return this.auth.refresh(refreshToken, context, {
+      clientId: client.id,
+      scope: request.params['scope'],
+    });
+  }
+
+  /** A token for the client itself: `sub` = its id, no session, no refresh token, a short life. */
+  private async clientCredentials(request: OAuthRequest, client: Client): Promise<TokenResponse> {
+    const scope = grantedScope(request.params['scope'] ?? client.scopes.join(' '), client.scopes);
+    if (scope === undefined) {
+      throw new OAuthException(
+        'invalid_scope',
+        `scope may only include: ${client.scopes.join(' ')}`,
+      );
+    }
+    const requested = request.params['audience']?.split(' ') ?? client.audiences;
+    if (
+      requested.length === 0 ||
+      !requested.every((audience) => client.audiences.includes(audience))
+    ) {
+      throw new OAuthException(
+        'invalid_target',
+        `audience may only include: ${client.audiences.join(' ') || '(none)'}`,
+      );
+    }
+    const access = await this.accessTokens.issue({
+      subject: client.id,
+      clientId: client.id,
+      scope,
+      roles: [],
+      audience: [...new Set(requested)],
+      expiresIn: this.environment.SERVICE_TOKEN_TTL,
+    });
+    return {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: access.expiresIn,
+      scope,
+    };
+  }
+}

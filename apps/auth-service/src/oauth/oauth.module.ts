@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { ClientsModule } from '../clients/clients.module';
+import { KeysModule } from '../keys/keys.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { ClientAuthenticator } from './client-authenticator';
+import { DiscoveryController } from './discovery.controller';
+import { OAuthController } from './oauth.controller';
+import { OAuthTokenService } from './oauth-token.service';
+import { TokenInspectionService } from './token-inspection.service';
+import { UserInfoController } from './userinfo.controller';
+
+/** The standard surface: token, revocation, introspection, metadata, userinfo. */
+@Module({
+  imports: [AuditModule, AuthModule, ClientsModule, KeysModule, SessionsModule, UsersModule],
+  controllers: [OAuthController, DiscoveryController, UserInfoController],
+  providers: [ClientAuthenticator, OAuthTokenService, TokenInspectionService],
+})
+export class OAuthModule {}

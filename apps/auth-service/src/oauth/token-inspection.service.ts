@@ -1,0 +1,182 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { AccessTokenClaims } from '@tessera/auth';
+import { AuditService } from '../audit/audit.service';
+import type { RequestContext } from '../auth/auth.service';
+import { authServiceConfig } from '../config/auth-service.config';
+import { SessionsService } from '../sessions/sessions.service';
+import { AccessTokenService } from '../tokens/access-token.service';
+import { ClientAuthenticator } from './client-authenticator';
+import { OAuthException } from './oauth.exception';
+import type { OAuthRequest } from './oauth-request';
+
+/** auth-service's own audience: a service token for it may carry `tokens:introspect`. */
+export const AUTH_SERVICE_AUDIENCE = 'auth-service';
+export const INTROSPECT_SCOPE = 'tokens:introspect';
+
+export type Introspection =
+  | { active: false }
+  | {
+      active: true;
+      token_type: 'Bearer' | 'refresh_token';
+      scope: string;
+      client_id: string;
+      sub: string;
+      exp: number;
+      iat: number;
+      iss: string;
+      aud: string | string[];
+      jti?: string;
+      sid?: string;
+    };
+
+const INACTIVE: Introspection = { active: false };
+
+/**
+ * Revocation (RFC 7009) and introspection (RFC 7662) of the tokens auth-service issues. Both need
+ * an authenticated client (V1); introspection also takes a service's bearer token with
+ * `tokens:introspect` (RFC 7662 §2.1), which is how resource-service asks.
+ */
+@Injectable()
+export class TokenInspectionService {
+  constructor(
+    private readonly clients: ClientAuthenticator,
+    private readonly sessions: SessionsService,
+    private readonly accessTokens: AccessTokenService,
+    private readonly audit: AuditService,
+    @Inject(authServiceConfig.KEY)
+    private readonly environment: ConfigType<typeof authServiceConfig>,
+  ) {}
+
+  /**
+   * Ends the session of a refresh token, or of an access token's `sid`, when the token is the
+   * calling client's (V4: another client's is left alone). Unknown, invalid or already revoked
+   * tokens are fine (V2): the answer is always the same.
+   */
+  async revoke(request: OAuthRequest, context: RequestContext): Promise<void> {
+    const client = await this.clients.authenticate(request, 'revoke', context, {
+      allowPublic: true,
+    });
+    const token = required(request, 'token');
+    const session =
+      (await this.sessions.revokeByRefreshToken(token, 'revoked', { clientId: client.id })) ??
+      (await this.revokeAccessTokenSession(token, client.id));
+    if (session) {
+      await this.audit.record({
+        type: 'token.revoked',
+        userId: session.userId,
+        sessionId: session.id,
+        ...context,
+        detail: { client_id: client.id },
+      });
+    }
+  }
+
+  /**
+   * `{ active: true, … }` only for a token that is clearly valid now and meant for the caller:
+   * its own refresh token, or an access token whose `aud` names the caller (or that the caller
+   * was issued), with a live session. Anything else is exactly `{ active: false }` (V6).
+   */
+  async introspect(request: OAuthRequest, context: RequestContext): Promise<Introspection> {
+    const caller = await this.caller(request, context);
+    const token = required(request, 'token');
+    const refresh = await this.sessions.inspectRefreshToken(token);
+    if (refresh) {
+      if (refresh.session.clientId !== caller) return this.denied(caller, context);
+      const { session } = refresh;
+      const expiresAt = Math.min(
+        session.idleExpiresAt.getTime(),
+        session.absoluteExpiresAt.getTime(),
+      );
+      return {
+        active: true,
+        token_type: 'refresh_token',
+        scope: session.scope,
+        client_id: session.clientId,
+        sub: session.userId,
+        exp: Math.floor(expiresAt / 1000),
+        iat: Math.floor(refresh.issuedAt.getTime() / 1000),
+        iss: this.environment.ISSUER,
+        aud: this.environment.ISSUER,
+        sid: session.id,
+      };
+    }
+    const claims = await this.liveAccessToken(token);
+    if (!claims) return INACTIVE;
+    const audiences = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
+    if (!audiences.includes(caller) && claims.client_id !== caller)
+      return this.denied(caller, context);
+    return {
+      active: true,
+      token_type: 'Bearer',
+      scope: claims.scope ?? '',
+      client_id: claims.client_id,
+      sub: claims.sub,
+      exp: claims.exp,
+      iat: claims.iat,
+      iss: claims.iss,
+      aud: claims.aud,
+      jti: claims.jti,
+      ...(claims.sid !== undefined && { sid: claims.sid }),
+    };
+  }
+
+  /** The introspecting client: by client authentication, or by a service token with the scope. */
+  private async caller(request: OAuthRequest, context: RequestContext): Promise<string> {
+    if (!request.bearer || request.credentials) {
+      return (
+        await this.clients.authenticate(request, 'introspect', context, { allowPublic: false })
+      ).id;
+    }
+    const claims = await this.accessTokens.verify(request.bearer).catch(() => undefined);
+    const audiences = claims && (typeof claims.aud === 'string' ? [claims.aud] : claims.aud);
+    const scopes = claims?.scope?.split(' ') ?? [];
+    if (
+      !claims ||
+      claims.sub !== claims.client_id ||
+      !audiences?.includes(AUTH_SERVICE_AUDIENCE) ||
+      !scopes.includes(INTROSPECT_SCOPE)
+    ) {
+      await this.audit.record({
+        type: 'introspection.denied',
+        ...context,
+        detail: { reason: 'bad_service_token' },
+      });
+      throw new OAuthException(
+        'invalid_token',
+        `Introspection needs client authentication or a service token with ${INTROSPECT_SCOPE}`,
+        'Bearer error="invalid_token"',
+      );
+    }
+    return claims.client_id;
+  }
+
+  private async denied(caller: string, context: RequestContext): Promise<Introspection> {
+    await this.audit.record({
+      type: 'introspection.denied',
+      ...context,
+      detail: { client_id: caller, reason: 'other_audience' },
+    });
+    return INACTIVE;
+  }
+
+  private async liveAccessToken(token: string): Promise<AccessTokenClaims | undefined> {
+    const claims = await this.accessTokens.verify(token).catch(() => undefined);
+    if (!claims) return undefined;
+    if (claims.sid === undefined) return claims;
+    const session = await this.sessions.findActive(claims.sid);
+    return session && session.userId === claims.sub ? claims : undefined;
+  }
+
+  private async revokeAccessTokenSession(token: string, clientId: string) {
+    const claims = await this.accessTokens.verify(token).catch(() => undefined);
+    if (!claims?.sid || claims.client_id !== clientId) return null;
+    return this.sessions.revoke(claims.sid, 'revoked');
+  }
+}
+
+function required(request: OAuthRequest, name: string): string {
+  const value = request.params[name];
+  if (value === undefined) throw new OAuthException('invalid_request', `${name} is required`);
+  return value;
+}

@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { JwtService } from '@nestjs/jwt';
+import { Clock } from '../clock/clock';
+import { authServiceConfig } from '../config/auth-service.config';
+import { KeysService } from '../keys/keys.service';
+
+export interface IssueIdTokenInput {
+  subject: string;
+  /** The client the login was for: an ID token is addressed to it alone. */
+  audience: string;
+  /** When the user authenticated (OpenID Connect `auth_time`). */
+  authTime: Date;
+  sessionId: string;
+  /** Only when the login asked for the `email` scope. */
+  email?: string;
+}
+
+/**
+ * OpenID Connect ID tokens (Core §2): who signed in, for the client to read. Header `typ: JWT`,
+ * so no verifier in Tessera takes one for an access token (R23: they all require `at+jwt`).
+ */
+@Injectable()
+export class IdTokenService {
+  constructor(
+    private readonly keys: KeysService,
+    private readonly jwt: JwtService,
+    private readonly clock: Clock,
+    @Inject(authServiceConfig.KEY)
+    private readonly environment: ConfigType<typeof authServiceConfig>,
+  ) {}
+
+  async issue(input: IssueIdTokenInput): Promise<string> {
+    const key = await this.keys.signingKey();
+    const iat = Math.floor(this.clock.now().getTime() / 1000);
+    return this.jwt.signAsync(
+      {
+        iss: this.environment.ISSUER,
+        sub: input.subject,
+        aud: input.audience,
+        exp: iat + this.environment.ACCESS_TOKEN_TTL,
+        iat,
+        auth_time: Math.floor(input.authTime.getTime() / 1000),
+        sid: input.sessionId,
+        ...(input.email !== undefined && { email: input.email }),
+      },
+      {
+        privateKey: key.privateKey,
+        algorithm: key.alg,
+        header: { alg: key.alg, typ: 'JWT', kid: key.kid },
+      },
+    );
+  }
+}
