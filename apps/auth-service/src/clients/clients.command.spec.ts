@@ -1,0 +1,145 @@
+import { createTestApplication } from '@tessera/platform/testing';
+import type { TestApplication } from '@tessera/platform/testing';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../app.module';
+import { authServiceConfig } from '../config/auth-service.config';
+import { hashClientSecret } from './client-secret';
+import { clientsCommand } from './clients.command';
+import { ClientsService } from './clients.service';
+
+describe('OAuth clients on real PostgreSQL', () => {
+  const provisioned = randomBytes(32).toString('base64url');
+  let service: TestApplication;
+  let clients: ClientsService;
+
+  beforeAll(async () => {
+    service = await createTestApplication(AppModule, authServiceConfig, {
+      CLIENT_SECRETS: `resource-service=${provisioned}`,
+    });
+    clients = service.app.get(ClientsService);
+  });
+  afterAll(() => service.close());
+
+  it('seeds the first-party public client and a confidential client for resource-service', async () => {
+    expect(await clients.list()).toEqual([
+      expect.objectContaining({
+        id: 'resource-service',
+        type: 'confidential',
+        grantTypes: ['client_credentials'],
+        audiences: ['auth-service'],
+      }),
+      expect.objectContaining({
+        id: 'tessera-first-party',
+        type: 'public',
+        grantTypes: ['refresh_token'],
+        secretHash: null,
+      }),
+    ]);
+  });
+
+  it('sets CLIENT_SECRETS at start-up as hashes, never in plaintext', async () => {
+    const [row] = await service.app
+      .get(DataSource)
+      .query(`SELECT secret_hash FROM clients WHERE id = 'resource-service'`);
+    expect(Buffer.from(row.secret_hash).equals(hashClientSecret(provisioned))).toBe(true);
+    expect(
+      await clients.authenticate({ clientId: 'resource-service', secret: provisioned }),
+    ).toMatchObject({ id: 'resource-service' });
+  });
+
+  it('authenticates a confidential client only with its secret, and a public one only without', async () => {
+    expect(
+      await clients.authenticate({ clientId: 'resource-service', secret: `${provisioned}x` }),
+    ).toBeNull();
+    expect(await clients.authenticate({ clientId: 'resource-service' })).toBeNull();
+    expect(await clients.authenticate({ clientId: 'tessera-first-party' })).toMatchObject({
+      type: 'public',
+    });
+    expect(await clients.authenticate({ clientId: 'tessera-first-party', secret: '' })).toBeNull();
+    expect(
+      await clients.authenticate({ clientId: 'NOT A CLIENT', secret: provisioned }),
+    ).toBeNull();
+  });
+
+  it('creates a confidential client with the command, printing its secret once; list never shows it', async () => {
+    const output = await clientsCommand(service.app, [
+      'create',
+      'reports-service',
+      '--grant',
+      'client_credentials',
+      '--scope',
+      'notes:read',
+      '--audience',
+      'resource-service',
+    ]);
+    const secret = output.split('\n').at(-1) ?? '';
+    expect(output).toMatch(
+      /^Created reports-service\. Its secret, shown this once:\n[A-Za-z0-9_-]{43}$/,
+    );
+    expect(await clients.authenticate({ clientId: 'reports-service', secret })).toMatchObject({
+      scopes: ['notes:read'],
+    });
+    const listed = await clientsCommand(service.app, ['list']);
+    expect(listed).toContain(
+      'reports-service  confidential  grants: client_credentials  scopes: notes:read  audiences: resource-service',
+    );
+    expect(listed).not.toContain(secret);
+  });
+
+  it('rotates a secret: the new one works and the old one stops', async () => {
+    const { secret: old } = await clients.create({
+      id: 'rotating-service',
+      type: 'confidential',
+      grantTypes: ['client_credentials'],
+      scopes: [],
+      audiences: [],
+    });
+    const output = await clientsCommand(service.app, ['rotate-secret', 'rotating-service']);
+    const fresh = output.split('\n').at(-1) ?? '';
+    expect(
+      await clients.authenticate({ clientId: 'rotating-service', secret: fresh }),
+    ).not.toBeNull();
+    expect(
+      await clients.authenticate({ clientId: 'rotating-service', secret: old ?? '' }),
+    ).toBeNull();
+  });
+
+  it.each([
+    [['create', 'Bad Id', '--grant', 'client_credentials'], 'A client id is 2–64 characters'],
+    [
+      ['create', '3f1b6c1e-6f0e-4d7c-9a57-2f6f0a4f2b10', '--grant', 'client_credentials'],
+      'A client id is 2–64 characters',
+    ],
+    [
+      ['create', 'web-app', '--type', 'public', '--grant', 'client_credentials'],
+      'A public client holds no secret',
+    ],
+    [
+      ['create', 'web-app', '--grant', 'password'],
+      '--grant is one of refresh_token, client_credentials',
+    ],
+    [['create', 'web-app'], 'at least one grant'],
+    [
+      ['create', 'resource-service', '--grant', 'client_credentials'],
+      'A client resource-service exists already',
+    ],
+    [
+      ['rotate-secret', 'tessera-first-party'],
+      'There is no confidential client tessera-first-party',
+    ],
+    [['explode'], 'Usage:'],
+  ])('refuses clients %j with a message that says why', async (args, message) => {
+    await expect(clientsCommand(service.app, args)).rejects.toThrow(message);
+  });
+
+  it('refuses to start when CLIENT_SECRETS names a client that is not confidential', async () => {
+    await expect(
+      createTestApplication(AppModule, authServiceConfig, {
+        CLIENT_SECRETS: `tessera-first-party=${provisioned}`,
+      }),
+    ).rejects.toThrow(
+      'CLIENT_SECRETS names tessera-first-party, which is not a confidential client',
+    );
+  });
+});
