@@ -1,6 +1,12 @@
 module.exports = {
   displayName: 'auth-service-e2e',
   preset: '../../jest.preset.js',
+  // openid-client and its dependencies oauth4webapi and jose ship only ES modules (`.js` under
+  // "type": "module"), which Jest's CommonJS runtime cannot load, and Jest transforms nothing in
+  // node_modules by default. Letting these three through is enough: the preset's ts-jest
+  // transform already matches `.js`, and ts-jest compiles a node_modules `.js` file to CommonJS
+  // with transpileModule, without needing allowJs.
+  transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
   // Each suite starts real service processes; one suite at a time keeps ports and CPU free.
   maxWorkers: 1,
   testTimeout: 120000,
