@@ -1,6 +1,6 @@
 export * from './lib/auth.module';
 export { AuthOptionsError } from './lib/auth-module.options';
-export type { AuthModuleOptions } from './lib/auth-module.options';
+export type { AuthModuleOptions, ServiceClientOptions } from './lib/auth-module.options';
 export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
 export { Roles, Scopes } from './lib/decorators/requirements';
 export { JwtAuthGuard } from './lib/guard/jwt-auth.guard';
@@ -12,6 +12,9 @@ export {
 } from './lib/http/bearer-challenge';
 export { bearerTokenOf } from './lib/http/bearer-token';
 export { JwksClient } from './lib/jwks/jwks-client';
+export { ServiceTokenError } from './lib/service-token/service-token.errors';
+export type { ServiceTokenErrorReason } from './lib/service-token/service-token.errors';
+export { ServiceTokenProvider } from './lib/service-token/service-token.provider';
 export * from './lib/tokens/access-token.format';
 export * from './lib/tokens/invalid-access-token.error';
 export type { Principal } from './lib/tokens/principal';

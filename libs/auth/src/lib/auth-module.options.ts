@@ -21,10 +21,34 @@ export interface AuthModuleOptions {
   jwksTimeout?: number;
   /** Verified tokens remembered until they expire, so a reused token costs no signature check. 0 turns it off. Default 10000. */
   verificationCacheSize?: number;
+  /**
+   * This service's own OAuth client, for `ServiceTokenProvider` to obtain client-credentials
+   * tokens for its outgoing calls (RFC 6749 §4.4). Without it, `token()` rejects.
+   */
+  client?: ServiceClientOptions;
 }
 
-/** The options with every default applied, after validation. */
-export type ResolvedAuthOptions = Required<AuthModuleOptions>;
+/** This service as an OAuth client of the issuer, authenticated with `client_secret_basic`. */
+export interface ServiceClientOptions {
+  /** The client id registered at the issuer, usually the service's name. */
+  id: string;
+  /** The client secret: from configuration, never from code; it appears in no message or log. */
+  secret: string;
+  /** The token endpoint. Default: `<issuer>/oauth/token`. */
+  tokenUri?: string;
+  /** The scopes to ask for, space-separated (RFC 6749 §3.3). Default: the issuer's choice. */
+  scope?: string;
+  /** Sent as the `audience` form parameter: the service the token is for. */
+  audience?: string;
+}
+
+/** The client with its default token endpoint applied. */
+export type ResolvedServiceClientOptions = ServiceClientOptions & { tokenUri: string };
+
+/** The options with every default applied, after validation; `client` stays absent when not given. */
+export type ResolvedAuthOptions = Required<Omit<AuthModuleOptions, 'client'>> & {
+  client?: ResolvedServiceClientOptions;
+};
 
 /** Thrown at start-up for options that cannot be right; the message names each one. */
 export class AuthOptionsError extends Error {
@@ -35,6 +59,7 @@ export class AuthOptionsError extends Error {
 }
 
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
+  const { client, ...verification } = withoutUndefined(options);
   const resolved: ResolvedAuthOptions = {
     jwksUri: `${options.issuer}/.well-known/jwks.json`,
     algorithms: ACCESS_TOKEN_ALGORITHMS,
@@ -43,7 +68,7 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     jwksCooldown: 30,
     jwksTimeout: 3000,
     verificationCacheSize: 10_000,
-    ...withoutUndefined(options),
+    ...verification,
   };
   const problems: string[] = [];
   if (!isHttpUrl(resolved.issuer)) problems.push('issuer must be an http(s) URL');
@@ -64,8 +89,63 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
   checkRange(problems, 'jwksCooldown', resolved.jwksCooldown, 0, 3600);
   checkRange(problems, 'jwksTimeout', resolved.jwksTimeout, 1, 60_000);
   checkRange(problems, 'verificationCacheSize', resolved.verificationCacheSize, 0, 10_000_000);
+  if (client !== undefined) resolved.client = resolveClient(problems, client, resolved.issuer);
   if (problems.length > 0) throw new AuthOptionsError(problems);
   return resolved;
+}
+
+/** RFC 6749 §3.3: scope tokens of printable ASCII without `"` and `\\`, one space apart. */
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
+
+/** Messages name the field, never its value: the secret must not reach a log through them. */
+function resolveClient(
+  problems: string[],
+  client: unknown,
+  issuer: string,
+): ResolvedServiceClientOptions | undefined {
+  if (typeof client !== 'object' || client === null) {
+    problems.push('client must be an object with id and secret');
+    return undefined;
+  }
+  const { id, secret, tokenUri, scope, audience } = withoutUndefined(
+    client as ServiceClientOptions,
+  );
+  checkCredential(problems, 'client.id', id);
+  checkCredential(problems, 'client.secret', secret);
+  if (tokenUri !== undefined && !isHttpUrl(tokenUri)) {
+    problems.push('client.tokenUri must be an http(s) URL');
+  } else if (tokenUri !== undefined && hasUserInfo(tokenUri)) {
+    problems.push(
+      'client.tokenUri must not carry credentials; they go in client.id and client.secret',
+    );
+  }
+  if (scope !== undefined && !(typeof scope === 'string' && SCOPE.test(scope))) {
+    problems.push('client.scope must be scope names separated by single spaces, e.g. "notes:read"');
+  }
+  if (audience !== undefined && !(typeof audience === 'string' && audience.trim() !== '')) {
+    problems.push('client.audience must be the id of the service the token is for');
+  }
+  return {
+    id,
+    secret,
+    tokenUri: tokenUri ?? `${issuer}/oauth/token`,
+    ...(scope !== undefined && { scope }),
+    ...(audience !== undefined && { audience }),
+  };
+}
+
+function checkCredential(problems: string[], name: string, value: unknown) {
+  if (typeof value !== 'string' || value.trim() === '') {
+    problems.push(`${name} must be a non-empty string`);
+  } else if (value.trim() !== value) {
+    // A secret read from a file or an env line often ends in a newline the issuer never saw.
+    problems.push(`${name} must not begin or end with whitespace`);
+  }
+}
+
+function hasUserInfo(url: string): boolean {
+  const { username, password } = new URL(url);
+  return username !== '' || password !== '';
 }
 
 function checkRange(problems: string[], name: string, value: number, min: number, max: number) {

@@ -12,12 +12,14 @@ import { JwtAuthGuard } from './guard/jwt-auth.guard';
 import { JwtStrategy } from './guard/jwt.strategy';
 import { VerificationCache } from './guard/verification-cache';
 import { JwksClient } from './jwks/jwks-client';
+import { ServiceTokenProvider } from './service-token/service-token.provider';
 
 /**
  * Protects every HTTP route of the service that imports it: a global guard verifies the bearer
  * access token against the issuer's JWKS (fetched, cached, never taken from the token), pins
  * the algorithms, `iss`, `aud` and `typ: at+jwt`, and answers as RFC 6750 says. Routes opt out
- * with `@Public()`, and ask for more with `@Scopes()` and `@Roles()`.
+ * with `@Public()`, and ask for more with `@Scopes()` and `@Roles()`. With a `client` option it
+ * also provides `ServiceTokenProvider`, this service's own token for calling other services.
  *
  * @example
  * ```ts
@@ -58,10 +60,16 @@ import { JwksClient } from './jwks/jwks-client';
         new VerificationCache(options.verificationCacheSize, options.clockTolerance),
       inject: [RESOLVED_AUTH_OPTIONS],
     },
+    {
+      provide: ServiceTokenProvider,
+      useFactory: (options: ResolvedAuthOptions) =>
+        new ServiceTokenProvider({ client: options.client, timeoutMs: options.jwksTimeout }),
+      inject: [RESOLVED_AUTH_OPTIONS],
+    },
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [JwksClient, RESOLVED_AUTH_OPTIONS],
+  exports: [JwksClient, ServiceTokenProvider, RESOLVED_AUTH_OPTIONS],
 })
 export class AuthModule extends ConfigurableAuthModule implements OnApplicationBootstrap {
   constructor(private readonly jwks: JwksClient) {

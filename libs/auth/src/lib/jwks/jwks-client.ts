@@ -26,7 +26,6 @@ export interface JwksClientOptions {
 /** A JWKS larger than this is refused: a key set is a few kilobytes. */
 const MAX_JWKS_BYTES = 256 * 1024;
 const MIN_RSA_MODULUS_BITS = 2048;
-const FIRST_FETCH_RETRY_MS = 1000;
 
 /**
  * The issuer's public keys, fetched over HTTP and kept in memory. Keys come only from `jwksUri`,
@@ -37,8 +36,9 @@ const FIRST_FETCH_RETRY_MS = 1000;
  * - An unknown `kid` refetches at once, but at most once per `cooldownMs` however many such
  *   tokens arrive (R12); concurrent callers share one fetch.
  * - When a fetch fails the last good set stays in use (O2: the issuer may be down) and the
- *   failure is logged; the next attempt waits for the cooldown (one second until a first fetch
- *   has succeeded, so a service that starts before its issuer is usable as soon as it is up).
+ *   failure is logged; the next attempt waits for the cooldown. Until a first fetch has
+ *   succeeded there is no cooldown, so a service that starts before its issuer verifies tokens as
+ *   soon as the issuer is up.
  *
  * Why not jwks-rsa: it hands jsonwebtoken PEM strings (parsed again on every verification) and,
  * once its cache expires while the issuer is down, refuses every token.
@@ -90,12 +90,10 @@ export class JwksClient {
   }
 
   private mayFetch(): boolean {
-    // Until a first fetch succeeds (the issuer may still be starting), retry once a second.
-    const cooldown =
-      this.fetchedAt === 0
-        ? Math.min(FIRST_FETCH_RETRY_MS, this.options.cooldownMs)
-        : this.options.cooldownMs;
-    return Date.now() - this.attemptedAt >= cooldown;
+    // Until a first fetch succeeds (the issuer may still be starting) there is nothing to protect
+    // by waiting: every lookup may try, and concurrent ones share one fetch.
+    if (this.fetchedAt === 0) return true;
+    return Date.now() - this.attemptedAt >= this.options.cooldownMs;
   }
 
   private async fetchKeys(): Promise<void> {

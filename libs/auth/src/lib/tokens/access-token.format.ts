@@ -70,14 +70,14 @@ export function readAccessTokenHeader(
 
 /**
  * The protected header of a compact JWS, read strictly (R20): at most MAX_ACCESS_TOKEN_LENGTH
- * characters, three base64url segments without padding, a JSON object header.
+ * characters, three canonical base64url segments without padding, a JSON object header.
  */
 export function readJoseHeader(token: string): Record<string, unknown> {
   if (typeof token !== 'string' || token.length > MAX_ACCESS_TOKEN_LENGTH) {
     throw new InvalidAccessTokenError('malformed');
   }
   const segments = token.split('.');
-  if (segments.length !== 3 || !segments.every((segment) => SEGMENT.test(segment))) {
+  if (segments.length !== 3 || !segments.every(isCanonicalBase64Url)) {
     throw new InvalidAccessTokenError('malformed');
   }
   const header = parseObject(segments[0]);
@@ -122,6 +122,16 @@ export function readAccessTokenClaims(payload: unknown): AccessTokenClaims {
   }
   if (own('sid') !== undefined && !isNonEmptyString(own('sid'))) throw invalid('sid');
   return claims as unknown as AccessTokenClaims;
+}
+
+/**
+ * base64url without padding, and the one spelling of its bytes: a last character whose unused
+ * bits are set decodes to the same bytes, so another string would verify as the same token.
+ */
+function isCanonicalBase64Url(segment: string): boolean {
+  return (
+    SEGMENT.test(segment) && Buffer.from(segment, 'base64url').toString('base64url') === segment
+  );
 }
 
 function parseObject(segment: string): Record<string, unknown> | undefined {
