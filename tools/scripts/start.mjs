@@ -3,7 +3,9 @@
 // production does, and stop them cleanly on Ctrl-C or SIGTERM. Without DATABASE_URL each service
 // starts its own embedded PostgreSQL under DATA_DIR (default .data/), so nothing needs installing.
 import { spawn, spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,11 +37,21 @@ if (build.status !== 0) {
   process.exit(build.status ?? 1);
 }
 
+// resource-service calls auth-service as itself (client credentials); in development both get the
+// same generated client secret, kept beside the data so it survives restarts.
+const clientSecret = developmentClientSecret();
+const serviceEnvironment = {
+  'auth-service': {
+    CLIENT_SECRETS: process.env.CLIENT_SECRETS || `resource-service=${clientSecret}`,
+  },
+  'resource-service': { AUTH_CLIENT_SECRET: process.env.AUTH_CLIENT_SECRET || clientSecret },
+};
+
 let stopping = false;
 const running = services.map((service) => {
   const child = spawn(process.execPath, [join(root, 'dist', 'apps', service.name, 'main.js')], {
     cwd: root,
-    env: { ...process.env, PORT: String(service.port) },
+    env: { ...process.env, ...serviceEnvironment[service.name], PORT: String(service.port) },
     // Its own process group: Ctrl-C reaches only this script, which then stops each service in
     // order (drain requests, close the pool, stop its PostgreSQL) instead of killing all at once.
     detached: true,
@@ -64,6 +76,17 @@ const running = services.map((service) => {
   });
   return { ...service, child, exited };
 });
+
+function developmentClientSecret() {
+  const folder = resolve(root, process.env.DATA_DIR || '.data');
+  const file = join(folder, 'resource-service-client-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(folder, { recursive: true, mode: 0o755 });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  say(`Generated resource-service's development client secret in ${file}`);
+  return secret;
+}
 
 async function stopAll(exitCode) {
   if (stopping) return;

@@ -14,6 +14,7 @@ const ISSUER = `http://127.0.0.1:${AUTH_PORT}`;
 const RESOURCE = `http://127.0.0.1:${RESOURCE_PORT}`;
 /** Short, so the test can watch a token expire; the resource service allows no leeway here. */
 const ACCESS_TOKEN_TTL = 5;
+const CLIENT_SECRET = randomBytes(32).toString('base64url');
 const dist = (name: string) => resolve(__dirname, '../../../dist/apps', name, 'main.js');
 
 let auth: ServiceProcess;
@@ -58,6 +59,7 @@ beforeAll(async () => {
       ISSUER,
       ACCESS_TOKEN_AUDIENCES: 'resource-service',
       ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL),
+      CLIENT_SECRETS: `resource-service=${CLIENT_SECRET}`,
       LOG_LEVEL: 'debug',
     },
   });
@@ -71,6 +73,7 @@ beforeAll(async () => {
       AUTH_ISSUER: ISSUER,
       AUTH_AUDIENCE: 'resource-service',
       AUTH_CLOCK_TOLERANCE: '0',
+      AUTH_CLIENT_SECRET: CLIENT_SECRET,
       LOG_LEVEL: 'debug',
     },
   });
@@ -137,6 +140,29 @@ describe('a user, auth-service and resource-service', () => {
     expect(dead.body['error']).toBe('invalid_grant');
   });
 
+  it('confirms a delete of every note with auth-service, as resource-service itself, and refuses it once the session has ended', async () => {
+    const email = `grace-${Date.now()}@example.com`;
+    const password = 'correct horse battery staple';
+    await call(`${ISSUER}/auth/register`, 'POST', { email, password });
+    const login = await call(`${ISSUER}/auth/login`, 'POST', { email, password });
+    const tokens = login.body as { access_token: string; refresh_token: string };
+    secrets.push(tokens.access_token, tokens.refresh_token);
+    for (const title of ['a', 'b']) {
+      expect((await call(`${RESOURCE}/notes`, 'POST', { title }, tokens.access_token)).status).toBe(
+        201,
+      );
+    }
+    const deleted = await call(`${RESOURCE}/notes`, 'DELETE', undefined, tokens.access_token);
+    expect(deleted).toMatchObject({ status: 200, body: { deleted: 2 } });
+
+    await call(`${RESOURCE}/notes`, 'POST', { title: 'c' }, tokens.access_token);
+    expect(
+      (await call(`${ISSUER}/auth/logout`, 'POST', { refresh_token: tokens.refresh_token })).status,
+    ).toBe(204);
+    const refused = await call(`${RESOURCE}/notes`, 'DELETE', undefined, tokens.access_token);
+    expect(refused).toMatchObject({ status: 401, challenge: 'Bearer error="invalid_token"' });
+  });
+
   it('refuses tokens that are not for it, and answers RFC 6750 challenges', async () => {
     expect(await call(`${RESOURCE}/notes`, 'GET')).toMatchObject({
       status: 401,
@@ -146,7 +172,8 @@ describe('a user, auth-service and resource-service', () => {
     expect(forged).toMatchObject({ status: 401, challenge: 'Bearer error="invalid_token"' });
   });
 
-  it('never writes a token or a password to either service’s log (R27)', () => {
+  it('never writes a token, a password or a client secret to either service’s log (R27)', () => {
+    secrets.push(CLIENT_SECRET);
     expect(secrets.length).toBeGreaterThan(0);
     for (const secret of secrets) {
       expect(auth.logs).not.toContain(secret);

@@ -18,12 +18,25 @@ import { PingController } from './ping/ping.controller';
     // Every route below needs a valid access token for this service unless marked @Public().
     AuthModule.forRootAsync({
       inject: [resourceServiceConfig.KEY],
-      useFactory: (environment: ConfigType<typeof resourceServiceConfig>) => ({
-        issuer: environment.AUTH_ISSUER,
-        audience: environment.AUTH_AUDIENCE,
-        jwksUri: environment.AUTH_JWKS_URI,
-        clockTolerance: environment.AUTH_CLOCK_TOLERANCE,
-      }),
+      useFactory: (environment: ConfigType<typeof resourceServiceConfig>) => {
+        const authService = environment.AUTH_SERVICE_URL ?? environment.AUTH_ISSUER;
+        return {
+          issuer: environment.AUTH_ISSUER,
+          audience: environment.AUTH_AUDIENCE,
+          jwksUri: `${authService}/.well-known/jwks.json`,
+          clockTolerance: environment.AUTH_CLOCK_TOLERANCE,
+          // This service as a client of auth-service: it asks whether a token is still active.
+          ...(environment.AUTH_CLIENT_SECRET && {
+            client: {
+              id: environment.AUTH_CLIENT_ID,
+              secret: environment.AUTH_CLIENT_SECRET,
+              tokenUri: `${authService}/oauth/token`,
+              scope: 'tokens:introspect',
+              audience: 'auth-service',
+            },
+          }),
+        };
+      },
     }),
     NotesModule,
   ],

@@ -21,12 +21,33 @@ export class ResourceServiceEnvironment extends ServiceEnvironment {
   AUTH_AUDIENCE = 'resource-service';
 
   /**
-   * Where the keys are fetched. Unset: `<AUTH_ISSUER>/.well-known/jwks.json`. Set it when the
-   * service reaches auth-service at another address than clients do (docker-compose).
+   * Where this service reaches auth-service (its JWKS, token and introspection endpoints).
+   * Unset: AUTH_ISSUER. Set it when clients and services reach auth-service at different
+   * addresses, as in docker-compose.
    */
-  @ValidateIf((environment: ResourceServiceEnvironment) => environment.AUTH_JWKS_URI !== undefined)
-  @IsUrl(HTTP_URL, { message: 'must be the http(s) URL of auth-service’s JWKS' })
-  AUTH_JWKS_URI?: string;
+  @ValidateIf(
+    (environment: ResourceServiceEnvironment) => environment.AUTH_SERVICE_URL !== undefined,
+  )
+  @IsUrl(HTTP_URL, { message: 'must be the http(s) base URL this service reaches auth-service at' })
+  @Matches(/[^/]$/, { message: 'must not end with a slash' })
+  AUTH_SERVICE_URL?: string;
+
+  /** The OAuth client this service is when it calls auth-service as itself (client credentials). */
+  @Matches(/^[a-z][a-z0-9._-]{1,63}$/, { message: 'must be a client id, e.g. resource-service' })
+  AUTH_CLIENT_ID = 'resource-service';
+
+  /**
+   * That client's secret. Unset: the service makes no calls of its own to auth-service, and the
+   * routes that need one (DELETE /notes) answer 503. `npm start` and docker-compose set it.
+   */
+  @ValidateIf(
+    (environment: ResourceServiceEnvironment) => environment.AUTH_CLIENT_SECRET !== undefined,
+  )
+  @Matches(/^[A-Za-z0-9_-]{32,256}$/, {
+    message:
+      'must be the client secret auth-service has for AUTH_CLIENT_ID (32+ base64url characters)',
+  })
+  AUTH_CLIENT_SECRET?: string;
 
   /** Leeway in seconds for `exp` and `nbf` against auth-service's clock (at most 60). */
   @Type(() => Number)

@@ -9,9 +9,11 @@ import {
   Patch,
   Post,
   Query,
+  Req,
 } from '@nestjs/common';
-import { CurrentPrincipal, Scopes } from '@tessera/auth';
+import { bearerTokenOf, CurrentPrincipal, Scopes } from '@tessera/auth';
 import type { Principal } from '@tessera/auth';
+import type { FastifyRequest } from 'fastify';
 import { CreateNoteDto } from './dto/create-note.dto';
 import { ListNotesQueryDto } from './dto/list-notes-query.dto';
 import { UpdateNoteDto } from './dto/update-note.dto';
@@ -58,6 +60,16 @@ export class NotesController {
     @Body() body: UpdateNoteDto,
   ): Promise<NoteView> {
     return this.notes.update(principal, id, body);
+  }
+
+  /** Every note of the caller, after auth-service confirms the session is still live. */
+  @Scopes('notes:write')
+  @Delete()
+  removeAll(
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+  ): Promise<{ deleted: number }> {
+    return this.notes.removeAll(principal, bearerTokenOf(request) ?? '');
   }
 
   @Scopes('notes:write')

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { TokenIntrospectionClient } from '../introspection/token-introspection.client';
 import { Note } from './note.entity';
 import { NotesController } from './notes.controller';
 import { NotesService } from './notes.service';
@@ -8,6 +9,6 @@ import { NotesService } from './notes.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Note])],
   controllers: [NotesController],
-  providers: [NotesService],
+  providers: [NotesService, TokenIntrospectionClient],
 })
 export class NotesModule {}

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { insufficientScope } from '@tessera/auth';
+import { insufficientScope, invalidBearerToken } from '@tessera/auth';
 import type { Principal } from '@tessera/auth';
 import { Repository } from 'typeorm';
+import { TokenIntrospectionClient } from '../introspection/token-introspection.client';
 import type { CreateNoteDto } from './dto/create-note.dto';
 import type { ListNotesQueryDto } from './dto/list-notes-query.dto';
 import type { UpdateNoteDto } from './dto/update-note.dto';
@@ -21,7 +22,10 @@ const ADMIN_ROLE = 'admin';
  */
 @Injectable()
 export class NotesService {
-  constructor(@InjectRepository(Note) private readonly notes: Repository<Note>) {}
+  constructor(
+    @InjectRepository(Note) private readonly notes: Repository<Note>,
+    private readonly introspection: TokenIntrospectionClient,
+  ) {}
 
   /**
    * Newest first, a keyset page on (created_at, id): a note created or deleted meanwhile never
@@ -89,6 +93,16 @@ export class NotesService {
     const note = affected ? await this.notes.findOneBy(mine) : null;
     if (!note) throw new NoteNotFoundException();
     return noteView(note, false);
+  }
+
+  /**
+   * Deletes every note of the caller: the one operation here that asks auth-service first whether
+   * the token's session is still live, since a token revoked a minute ago still verifies locally.
+   */
+  async removeAll(principal: Principal, token: string): Promise<{ deleted: number }> {
+    if (!(await this.introspection.isActive(token, principal))) throw invalidBearerToken();
+    const { affected } = await this.notes.delete(ownerOf(principal));
+    return { deleted: affected ?? 0 };
   }
 
   async remove(principal: Principal, id: string): Promise<void> {

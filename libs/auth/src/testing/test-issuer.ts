@@ -20,6 +20,11 @@ export interface TestIssuerOptions {
   /** The `aud` of minted tokens and of moduleOptions(). Default `test-service`. */
   audience?: string;
   algorithm?: AccessTokenAlgorithm;
+  /**
+   * Confidential clients (id → secret) for the issuer's `POST /oauth/token`
+   * (client_credentials, client_secret_basic). Default: none.
+   */
+  clients?: Record<string, string>;
 }
 
 export interface MintOptions {
@@ -33,7 +38,9 @@ export interface MintOptions {
 /**
  * An in-process token issuer for tests: its own keys, a JWKS served over real HTTP on a free
  * loopback port, and access tokens minted with any claims and headers, so a service tests its
- * guards without running auth-service. It counts the requests it gets, so a test can prove a
+ * guards without running auth-service. For service-to-service calls it also answers
+ * `POST /oauth/token` (client credentials for `options.clients`) and `POST /oauth/introspect`
+ * (active for what it minted, until `revoke()`). It counts the requests it gets, so a test can prove a
  * verifier fetched (or never fetched) its keys.
  *
  * @example
@@ -57,10 +64,15 @@ export class TestIssuer {
   private url = '';
   readonly audience: string;
   private readonly algorithm: AccessTokenAlgorithm;
+  private readonly clients: Record<string, string>;
+  /** Every token this issuer minted, with its claims: what its introspection knows. */
+  private readonly minted = new Map<string, Record<string, unknown>>();
+  private readonly revoked = new Set<string>();
 
   private constructor(options: TestIssuerOptions) {
     this.audience = options.audience ?? 'test-service';
     this.algorithm = options.algorithm ?? 'ES256';
+    this.clients = options.clients ?? {};
     this.addKey();
   }
 
@@ -157,7 +169,18 @@ export class TestIssuer {
       kid: key.kid,
       ...options.header,
     });
-    return this.sign(header, this.claims(overrides, options.expiresIn), key);
+    const claims = this.claims(overrides, options.expiresIn);
+    const token = this.sign(header, claims, key);
+    this.minted.set(token, claims);
+    return token;
+  }
+
+  /**
+   * From now on the issuer's `POST /oauth/introspect` answers `{ active: false }` for this
+   * token, as auth-service does once its session is revoked. Local verification is unaffected.
+   */
+  revoke(token: string): void {
+    this.revoked.add(token);
   }
 
   /**
@@ -183,14 +206,71 @@ export class TestIssuer {
 
   private answer(request: IncomingMessage, response: ServerResponse): void {
     this.requestCount += 1;
-    if (!this.available) {
-      response.writeHead(503).end();
-    } else if (request.method === 'GET' && request.url === '/.well-known/jwks.json') {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(this.jwks()));
-    } else {
-      response.writeHead(404).end();
+    const send = (status: number, body?: unknown) => {
+      response.writeHead(
+        status,
+        body === undefined
+          ? {}
+          : { 'content-type': 'application/json', 'cache-control': 'no-store' },
+      );
+      response.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    if (!this.available) return send(503);
+    if (request.method === 'GET' && request.url === '/.well-known/jwks.json')
+      return send(200, this.jwks());
+    if (
+      request.method !== 'POST' ||
+      (request.url !== '/oauth/token' && request.url !== '/oauth/introspect')
+    ) {
+      return send(404);
     }
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      const form = new URLSearchParams(body);
+      if (request.url === '/oauth/token') {
+        const client = this.clientOf(request.headers.authorization);
+        if (!client) return send(401, { error: 'invalid_client' });
+        if (form.get('grant_type') !== 'client_credentials')
+          return send(400, { error: 'unsupported_grant_type' });
+        const token = this.accessToken(
+          {
+            sub: client,
+            client_id: client,
+            sid: undefined,
+            scope: form.get('scope') ?? '',
+            aud: [form.get('audience') ?? this.audience],
+          },
+          { expiresIn: 300 },
+        );
+        return send(200, {
+          access_token: token,
+          token_type: 'Bearer',
+          expires_in: 300,
+          scope: form.get('scope') ?? '',
+        });
+      }
+      // Introspection: for a caller holding a service token this issuer minted (RFC 7662 §2.1).
+      const caller = this.minted.get(request.headers.authorization?.replace(/^Bearer /, '') ?? '');
+      if (!caller || caller['sub'] !== caller['client_id'])
+        return send(401, { error: 'invalid_token' });
+      const token = form.get('token') ?? '';
+      const claims = this.minted.get(token);
+      const live = claims && !this.revoked.has(token) && Number(claims['exp']) * 1000 > Date.now();
+      return send(
+        200,
+        live ? { active: true, token_type: 'Bearer', ...claims } : { active: false },
+      );
+    });
+  }
+
+  /** The client of a `client_secret_basic` header, if its secret is right. */
+  private clientOf(authorization: string | undefined): string | undefined {
+    const decoded = Buffer.from(authorization?.replace(/^Basic /, '') ?? '', 'base64').toString();
+    const [id = '', secret = ''] = decoded
+      .split(':')
+      .map((part) => decodeURIComponent(part.replace(/\+/g, ' ')));
+    return this.clients[id] !== undefined && this.clients[id] === secret ? id : undefined;
   }
 }
 
