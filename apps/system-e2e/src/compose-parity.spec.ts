@@ -287,7 +287,10 @@ function onTestHosts(
     const testHost = url && hosts.get(`${url.hostname}:${url.port || defaultPort(url.protocol)}`);
     if (!url || !testHost) return [name, value];
     url.host = testHost;
-    return [name, url.toString()];
+    // A bare origin (http://auth-service:3001) stays one: URL would add a trailing slash.
+    const mappedValue = url.toString();
+    const bareOrigin = url.pathname === '/' && !value.endsWith('/') && !url.search;
+    return [name, bareOrigin ? mappedValue.slice(0, -1) : mappedValue];
   });
   return Object.fromEntries(mapped);
 }
