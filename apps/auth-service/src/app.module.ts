@@ -6,6 +6,7 @@ import { migrations } from './database/migrations';
 import { AuthModule } from './auth/auth.module';
 import { KeysModule } from './keys/keys.module';
 import { OAuthModule } from './oauth/oauth.module';
+import { RevocationsModule } from './revocations/revocations.module';
 import { UsersModule } from './users/users.module';
 
 @Module({
@@ -17,6 +18,7 @@ import { UsersModule } from './users/users.module';
     AuthModule,
     KeysModule,
     OAuthModule,
+    RevocationsModule,
     UsersModule,
   ],
 })

@@ -25,15 +25,18 @@ import { PingController } from './ping/ping.controller';
           audience: environment.AUTH_AUDIENCE,
           jwksUri: `${authService}/.well-known/jwks.json`,
           clockTolerance: environment.AUTH_CLOCK_TOLERANCE,
-          // This service as a client of auth-service: it asks whether a token is still active.
+          // This service as a client of auth-service: it follows the revocation log (so a revoked
+          // session's tokens are refused within about a second) and asks whether a token is
+          // still active before DELETE /notes.
           ...(environment.AUTH_CLIENT_SECRET && {
             client: {
               id: environment.AUTH_CLIENT_ID,
               secret: environment.AUTH_CLIENT_SECRET,
               tokenUri: `${authService}/oauth/token`,
-              scope: 'tokens:introspect',
+              scope: 'tokens:introspect revocations:read',
               audience: 'auth-service',
             },
+            revocationsUri: `${authService}/revocations`,
           }),
         };
       },

@@ -12,6 +12,10 @@ export {
 } from './lib/http/bearer-challenge';
 export { bearerTokenOf } from './lib/http/bearer-token';
 export { JwksClient } from './lib/jwks/jwks-client';
+export { RevocationFeed } from './lib/revocation/revocation-feed';
+export type { RevocationFeedState } from './lib/revocation/revocation-feed';
+export { RevocationList } from './lib/revocation/revocation-list';
+export type { RevocationEvent } from './lib/revocation/revocation-list';
 export { ServiceTokenError } from './lib/service-token/service-token.errors';
 export type { ServiceTokenErrorReason } from './lib/service-token/service-token.errors';
 export { ServiceTokenProvider } from './lib/service-token/service-token.provider';

@@ -2,6 +2,7 @@ import { auditEntities } from '../audit/audit.persistence';
 import { clientsEntities } from '../clients/clients.persistence';
 import { keysEntities } from '../keys/keys.persistence';
 import { loginEntities } from '../login/login.persistence';
+import { revocationsEntities } from '../revocations/revocations.persistence';
 import { sessionsEntities } from '../sessions/sessions.persistence';
 import { usersEntities } from '../users/users.persistence';
 
@@ -12,4 +13,5 @@ export const entities = [
   ...auditEntities,
   ...sessionsEntities,
   ...clientsEntities,
+  ...revocationsEntities,
 ];

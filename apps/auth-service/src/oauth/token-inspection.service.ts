@@ -9,9 +9,8 @@ import { AccessTokenService } from '../tokens/access-token.service';
 import { ClientAuthenticator } from './client-authenticator';
 import { OAuthException } from './oauth.exception';
 import type { OAuthRequest } from './oauth-request';
+import { serviceTokenClaims } from './service-caller';
 
-/** auth-service's own audience: a service token for it may carry `tokens:introspect`. */
-export const AUTH_SERVICE_AUDIENCE = 'auth-service';
 export const INTROSPECT_SCOPE = 'tokens:introspect';
 
 export type Introspection =
@@ -128,15 +127,8 @@ export class TokenInspectionService {
         await this.clients.authenticate(request, 'introspect', context, { allowPublic: false })
       ).id;
     }
-    const claims = await this.accessTokens.verify(request.bearer).catch(() => undefined);
-    const audiences = claims && (typeof claims.aud === 'string' ? [claims.aud] : claims.aud);
-    const scopes = claims?.scope?.split(' ') ?? [];
-    if (
-      !claims ||
-      claims.sub !== claims.client_id ||
-      !audiences?.includes(AUTH_SERVICE_AUDIENCE) ||
-      !scopes.includes(INTROSPECT_SCOPE)
-    ) {
+    const claims = await serviceTokenClaims(this.accessTokens, request.bearer, INTROSPECT_SCOPE);
+    if (!claims) {
       await this.audit.record({
         type: 'introspection.denied',
         ...context,

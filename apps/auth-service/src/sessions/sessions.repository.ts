@@ -151,11 +151,16 @@ export class SessionsRepository {
     now: Date,
     exceptSessionId: string | null,
   ): Promise<number> {
+    // Each ended session is announced by a trigger; ending all of them (no exception) is also
+    // announced user-wide, so resource services refuse the user's earlier tokens by `sub` too.
     const rows = await this.rows<{ id: string }>(
       `WITH revoked AS (
          UPDATE sessions SET revoked_at = $2, revoked_reason = $3
           WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $4
          RETURNING id
+       ), announced AS (
+         INSERT INTO revocations (kind, subject, revoked_at)
+         SELECT 'user', $1::text, $2 WHERE $4::uuid IS NULL
        )
        SELECT id FROM revoked`,
       [userId, now, reason, exceptSessionId],

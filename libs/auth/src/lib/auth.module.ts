@@ -1,5 +1,5 @@
-import { Module } from '@nestjs/common';
-import type { OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Module } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { resolveAuthOptions } from './auth-module.options';
 import type { AuthModuleOptions, ResolvedAuthOptions } from './auth-module.options';
@@ -12,6 +12,8 @@ import { JwtAuthGuard } from './guard/jwt-auth.guard';
 import { JwtStrategy } from './guard/jwt.strategy';
 import { VerificationCache } from './guard/verification-cache';
 import { JwksClient } from './jwks/jwks-client';
+import { RevocationFeed } from './revocation/revocation-feed';
+import { RevocationList } from './revocation/revocation-list';
 import { ServiceTokenProvider } from './service-token/service-token.provider';
 
 /**
@@ -66,18 +68,51 @@ import { ServiceTokenProvider } from './service-token/service-token.provider';
         new ServiceTokenProvider({ client: options.client, timeoutMs: options.jwksTimeout }),
       inject: [RESOLVED_AUTH_OPTIONS],
     },
+    { provide: RevocationList, useFactory: () => new RevocationList() },
+    {
+      provide: RevocationFeed,
+      useFactory: (
+        options: ResolvedAuthOptions,
+        list: RevocationList,
+        serviceToken: ServiceTokenProvider,
+      ) =>
+        options.revocationsUri === undefined
+          ? null
+          : new RevocationFeed({ uri: options.revocationsUri }, list, serviceToken),
+      inject: [RESOLVED_AUTH_OPTIONS, RevocationList, ServiceTokenProvider],
+    },
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [JwksClient, ServiceTokenProvider, RESOLVED_AUTH_OPTIONS],
+  exports: [
+    JwksClient,
+    ServiceTokenProvider,
+    RevocationList,
+    RevocationFeed,
+    RESOLVED_AUTH_OPTIONS,
+  ],
 })
-export class AuthModule extends ConfigurableAuthModule implements OnApplicationBootstrap {
-  constructor(private readonly jwks: JwksClient) {
+export class AuthModule
+  extends ConfigurableAuthModule
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
+  constructor(
+    private readonly jwks: JwksClient,
+    @Inject(RevocationFeed) private readonly revocationFeed: RevocationFeed | null,
+  ) {
     super();
   }
 
-  /** Fetch the keys before the first request needs them; an issuer that is not up yet is no error. */
+  /**
+   * Fetch the keys before the first request needs them, and start following the revocation log;
+   * an issuer that is not up yet is no error.
+   */
   onApplicationBootstrap(): void {
     void this.jwks.refresh();
+    this.revocationFeed?.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.revocationFeed?.stop();
   }
 }

@@ -5,6 +5,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthModuleOptions } from '../lib/auth-module.options';
 import type { AccessTokenAlgorithm } from '../lib/tokens/access-token.format';
+import type { RevocationEvent } from '../lib/revocation/revocation-list';
 
 /** A signing key of the test issuer. */
 export interface TestSigningKey {
@@ -68,6 +69,9 @@ export class TestIssuer {
   /** Every token this issuer minted, with its claims: what its introspection knows. */
   private readonly minted = new Map<string, Record<string, unknown>>();
   private readonly revoked = new Set<string>();
+  /** The revocation log it serves at GET /revocations, and the streams following it. */
+  private readonly revocationLog: RevocationEvent[] = [];
+  private readonly followers = new Set<ServerResponse>();
 
   private constructor(options: TestIssuerOptions) {
     this.audience = options.audience ?? 'test-service';
@@ -184,6 +188,41 @@ export class TestIssuer {
   }
 
   /**
+   * Announces on GET /revocations that sessions ended (`sid`s), or with `{ user }` that every
+   * token of that `sub` issued before now is revoked, as auth-service's revocation log does.
+   * Entries stay in force for `ttl` seconds (default 900).
+   */
+  announceRevocation(
+    revocation: { sids: string[]; sub?: string } | { user: string },
+    ttl = 900,
+  ): void {
+    const now = Math.floor(Date.now() / 1000);
+    const events: RevocationEvent[] =
+      'user' in revocation
+        ? [{ id: '', kind: 'user', sub: revocation.user, revoked_at: now, exp_by: now + ttl }]
+        : revocation.sids.map((sid) => ({
+            id: '',
+            kind: 'session',
+            sub: revocation.sub ?? 'someone',
+            sid,
+            revoked_at: now,
+            exp_by: now + ttl,
+          }));
+    for (const event of events) {
+      event.id = String(this.revocationLog.length + 1);
+      this.revocationLog.push(event);
+    }
+    const text = events.map(revocationText).join('');
+    for (const follower of this.followers) follower.write(text);
+  }
+
+  /** Drops every GET /revocations connection, as a network failure or a restart would. */
+  dropRevocationStreams(): void {
+    for (const follower of this.followers) follower.destroy();
+    this.followers.clear();
+  }
+
+  /**
    * Signs exactly this header and payload with `key` (ES256 or RS256 by the key, whatever the
    * header says): the tool for forging what a JWT library would refuse to produce. A string
    * payload is used byte for byte (duplicate members, odd JSON).
@@ -200,6 +239,7 @@ export class TestIssuer {
   }
 
   async stop(): Promise<void> {
+    this.dropRevocationStreams();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -218,6 +258,9 @@ export class TestIssuer {
     if (!this.available) return send(503);
     if (request.method === 'GET' && request.url === '/.well-known/jwks.json')
       return send(200, this.jwks());
+    if (request.method === 'GET' && request.url === '/revocations') {
+      return this.follow(request, response);
+    }
     if (
       request.method !== 'POST' ||
       (request.url !== '/oauth/token' && request.url !== '/oauth/introspect')
@@ -264,6 +307,22 @@ export class TestIssuer {
     });
   }
 
+  /** GET /revocations: the backlog after Last-Event-ID, `ready`, then live events. */
+  private follow(request: IncomingMessage, response: ServerResponse): void {
+    const caller = this.minted.get(request.headers.authorization?.replace(/^Bearer /, '') ?? '');
+    if (!caller || caller['sub'] !== caller['client_id']) {
+      response.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
+      return;
+    }
+    const after = Number(request.headers['last-event-id'] ?? 0);
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    response.write(
+      this.revocationLog.slice(after).map(revocationText).join('') + 'event: ready\ndata: {}\n\n',
+    );
+    this.followers.add(response);
+    response.on('close', () => this.followers.delete(response));
+  }
+
   /** The client of a `client_secret_basic` header, if its secret is right. */
   private clientOf(authorization: string | undefined): string | undefined {
     const decoded = Buffer.from(authorization?.replace(/^Basic /, '') ?? '', 'base64').toString();
@@ -272,6 +331,10 @@ export class TestIssuer {
       .map((part) => decodeURIComponent(part.replace(/\+/g, ' ')));
     return this.clients[id] !== undefined && this.clients[id] === secret ? id : undefined;
   }
+}
+
+function revocationText(event: RevocationEvent): string {
+  return `id: ${event.id}\nevent: revocation\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
 function withoutUndefined(value: Record<string, unknown>): Record<string, unknown> {

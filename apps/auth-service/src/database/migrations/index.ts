@@ -4,6 +4,7 @@ import { CreateLoginFailures1763798400200 } from './1763798400200-create-login-f
 import { CreateAuditEvents1763798400210 } from './1763798400210-create-audit-events';
 import { CreateSessions1763798400300 } from './1763798400300-create-sessions';
 import { CreateClients1763798400400 } from './1763798400400-create-clients';
+import { CreateRevocations1763798400500 } from './1763798400500-create-revocations';
 
 /** In order. Listed, not globbed: the service is a webpack bundle. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   CreateAuditEvents1763798400210,
   CreateSessions1763798400300,
   CreateClients1763798400400,
+  CreateRevocations1763798400500,
 ];

@@ -19,6 +19,8 @@ import { EXTRACTED_TOKEN, JwtStrategy } from './jwt.strategy';
 import type { VerifiedAccessToken } from './jwt.strategy';
 import type { RequestWithPrincipal } from './request-principal';
 import { VerificationCache } from './verification-cache';
+import type { CachedVerification } from './verification-cache';
+import { RevocationList } from '../revocation/revocation-list';
 
 interface RouteRequirements {
   isPublic: boolean;
@@ -26,7 +28,11 @@ interface RouteRequirements {
   roles: readonly string[];
 }
 
-type GuardedRequest = FastifyRequest & RequestWithPrincipal & { [EXTRACTED_TOKEN]?: string };
+/** Where handleRequest leaves a fresh verification for canActivate. */
+const VERIFIED = Symbol('tessera:verified');
+
+type GuardedRequest = FastifyRequest &
+  RequestWithPrincipal & { [EXTRACTED_TOKEN]?: string; [VERIFIED]?: CachedVerification };
 
 /**
  * The global guard AuthModule installs: every HTTP route needs a valid access token unless it is
@@ -44,6 +50,7 @@ export class JwtAuthGuard extends AuthGuard() {
     private readonly reflector: Reflector,
     private readonly cache: VerificationCache,
     private readonly jwks: JwksClient,
+    private readonly revocations: RevocationList,
     strategy: JwtStrategy,
   ) {
     // This module's own strategy (see JwtStrategy), not a process-wide default.
@@ -57,15 +64,21 @@ export class JwtAuthGuard extends AuthGuard() {
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     const token = bearerTokenOf(request);
     if (token === undefined) throw missingBearerToken();
-    const cached = this.cache.get(token, (kid) => this.jwks.has(kid));
-    if (cached) {
-      request.user = cached;
+    let verified = this.cache.get(token, (kid) => this.jwks.has(kid));
+    if (verified) {
+      request.user = verified.principal;
     } else {
       request[EXTRACTED_TOKEN] = token;
       // passport-jwt verifies; handleRequest below turns its verdict into a principal or a 401.
       await super.canActivate(context);
+      verified = request[VERIFIED] as CachedVerification;
     }
-    authorize(request.user as Principal, route);
+    // On every request, cached or not: a session revoked a moment ago ends here (R26).
+    if (this.revocations.isRevoked(verified.principal, verified.iat)) {
+      this.logger.debug('Access token refused: its session or user was revoked');
+      throw invalidBearerToken();
+    }
+    authorize(verified.principal, route);
     return true;
   }
 
@@ -83,8 +96,11 @@ export class JwtAuthGuard extends AuthGuard() {
       this.logger.debug(`Access token refused: ${reasonOf(refusal)}`);
       throw invalidBearerToken();
     }
-    const token = context.switchToHttp().getRequest<GuardedRequest>()[EXTRACTED_TOKEN] as string;
-    this.cache.set(token, verified.principal, verified.exp, readAccessTokenHeader(token).kid);
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    const token = request[EXTRACTED_TOKEN] as string;
+    const entry = { principal: verified.principal, iat: verified.iat };
+    this.cache.set(token, entry, verified.exp, readAccessTokenHeader(token).kid);
+    request[VERIFIED] = entry;
     return verified.principal as TUser;
   }
 

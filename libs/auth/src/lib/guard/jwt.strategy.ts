@@ -14,10 +14,11 @@ import type { Principal } from '../tokens/principal';
 /** Where JwtAuthGuard leaves the token it extracted, so passport reads exactly that one. */
 export const EXTRACTED_TOKEN = Symbol('tessera:extracted-token');
 
-/** What a full verification yields: the caller, and its `exp` for the cache. */
+/** What a full verification yields: the caller, and its `exp` and `iat` for the cache. */
 export interface VerifiedAccessToken {
   principal: Principal;
   exp: number;
+  iat: number;
 }
 
 /**
@@ -79,7 +80,7 @@ export class JwtStrategy implements OnModuleDestroy {
   /** Called with the payload once the signature, `iss`, `aud`, `exp` and `nbf` have passed. */
   validate(payload: unknown): VerifiedAccessToken {
     const claims = readAccessTokenClaims(payload);
-    return { principal: principalOf(claims), exp: claims.exp };
+    return { principal: principalOf(claims), exp: claims.exp, iat: claims.iat };
   }
 
   onModuleDestroy(): void {

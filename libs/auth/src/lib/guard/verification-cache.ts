@@ -1,8 +1,14 @@
 import { LRUCache } from 'lru-cache';
 import type { Principal } from '../tokens/principal';
 
-interface Entry {
+/** A verified token as the guard needs it on every request. */
+export interface CachedVerification {
   principal: Principal;
+  /** `iat`, for user-wide revocations. */
+  iat: number;
+}
+
+interface Entry extends CachedVerification {
   /** `exp` plus the clock tolerance, in epoch milliseconds. */
   acceptUntil: number;
   kid: string;
@@ -26,20 +32,21 @@ export class VerificationCache {
   }
 
   /** The principal of a token verified before and still acceptable, given the key ids still published. */
-  get(token: string, isPublished: (kid: string) => boolean): Principal | undefined {
+  get(token: string, isPublished: (kid: string) => boolean): CachedVerification | undefined {
     const entry = this.entries?.get(token);
     if (!entry) return undefined;
     if (Date.now() >= entry.acceptUntil || !isPublished(entry.kid)) {
       this.entries?.delete(token);
       return undefined;
     }
-    return entry.principal;
+    return entry;
   }
 
-  set(token: string, principal: Principal, exp: number, kid: string): void {
+  set(token: string, verified: CachedVerification, exp: number, kid: string): void {
     const acceptUntil = (exp + this.clockToleranceSeconds) * 1000;
     const ttl = acceptUntil - Date.now();
-    if (this.entries && ttl > 0) this.entries.set(token, { principal, acceptUntil, kid }, { ttl });
+    if (this.entries && ttl > 0)
+      this.entries.set(token, { ...verified, acceptUntil, kid }, { ttl });
   }
 
   get size(): number {

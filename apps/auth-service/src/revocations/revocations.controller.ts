@@ -1,0 +1,97 @@
+import { Controller, Get, Inject, Logger, Req, Res } from '@nestjs/common';
+import { bearerTokenOf, invalidBearerToken } from '@tessera/auth';
+import { Public } from '@tessera/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authServiceConfig } from '../config/auth-service.config';
+import type { ConfigType } from '@nestjs/config';
+import { serviceTokenClaims } from '../oauth/service-caller';
+import { AccessTokenService } from '../tokens/access-token.service';
+import { RevocationsService } from './revocations.service';
+import type { RevocationEvent } from './revocations.service';
+
+export const REVOCATIONS_SCOPE = 'revocations:read';
+const HEARTBEAT_MS = 15_000;
+const EVENT_ID = /^\d{1,19}$/;
+
+/**
+ * `GET /revocations`: the revocation log as server-sent events, for resource services that hold
+ * a service token with `revocations:read`. First every event still in force after
+ * `Last-Event-ID` (or `?after=`), then `event: ready`, then each new one as it is written. The
+ * stream ends when the caller's token expires; the follower reconnects with a fresh one and its
+ * last event id, losing nothing.
+ */
+@Public()
+@Controller('revocations')
+export class RevocationsController {
+  private readonly logger = new Logger(RevocationsController.name);
+
+  constructor(
+    private readonly revocations: RevocationsService,
+    private readonly accessTokens: AccessTokenService,
+    @Inject(authServiceConfig.KEY)
+    private readonly environment: ConfigType<typeof authServiceConfig>,
+  ) {}
+
+  @Get()
+  async stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const caller = await serviceTokenClaims(
+      this.accessTokens,
+      bearerTokenOf(request),
+      REVOCATIONS_SCOPE,
+    );
+    if (!caller) throw invalidBearerToken();
+    const after = lastEventIdOf(request);
+
+    // From here on the connection is ours: Nest's reply handling would end it.
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      // Proxies such as nginx would otherwise buffer the stream.
+      'x-accel-buffering': 'no',
+      'x-request-id': request.id,
+    });
+    raw.write('retry: 1000\n\n');
+
+    // Subscribe before reading the backlog, so nothing written in between is missed (events are
+    // idempotent: one seen twice does no harm).
+    const pending: RevocationEvent[] = [];
+    let live = false;
+    const send = (events: RevocationEvent[]) => {
+      for (const event of events)
+        raw.write(`id: ${event.id}\nevent: revocation\ndata: ${JSON.stringify(event)}\n\n`);
+    };
+    const unsubscribe = this.revocations.subscribe((events) =>
+      live ? send(events) : pending.push(...events),
+    );
+    const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
+    const expiry = setTimeout(() => raw.end(), Math.max(0, caller.exp * 1000 - Date.now()));
+    const close = () => {
+      unsubscribe();
+      clearInterval(heartbeat);
+      clearTimeout(expiry);
+    };
+    raw.on('close', close);
+
+    try {
+      send(await this.revocations.since(after));
+      send(pending.splice(0));
+      live = true;
+      raw.write('event: ready\ndata: {}\n\n');
+    } catch (error) {
+      this.logger.warn(
+        `Could not read the revocation backlog: ${error instanceof Error ? error.message : error}`,
+      );
+      raw.end();
+    }
+  }
+}
+
+function lastEventIdOf(request: FastifyRequest): string {
+  const header = request.headers['last-event-id'];
+  const query = (request.query as Record<string, unknown> | undefined)?.['after'];
+  const value = typeof header === 'string' ? header : typeof query === 'string' ? query : '0';
+  return EVENT_ID.test(value) ? value : '0';
+}
