@@ -2,22 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
+import type { RevocationEvent } from '@tessera/auth';
 import { LessThan, Repository } from 'typeorm';
 import { Clock } from '../clock/clock';
 import { authServiceConfig } from '../config/auth-service.config';
 import { Revocation } from './revocation.entity';
 
-/** What a follower receives: `exp_by` is when no access token it covers can still be valid. */
-export interface RevocationEvent {
-  id: string;
-  kind: 'session' | 'user';
-  sub: string;
-  sid?: string;
-  /** Epoch seconds. A `user` event covers the user's tokens issued before this second. */
-  revoked_at: number;
-  /** Epoch seconds: revoked_at + ACCESS_TOKEN_TTL + the verifiers' leeway. Keep it until then. */
-  exp_by: number;
-}
+/** The wire format is @tessera/auth's, which follows this log. */
+export type { RevocationEvent };
 
 export type RevocationListener = (events: RevocationEvent[]) => void;
 
