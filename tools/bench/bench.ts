@@ -3,11 +3,12 @@
  * real process. One answer behind two doors (GET /ping open, GET /ping/guarded needing a valid
  * token with notes:read) is loaded with autocannon: open, guarded with one reused token (the
  * normal client), and guarded with a token never seen before on every request (each a full
- * ES256 verification). Tokens come from an in-process TestIssuer, so signing costs the service
- * nothing and auth-service is not needed.
+ * ES256 verification); then the two guarded scenarios again once 100 000 sessions have been
+ * revoked through the revocation feed. Tokens come from an in-process TestIssuer, so signing
+ * costs the service nothing and auth-service is not needed.
  *
- * The scenarios take turns for BENCH_ROUNDS rounds (default 3) of BENCH_DURATION seconds each
- * (default 5), and each row reports its median round: the load generator shares the machine, and
+ * The scenarios of a phase take turns for BENCH_ROUNDS rounds (default 5) of BENCH_DURATION
+ * seconds each (default 3), and each row reports its median round: the load generator shares the machine, and
  * turns plus a median keep a passing disturbance out of the ratio. BENCH_CONNECTIONS (default 50)
  * sets the concurrency.
  */
@@ -15,6 +16,7 @@ import { TestIssuer } from '@tessera/auth/testing';
 import { ServiceProcess } from '@tessera/platform/testing';
 import autocannon from 'autocannon';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,8 +24,8 @@ import { join, resolve } from 'node:path';
 const root = resolve(__dirname, '../..');
 const PORT = 13092;
 const url = `http://127.0.0.1:${PORT}`;
-const duration = Number(process.env['BENCH_DURATION'] ?? 5);
-const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const duration = Number(process.env['BENCH_DURATION'] ?? 3);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
 /** More than the guard's verification cache holds (10 000), so cycling through them never hits it. */
 const FRESH_TOKENS = 30_000;
@@ -31,8 +33,10 @@ const FRESH_TOKENS = 30_000;
 interface Scenario {
   name: string;
   path: string;
-  /** The Authorization header of each request, or none. */
-  authorization?: () => string;
+  /** One Authorization header for every request: autocannon sends the same bytes each time, as for the open route. */
+  authorization?: string;
+  /** A new Authorization header per request (autocannon rebuilds each request: costs the load generator). */
+  nextAuthorization?: () => string;
 }
 
 interface Row {
@@ -43,9 +47,16 @@ interface Row {
   failures: number;
 }
 
+/** Revoked sessions announced before the second phase (issue: the guard must not slow down). */
+const REVOKED_SESSIONS = 100_000;
+
 async function main(): Promise<void> {
   build();
-  const issuer = await TestIssuer.start({ audience: 'resource-service' });
+  const secret = randomBytes(32).toString('base64url');
+  const issuer = await TestIssuer.start({
+    audience: 'resource-service',
+    clients: { 'resource-service': secret },
+  });
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   chmodSync(dataDir, 0o755);
   const service = await ServiceProcess.start({
@@ -59,6 +70,8 @@ async function main(): Promise<void> {
       ...(process.env['DATABASE_URL'] && { DATABASE_URL: process.env['DATABASE_URL'] }),
       AUTH_ISSUER: issuer.issuer,
       AUTH_AUDIENCE: 'resource-service',
+      // It follows the issuer's revocation feed, as with auth-service.
+      AUTH_CLIENT_SECRET: secret,
       LOG_LEVEL: 'warn',
     },
   });
@@ -70,24 +83,30 @@ async function main(): Promise<void> {
       () => `Bearer ${issuer.accessToken({ scope: 'notes:read' }, { expiresIn: 3600 })}`,
     );
     let next = 0;
-    const scenarios: Scenario[] = [
-      { name: 'open (@Public)', path: '/ping' },
-      { name: 'guarded, reused token', path: '/ping/guarded', authorization: () => reused },
+    const freshToken = () => fresh[next++ % fresh.length];
+    const open: Scenario = { name: 'open (@Public)', path: '/ping' };
+    const guarded = (revoked: string): Scenario[] => [
       {
-        name: 'guarded, fresh token per request',
+        name: `guarded, reused token${revoked}`,
         path: '/ping/guarded',
-        authorization: () => fresh[next++ % fresh.length],
+        authorization: reused,
+      },
+      {
+        name: `guarded, fresh token per request${revoked}`,
+        path: '/ping/guarded',
+        nextAuthorization: freshToken,
       },
     ];
-    // Warm-up: JIT, connection pool, the JWKS.
-    for (const scenario of scenarios) await load(scenario, 2);
-    const measured: Row[][] = scenarios.map(() => []);
-    for (let round = 0; round < rounds; round += 1) {
-      for (const [index, scenario] of scenarios.entries()) {
-        measured[index].push(await load(scenario, duration));
-      }
-    }
-    const rows = measured.map(median);
+    const rows = await measure([open, ...guarded('')]);
+
+    process.stdout.write(`Revoking ${REVOKED_SESSIONS} sessions through the revocation feed…\n`);
+    await revokeSessions(issuer, REVOKED_SESSIONS);
+    rows.push(
+      ...(await measure([
+        { ...open, name: `${open.name}, second phase` },
+        ...guarded(`, ${REVOKED_SESSIONS / 1000}k revoked sessions`),
+      ])),
+    );
     report(rows);
     const failed = rows.filter((row) => row.failures > 0);
     if (failed.length > 0)
@@ -97,6 +116,34 @@ async function main(): Promise<void> {
     await issuer.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Takes turns over the scenarios for `rounds` rounds after a warm-up; the median round of each. */
+async function measure(scenarios: Scenario[]): Promise<Row[]> {
+  // Warm-up: JIT, connection pool, the JWKS.
+  for (const scenario of scenarios) await load(scenario, 2);
+  const measured: Row[][] = scenarios.map(() => []);
+  for (let round = 0; round < rounds; round += 1) {
+    for (const [index, scenario] of scenarios.entries()) {
+      measured[index].push(await load(scenario, duration));
+    }
+  }
+  return measured.map(median);
+}
+
+/** Announces `count` revoked sessions and waits until the service refuses the last one's token. */
+async function revokeSessions(issuer: TestIssuer, count: number): Promise<void> {
+  const sids = Array.from({ length: count }, (_, index) => `revoked-session-${index}`);
+  issuer.announceRevocation({ sids });
+  const last = `Bearer ${issuer.accessToken({ scope: 'notes:read', sid: sids[count - 1] })}`;
+  const started = Date.now();
+  while (
+    (await fetch(`${url}/ping/guarded`, { headers: { authorization: last } })).status !== 401
+  ) {
+    if (Date.now() - started > 60_000) throw new Error('The service never learned the revocations');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  process.stdout.write(`…applied in ${Date.now() - started} ms\n`);
 }
 
 function build(): void {
@@ -115,7 +162,7 @@ function build(): void {
 }
 
 async function load(scenario: Scenario, seconds: number): Promise<Row> {
-  const { authorization } = scenario;
+  const { authorization, nextAuthorization } = scenario;
   const result = await autocannon({
     url,
     connections,
@@ -124,10 +171,11 @@ async function load(scenario: Scenario, seconds: number): Promise<Row> {
       {
         method: 'GET',
         path: scenario.path,
-        ...(authorization && {
+        ...(authorization && { headers: { authorization } }),
+        ...(nextAuthorization && {
           setupRequest: (request) => ({
             ...request,
-            headers: { ...request.headers, authorization: authorization() },
+            headers: { ...request.headers, authorization: nextAuthorization() },
           }),
         }),
       },
@@ -149,8 +197,10 @@ function median(runs: Row[]): Row {
   return { ...sorted[Math.floor(sorted.length / 2)], failures };
 }
 
+/** Two phases of three rows: open, reused, fresh; each guarded row is compared with its phase's open row. */
 function report(rows: Row[]): void {
-  const open = rows[0].requestsPerSecond;
+  const ratio = (index: number) =>
+    rows[index].requestsPerSecond / rows[index < 3 ? 0 : 3].requestsPerSecond;
   const lines = [
     `resource-service: median of ${rounds} rounds of ${duration} s per scenario, ${connections} connections; ` +
       `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
@@ -158,11 +208,12 @@ function report(rows: Row[]): void {
     '| scenario | requests/s | p50 (ms) | p99 (ms) | vs open | failed |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
-      (row) =>
-        `| ${row.name} | ${Math.round(row.requestsPerSecond)} | ${row.p50} | ${row.p99} | ${(row.requestsPerSecond / open).toFixed(2)} | ${row.failures} |`,
+      (row, index) =>
+        `| ${row.name} | ${Math.round(row.requestsPerSecond)} | ${row.p50} | ${row.p99} | ${ratio(index).toFixed(2)} | ${row.failures} |`,
     ),
     '',
-    `Reused-token ratio (guarded / open): ${(rows[1].requestsPerSecond / open).toFixed(2)} (goal ≥ 0.90)`,
+    `Reused-token ratio (guarded / open): ${ratio(1).toFixed(2)} (goal ≥ 0.90); ` +
+      `with ${REVOKED_SESSIONS} revoked sessions: ${ratio(4).toFixed(2)}`,
   ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }

@@ -124,9 +124,11 @@ export class JwtAuthGuard extends AuthGuard() {
 }
 
 function authorize(principal: Principal, route: RouteRequirements): void {
-  const missingScopes = route.scopes.filter((scope) => !principal.scopes.includes(scope));
-  const missingRoles = route.roles.filter((role) => !principal.roles.includes(role));
-  if (missingScopes.length > 0 || missingRoles.length > 0) {
+  // Most routes need one scope or none: loops without allocation, on every request.
+  const hasScopes = route.scopes.every((scope) => principal.scopes.includes(scope));
+  const hasRoles = route.roles.every((role) => principal.roles.includes(role));
+  if (!hasScopes || !hasRoles) {
+    const missingRoles = route.roles.filter((role) => !principal.roles.includes(role));
     throw insufficientScope({ scopes: route.scopes, roles: missingRoles });
   }
 }
