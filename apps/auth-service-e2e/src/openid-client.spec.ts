@@ -141,7 +141,7 @@ describe('auth-service driven by openid-client', () => {
     expect(tokens.token_type).toBe('bearer');
     expect(tokens.expires_in).toBe(300);
     expect(tokens.refresh_token).toBeUndefined();
-    expect(tokens.scope).toBe('tokens:introspect');
+    expect(tokens.scope).toBe('tokens:introspect revocations:read');
 
     const { header, claims } = decodeJwt(tokens.access_token);
     expect(header).toMatchObject({ typ: 'at+jwt' });

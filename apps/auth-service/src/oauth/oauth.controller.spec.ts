@@ -118,7 +118,7 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
         access_token: expect.any(String),
         token_type: 'Bearer',
         expires_in: 300,
-        scope: 'tokens:introspect',
+        scope: 'tokens:introspect revocations:read',
       });
       expect(reply.headers.get('cache-control')).toBe('no-store');
       const token = reply.body['access_token'] as string;
@@ -189,6 +189,7 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
         audience: 'auth-service',
       });
       expect(narrowed.status).toBe(200);
+      expect(narrowed.body['scope']).toBe('tokens:introspect');
     });
 
     it('I1: refuses a repeated parameter, a JSON body, and a missing grant_type with 400 invalid_request', async () => {

@@ -37,8 +37,9 @@ export class ResourceServiceEnvironment extends ServiceEnvironment {
   AUTH_CLIENT_ID = 'resource-service';
 
   /**
-   * That client's secret. Unset: the service makes no calls of its own to auth-service, and the
-   * routes that need one (DELETE /notes) answer 503. `npm start` and docker-compose set it.
+   * That client's secret. Unset: the service makes no calls of its own to auth-service: it does
+   * not follow the revocation feed (a revoked session's tokens work until they expire), and
+   * DELETE /notes answers 503. `npm start` and docker-compose set it.
    */
   @ValidateIf(
     (environment: ResourceServiceEnvironment) => environment.AUTH_CLIENT_SECRET !== undefined,
