@@ -6,6 +6,7 @@ import type { ServiceConfig } from '../config/service-config';
 import { EnvironmentValidationError } from '../config/environment-validation.error';
 import type { ServiceEnvironment } from '../config/service-environment';
 import { configureFastify, createFastifyAdapter } from '../http/fastify-adapter';
+import { configureHttpSecurity } from '../http/http-security';
 import { nestLogLevels } from './log-levels';
 
 export interface BootstrapOptions {
@@ -58,6 +59,7 @@ export async function createServiceApplication(
     // Throw instead of process.abort() so a failed start ends with a message and exit code 1.
     { abortOnError: false, logger: nestLogLevels(environment.LOG_LEVEL) },
   );
+  await configureHttpSecurity(app, environment);
   configureFastify(app);
   try {
     await app.init();

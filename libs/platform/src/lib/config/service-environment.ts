@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsDefined,
   IsIn,
@@ -75,6 +75,26 @@ export class ServiceEnvironment {
     message: 'must be a number of hops or comma-separated proxy addresses/CIDRs',
   })
   TRUST_PROXY = '';
+
+  /**
+   * The browser origins allowed to call this service from their pages (CORS), comma-separated
+   * and exact (`https://app.example.com`). Empty: CORS stays closed, and browsers refuse
+   * cross-origin calls.
+   */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : value,
+  )
+  @Matches(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, {
+    each: true,
+    message:
+      'must be comma-separated origins such as https://app.example.com (no path, no wildcard)',
+  })
+  CORS_ORIGINS: string[] = [];
 
   /** Milliseconds to finish in-flight requests on SIGTERM before the process gives up. */
   @Type(() => Number)

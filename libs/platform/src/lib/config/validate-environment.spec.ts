@@ -61,6 +61,8 @@ describe('validateEnvironment', () => {
     ['LOG_LEVEL', 'loud'],
     ['BODY_LIMIT', '12'],
     ['TRUST_PROXY', 'true; rm -rf'],
+    ['CORS_ORIGINS', '*'],
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
   ])('rejects %s=%s naming the variable', (variable, value) => {
     expect(problemsOf({ [variable]: value })).toEqual([variable]);
   });
@@ -100,6 +102,7 @@ describe('environmentVariableNames', () => {
   it('lists the declared variables, inherited ones included', () => {
     expect(environmentVariableNames(ExampleEnvironment)).toEqual([
       'BODY_LIMIT',
+      'CORS_ORIGINS',
       'DATABASE_URL',
       'DATA_DIR',
       'HOST',

@@ -1,0 +1,91 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createServiceApplication } from '../bootstrap/bootstrap-service';
+import { validateEnvironment } from '../config/validate-environment';
+import { ServiceEnvironment } from '../config/service-environment';
+
+@Controller()
+class ExampleController {
+  @Get('thing')
+  thing() {
+    return { thing: true };
+  }
+}
+
+@Module({ controllers: [ExampleController] })
+class ExampleModule {}
+
+async function serve(
+  variables: Record<string, string>,
+): Promise<{ app: NestFastifyApplication; url: string }> {
+  const environment = validateEnvironment(ServiceEnvironment, { LOG_LEVEL: 'warn', ...variables });
+  const app = await createServiceApplication(ExampleModule, environment);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address();
+  return {
+    app,
+    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+  };
+}
+
+describe('HTTP security of every service (O4)', () => {
+  it('sends helmet-style headers on answers and on errors', async () => {
+    const { app, url } = await serve({});
+    try {
+      for (const path of ['/thing', '/nope']) {
+        const response = await fetch(`${url}${path}`);
+        expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(response.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+        expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+        expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+        expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+        expect(response.headers.get('x-powered-by')).toBeNull();
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keeps CORS closed without CORS_ORIGINS: no allow-origin, and a preflight is not granted', async () => {
+    const { app, url } = await serve({});
+    try {
+      const simple = await fetch(`${url}/thing`, {
+        headers: { origin: 'https://app.example.com' },
+      });
+      expect(simple.headers.get('access-control-allow-origin')).toBeNull();
+      const preflight = await fetch(`${url}/thing`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
+      });
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+      expect(preflight.status).toBeGreaterThanOrEqual(400);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('opens CORS to exactly the configured origins', async () => {
+    const { app, url } = await serve({
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+    });
+    try {
+      const allowed = await fetch(`${url}/thing`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.example.com',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+      expect(allowed.status).toBe(204);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(allowed.headers.get('access-control-allow-headers')).toContain('authorization');
+      const other = await fetch(`${url}/thing`, {
+        headers: { origin: 'https://evil.example.com' },
+      });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await app.close();
+    }
+  });
+});
