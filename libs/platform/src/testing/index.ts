@@ -5,3 +5,4 @@ export * from './running-processes';
 export * from './service-lifecycle.suite';
 export * from './compose-file';
 export * from './environment-parity.suite';
+export * from './tcp-proxy';

@@ -1,11 +1,16 @@
 import { Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { errorBody } from './error-body';
+
+/** What a 503 for an unreachable database tells clients to wait. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Turns every exception that reaches Nest into the house error shape. An HttpException keeps its
- * status and message; anything else is a bug: logged with its stack, answered with a bare 500.
+ * status and message; an unreachable database is a 503 with Retry-After (O1); anything else is a
+ * bug: logged with its stack, answered with a bare 500.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -23,6 +28,18 @@ export class HttpErrorFilter implements ExceptionFilter {
       reply
         .status(status)
         .send(errorBody(status, messageOf(exception), request.id, codeOf(exception)));
+      return;
+    }
+    if (isDatabaseUnavailable(exception)) {
+      // Not a bug: the database is down or restarting. Say so quickly; the pool reconnects by itself.
+      this.logger.warn(
+        `Database unavailable on ${request.method} ${request.routeOptions.url ?? 'unknown route'} (request ${request.id}): ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
+      const unavailable = HttpStatus.SERVICE_UNAVAILABLE;
+      reply
+        .status(unavailable)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send(errorBody(unavailable, 'The database is unavailable; try again shortly', request.id));
       return;
     }
     this.logger.error(
