@@ -1,5 +1,5 @@
 import { connect, createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 
 /**
  * A TCP proxy on a loopback port in front of a server (PostgreSQL, say), that a test can cut and
@@ -12,29 +12,20 @@ import type { Server, Socket } from 'node:net';
  * await proxy.restore();
  */
 export class TcpProxy {
-  private server: Server;
+  private server: Server = createServer((socket) => this.pipe(socket));
   private readonly sockets = new Set<Socket>();
+  private boundPort = 0;
 
-  private constructor(
-    private readonly target: { host: string; port: number },
-    readonly port: number,
-    server: Server,
-  ) {
-    this.server = server;
-  }
+  private constructor(private readonly target: { host: string; port: number }) {}
 
   static async start(target: URL): Promise<TcpProxy> {
-    const destination = { host: target.hostname, port: Number(target.port) };
-    let proxy: TcpProxy | undefined;
-    const server = createServer((socket) => proxy?.pipe(socket));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    proxy = new TcpProxy(
-      destination,
-      typeof address === 'object' && address ? address.port : 0,
-      server,
-    );
+    const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    await proxy.listen(0);
     return proxy;
+  }
+
+  get port(): number {
+    return this.boundPort;
   }
 
   /** `url` with its host and port replaced by the proxy's. */
@@ -56,14 +47,19 @@ export class TcpProxy {
   async restore(): Promise<void> {
     if (this.server.listening) return;
     this.server = createServer((socket) => this.pipe(socket));
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.port, '127.0.0.1', resolve);
-    });
+    await this.listen(this.boundPort);
   }
 
   async stop(): Promise<void> {
     if (this.server.listening) await this.cut();
+  }
+
+  private async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', resolve);
+    });
+    this.boundPort = (this.server.address() as AddressInfo).port;
   }
 
   private pipe(client: Socket): void {
