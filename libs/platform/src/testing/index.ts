@@ -6,3 +6,4 @@ export * from './service-lifecycle.suite';
 export * from './compose-file';
 export * from './environment-parity.suite';
 export * from './tcp-proxy';
+export * from './bad-input.suite';
