@@ -59,7 +59,7 @@ export async function createServiceApplication(
     // Throw instead of process.abort() so a failed start ends with a message and exit code 1.
     { abortOnError: false, logger: nestLogLevels(environment.LOG_LEVEL) },
   );
-  await configureHttpSecurity(app, environment);
+  configureHttpSecurity(app, environment);
   configureFastify(app);
   try {
     await app.init();

@@ -29,7 +29,7 @@ async function serve(
 }
 
 describe('HTTP security of every service (O4)', () => {
-  it('sends helmet-style headers on answers and on errors', async () => {
+  it('sends helmet-style security headers on answers and on errors', async () => {
     const { app, url } = await serve({});
     try {
       for (const path of ['/thing', '/nope']) {

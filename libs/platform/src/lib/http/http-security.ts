@@ -1,22 +1,42 @@
-import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ServiceEnvironment } from '../config/service-environment';
 
 /**
- * Security headers on every response (O4), through @fastify/helmet: `nosniff`, HSTS, no framing,
- * no referrer, a `default-src 'none'` content policy (these services answer JSON, never pages),
- * and no `X-Powered-By`. CORS only for the origins in CORS_ORIGINS, exactly; without any, no
- * CORS header is ever sent and browsers refuse cross-origin calls.
+ * The headers helmet sends by default, fixed for a JSON API (O4): no content may load
+ * (`default-src 'none'`), no framing, no referrer, HSTS, `nosniff`. They are constants, set by
+ * one hook: @fastify/helmet computes them per request, which halved the throughput of a small
+ * route in `npm run bench`.
  */
-export async function configureHttpSecurity(
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-site',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+});
+
+/**
+ * Security headers on every response, errors included, and CORS only for the origins in
+ * CORS_ORIGINS, exactly (Nest's own `enableCors`, on @fastify/cors). Without any origin no CORS
+ * header is ever sent, and browsers refuse cross-origin calls.
+ */
+export function configureHttpSecurity(
   app: NestFastifyApplication,
   environment: ServiceEnvironment,
-): Promise<void> {
-  await app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
+): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (_request, reply) => {
+      reply.headers(SECURITY_HEADERS);
+    });
   if (environment.CORS_ORIGINS.length > 0) {
     app.enableCors({
       origin: environment.CORS_ORIGINS,
