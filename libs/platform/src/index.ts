@@ -1,5 +1,6 @@
 export * from './lib/bootstrap/bootstrap-service';
 export * from './lib/bootstrap/run-service-command';
+export * from './lib/config/comma-separated.decorator';
 export * from './lib/config/environment-validation.error';
 export * from './lib/config/is-postgres-url.decorator';
 export * from './lib/config/service-config';

@@ -1,5 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import { ServiceEnvironment, validateEnvironment } from '@tessera/platform';
+import { CommaSeparated, ServiceEnvironment, validateEnvironment } from '@tessera/platform';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
@@ -35,14 +35,7 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   ISSUER = 'http://127.0.0.1:3001';
 
   /** The `aud` of access tokens: the ids of the resource services they are for, comma-separated. */
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean)
-      : value,
-  )
+  @CommaSeparated()
   @ArrayNotEmpty({ message: 'must name at least one resource service, e.g. resource-service' })
   @IsString({ each: true })
   ACCESS_TOKEN_AUDIENCES: string[] = ['resource-service'];
@@ -152,14 +145,7 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
    * comma-separated. It gives a deployment's services their secrets in one place; the `clients`
    * command does the same by hand. Each secret is at least 32 base64url characters.
    */
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean)
-      : value,
-  )
+  @CommaSeparated()
   @Matches(/^[a-z][a-z0-9._-]{1,63}=[A-Za-z0-9_-]{32,256}$/, {
     each: true,
     message:

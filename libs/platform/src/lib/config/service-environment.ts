@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   IsDefined,
   IsIn,
@@ -11,6 +11,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
+import { CommaSeparated } from './comma-separated.decorator';
 import { IsPostgresUrl } from './is-postgres-url.decorator';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
@@ -81,14 +82,7 @@ export class ServiceEnvironment {
    * and exact (`https://app.example.com`). Empty: CORS stays closed, and browsers refuse
    * cross-origin calls.
    */
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean)
-      : value,
-  )
+  @CommaSeparated()
   @Matches(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, {
     each: true,
     message:
