@@ -63,9 +63,10 @@ export class RevocationsController {
       for (const event of events)
         raw.write(`id: ${event.id}\nevent: revocation\ndata: ${JSON.stringify(event)}\n\n`);
     };
-    const unsubscribe = this.revocations.subscribe((events) =>
-      live ? send(events) : pending.push(...events),
-    );
+    const unsubscribe = this.revocations.subscribe({
+      deliver: (events) => (live ? send(events) : pending.push(...events)),
+      end: () => raw.end(),
+    });
     const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
     const expiry = setTimeout(() => raw.end(), Math.max(0, caller.exp * 1000 - Date.now()));
     const close = () => {

@@ -1,5 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type {
+  BeforeApplicationShutdown,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { RevocationEvent } from '@tessera/auth';
@@ -11,7 +15,11 @@ import { Revocation } from './revocation.entity';
 /** The wire format is @tessera/auth's, which follows this log. */
 export type { RevocationEvent };
 
-export type RevocationListener = (events: RevocationEvent[]) => void;
+/** One open stream: gets each batch of new events, and is ended when the service stops. */
+export interface RevocationFollower {
+  deliver(events: RevocationEvent[]): void;
+  end(): void;
+}
 
 /** How often new rows are looked for while anyone follows. */
 export const POLL_INTERVAL_MS = 250;
@@ -31,9 +39,11 @@ const PRUNE_EVERY_MS = 60_000;
  * wrote them; rows no token can need any more are deleted.
  */
 @Injectable()
-export class RevocationsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RevocationsService
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger(RevocationsService.name);
-  private readonly listeners = new Set<RevocationListener>();
+  private readonly followers = new Set<RevocationFollower>();
   /** Ids broadcast within the late-commit window, so a re-read row is not sent twice. */
   private readonly recent = new Map<string, number>();
   private lastId = '0';
@@ -53,10 +63,19 @@ export class RevocationsService implements OnApplicationBootstrap, OnApplication
     this.pruner.unref();
   }
 
+  /**
+   * Streams never go idle, so the HTTP server's graceful close would wait on them until
+   * SHUTDOWN_TIMEOUT. End them first: followers reconnect (to another instance, or to this one
+   * once it is back) with their last event id and miss nothing.
+   */
+  beforeApplicationShutdown(): void {
+    for (const follower of [...this.followers]) follower.end();
+    this.followers.clear();
+    clearInterval(this.poller);
+  }
+
   onApplicationShutdown(): void {
     clearInterval(this.pruner);
-    clearInterval(this.poller);
-    this.listeners.clear();
   }
 
   /** Every event still in force after `afterId` (and any committed late), oldest first. */
@@ -65,13 +84,13 @@ export class RevocationsService implements OnApplicationBootstrap, OnApplication
     return rows.map((row) => this.toEvent(row));
   }
 
-  /** Calls `listener` with every new event until the returned function is called. */
-  subscribe(listener: RevocationListener): () => void {
-    if (this.listeners.size === 0) this.startPolling();
-    this.listeners.add(listener);
+  /** Delivers every new event to `follower` until the returned function is called. */
+  subscribe(follower: RevocationFollower): () => void {
+    if (this.followers.size === 0) this.startPolling();
+    this.followers.add(follower);
     return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) clearInterval(this.poller);
+      this.followers.delete(follower);
+      if (this.followers.size === 0) clearInterval(this.poller);
     };
   }
 
@@ -102,7 +121,7 @@ export class RevocationsService implements OnApplicationBootstrap, OnApplication
         if (BigInt(row.id) > BigInt(this.lastId)) this.lastId = row.id;
       }
       const events = fresh.map((row) => this.toEvent(row));
-      for (const listener of this.listeners) listener(events);
+      for (const follower of this.followers) follower.deliver(events);
     } catch (error) {
       // The database may be down: followers keep what they have and the next poll tries again.
       this.logger.warn(
