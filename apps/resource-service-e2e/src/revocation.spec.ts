@@ -1,7 +1,6 @@
-import { createTestDatabase, ServiceProcess } from '@tessera/platform/testing';
-import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { Client } from 'pg';
+import { call, claimsOf, startTesseraSystem } from './support/tessera-system';
+import type { TesseraSystem } from './support/tessera-system';
 
 /**
  * Logout cuts access everywhere (R26, V5): with both services as real processes, a revoked
@@ -10,53 +9,18 @@ import { Client } from 'pg';
  * while auth-service was down arrive once it is back.
  */
 
-const AUTH_PORT = 13041;
-const RESOURCE_PORT = 13042;
-const ISSUER = `http://127.0.0.1:${AUTH_PORT}`;
-const RESOURCE = `http://127.0.0.1:${RESOURCE_PORT}`;
 const BOUND_MS = 2000;
-const SECRET = randomBytes(32).toString('base64url');
-const dist = (name: string) => resolve(__dirname, '../../../dist/apps', name, 'main.js');
 
-let authDatabase: string;
-let auth: ServiceProcess;
-let resource: ServiceProcess;
+let system: TesseraSystem;
 let accounts = 0;
 
-const authEnvironment = () => ({
-  NODE_ENV: 'test',
-  PORT: String(AUTH_PORT),
-  DATABASE_URL: authDatabase,
-  KEY_ENCRYPTION_KEY: KEY,
-  ISSUER,
-  CLIENT_SECRETS: `resource-service=${SECRET}`,
-  REFRESH_REUSE_GRACE: '0',
-  LOG_LEVEL: 'info',
-});
-const KEY = randomBytes(32).toString('base64');
-
 async function post(path: string, body: unknown, token?: string) {
-  const response = await fetch(`${ISSUER}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token && { authorization: `Bearer ${token}` }),
-    },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: (text ? JSON.parse(text) : {}) as Record<string, string>,
-  };
+  const answer = await call(`${system.issuer}${path}`, 'POST', body, token);
+  return { status: answer.status, body: answer.body as Record<string, string> };
 }
 
 async function notesStatus(token: string): Promise<number> {
-  const response = await fetch(`${RESOURCE}/notes`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  await response.arrayBuffer();
-  return response.status;
+  return (await call(`${system.resourceUrl}/notes`, 'GET', undefined, token)).status;
 }
 
 async function signUp() {
@@ -77,7 +41,7 @@ async function timeToRefusal(token: string, revoke: () => Promise<unknown>): Pro
   const revokedAt = performance.now();
   while ((await notesStatus(token)) !== 401) {
     if (performance.now() - revokedAt > 10 * BOUND_MS)
-      throw new Error(`the token was never refused:\n${resource.logs.slice(-3000)}`);
+      throw new Error(`the token was never refused:\n${system.resource.logs.slice(-3000)}`);
     await new Promise((done) => setTimeout(done, 10));
   }
   return performance.now() - revokedAt;
@@ -94,29 +58,16 @@ function summary(label: string, times: number[]): { p50: number; max: number } {
 }
 
 beforeAll(async () => {
-  authDatabase = await createTestDatabase('cut_auth');
-  auth = await ServiceProcess.start({
-    main: dist('auth-service'),
-    url: ISSUER,
-    env: authEnvironment(),
-  });
-  resource = await ServiceProcess.start({
-    main: dist('resource-service'),
-    url: RESOURCE,
-    env: {
-      NODE_ENV: 'test',
-      PORT: String(RESOURCE_PORT),
-      DATABASE_URL: await createTestDatabase('cut_resource'),
-      AUTH_ISSUER: ISSUER,
-      AUTH_CLIENT_SECRET: SECRET,
-      LOG_LEVEL: 'info',
-    },
+  system = await startTesseraSystem({
+    authPort: 13041,
+    resourcePort: 13042,
+    name: 'cut',
+    authEnv: { REFRESH_REUSE_GRACE: '0' },
   });
 });
 
 afterAll(async () => {
-  expect(await resource?.stop()).toBe(0);
-  expect(await auth?.stop()).toBe(0);
+  expect(await system?.stop()).toEqual([0, 0]);
 });
 
 describe('revocation reaches resource-service', () => {
@@ -187,16 +138,13 @@ describe('revocation reaches resource-service', () => {
     const sessions = await Promise.all([1, 2, 3].map(async () => (await signUp()).login()));
     for (const tokens of sessions) expect(await notesStatus(tokens['access_token'])).toBe(200);
 
-    expect(await auth.stop('SIGKILL')).toBeNull();
+    expect(await system.auth.stop('SIGKILL')).toBeNull();
     // While auth-service is down, tokens keep verifying with the cached keys (O2).
     expect(await notesStatus(sessions[0]['access_token'])).toBe(200);
     // Sessions end while it is down: an administrator ends them in its database.
-    const database = new Client({ connectionString: authDatabase });
+    const database = new Client({ connectionString: system.authDatabase });
     await database.connect();
-    const sids = sessions.map(
-      (tokens) =>
-        JSON.parse(Buffer.from(tokens['access_token'].split('.')[1], 'base64url').toString()).sid,
-    );
+    const sids = sessions.map((tokens) => claimsOf(tokens['access_token'])['sid']);
     await database.query(
       `UPDATE sessions SET revoked_at = now(), revoked_reason = 'admin' WHERE id = ANY($1)`,
       [sids],
@@ -204,11 +152,7 @@ describe('revocation reaches resource-service', () => {
     await database.end();
     expect(await notesStatus(sessions[1]['access_token'])).toBe(200);
 
-    auth = await ServiceProcess.start({
-      main: dist('auth-service'),
-      url: ISSUER,
-      env: authEnvironment(),
-    });
+    await system.restartAuth();
     const back = performance.now();
     for (const tokens of sessions) {
       while ((await notesStatus(tokens['access_token'])) !== 401) {
@@ -220,7 +164,7 @@ describe('revocation reaches resource-service', () => {
     console.log(
       `after the restart, missed revocations arrived in ${Math.round(performance.now() - back)} ms`,
     );
-    expect(resource.logs).toContain('Revocation feed from');
-    expect(resource.logs).toMatch(/Revocation feed resumed after [\d.]+ s/);
+    expect(system.resource.logs).toContain('Revocation feed from');
+    expect(system.resource.logs).toMatch(/Revocation feed resumed after [\d.]+ s/);
   });
 });

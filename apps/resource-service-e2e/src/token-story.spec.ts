@@ -1,6 +1,5 @@
-import { createTestDatabase, ServiceProcess } from '@tessera/platform/testing';
-import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { call, claimsOf, startTesseraSystem } from './support/tessera-system';
+import type { TesseraSystem } from './support/tessera-system';
 
 /**
  * The story every Tessera user walks, with both services built and run as real processes on
@@ -8,80 +7,27 @@ import { resolve } from 'node:path';
  * read again → logout → the refresh token is dead.
  */
 
-const AUTH_PORT = 13021;
-const RESOURCE_PORT = 13022;
-const ISSUER = `http://127.0.0.1:${AUTH_PORT}`;
-const RESOURCE = `http://127.0.0.1:${RESOURCE_PORT}`;
 /** Short, so the test can watch a token expire; the resource service allows no leeway here. */
 const ACCESS_TOKEN_TTL = 5;
-const CLIENT_SECRET = randomBytes(32).toString('base64url');
-const dist = (name: string) => resolve(__dirname, '../../../dist/apps', name, 'main.js');
 
-let auth: ServiceProcess;
-let resource: ServiceProcess;
+let system: TesseraSystem;
+let ISSUER: string;
+let RESOURCE: string;
 const secrets: string[] = [];
 
-async function call(url: string, method: string, body?: unknown, token?: string) {
-  const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (token) headers['authorization'] = `Bearer ${token}`;
-  const response = await fetch(url, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    challenge: response.headers.get('www-authenticate'),
-    body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
-  };
-}
-
-function expiryOf(accessToken: string): number {
-  const payload = Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString();
-  return (JSON.parse(payload) as { exp: number }).exp;
-}
-
 beforeAll(async () => {
-  const [authDatabase, resourceDatabase] = await Promise.all([
-    createTestDatabase('story_auth'),
-    createTestDatabase('story_resource'),
-  ]);
-  auth = await ServiceProcess.start({
-    main: dist('auth-service'),
-    url: ISSUER,
-    env: {
-      NODE_ENV: 'test',
-      PORT: String(AUTH_PORT),
-      DATABASE_URL: authDatabase,
-      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      ISSUER,
-      ACCESS_TOKEN_AUDIENCES: 'resource-service',
-      ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL),
-      CLIENT_SECRETS: `resource-service=${CLIENT_SECRET}`,
-      LOG_LEVEL: 'debug',
-    },
+  system = await startTesseraSystem({
+    authPort: 13021,
+    resourcePort: 13022,
+    name: 'story',
+    authEnv: { ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL), LOG_LEVEL: 'debug' },
+    resourceEnv: { AUTH_CLOCK_TOLERANCE: '0', LOG_LEVEL: 'debug' },
   });
-  resource = await ServiceProcess.start({
-    main: dist('resource-service'),
-    url: RESOURCE,
-    env: {
-      NODE_ENV: 'test',
-      PORT: String(RESOURCE_PORT),
-      DATABASE_URL: resourceDatabase,
-      AUTH_ISSUER: ISSUER,
-      AUTH_AUDIENCE: 'resource-service',
-      AUTH_CLOCK_TOLERANCE: '0',
-      AUTH_CLIENT_SECRET: CLIENT_SECRET,
-      LOG_LEVEL: 'debug',
-    },
-  });
+  ({ issuer: ISSUER, resourceUrl: RESOURCE } = system);
 });
 
 afterAll(async () => {
-  expect(await resource?.stop()).toBe(0);
-  expect(await auth?.stop()).toBe(0);
+  expect(await system?.stop()).toEqual([0, 0]);
 });
 
 describe('a user, auth-service and resource-service', () => {
@@ -114,7 +60,7 @@ describe('a user, auth-service and resource-service', () => {
     });
 
     // Wait out the access token, measured from its own exp.
-    const wait = expiryOf(first.access_token) * 1000 - Date.now() + 250;
+    const wait = (claimsOf(first.access_token)['exp'] as number) * 1000 - Date.now() + 250;
     await new Promise((done) => setTimeout(done, Math.max(0, wait)));
     const expired = await call(`${RESOURCE}/notes`, 'GET', undefined, first.access_token);
     expect(expired.status).toBe(401);
@@ -173,11 +119,11 @@ describe('a user, auth-service and resource-service', () => {
   });
 
   it('never writes a token, a password or a client secret to either service’s log (R27)', () => {
-    secrets.push(CLIENT_SECRET);
+    secrets.push(system.clientSecret);
     expect(secrets.length).toBeGreaterThan(0);
     for (const secret of secrets) {
-      expect(auth.logs).not.toContain(secret);
-      expect(resource.logs).not.toContain(secret);
+      expect(system.auth.logs).not.toContain(secret);
+      expect(system.resource.logs).not.toContain(secret);
     }
   });
 });
