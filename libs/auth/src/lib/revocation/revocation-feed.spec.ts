@@ -1,7 +1,9 @@
+import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { TestIssuer } from '../../testing';
 import { createGuardTestApplication, get } from '../guard-test-application.spec-helper';
 import type { GuardTestApplication } from '../guard-test-application.spec-helper';
+import { ServiceTokenProvider } from '../service-token/service-token.provider';
 import { principalOf } from '../tokens/principal';
 import { RevocationFeed } from './revocation-feed';
 import { RevocationList } from './revocation-list';
@@ -79,6 +81,57 @@ describe('the revocation feed, followed by the guard', () => {
     issuer.available = true;
     await within(6000, async () => feed.state === 'live');
     for (const token of tokens) expect(await status(token)).toBe(401);
+  });
+});
+
+describe('the revocation feed on a quiet connection', () => {
+  const secret = randomBytes(32).toString('base64url');
+  let issuer: TestIssuer;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start({ clients: { 'quiet-service': secret } });
+  });
+  afterAll(() => issuer.stop());
+
+  const followQuietly = (idleTimeoutMs: number) => {
+    const serviceToken = new ServiceTokenProvider({
+      client: {
+        id: 'quiet-service',
+        secret,
+        tokenUri: `${issuer.issuer}/oauth/token`,
+        scope: 'revocations:read',
+      },
+      timeoutMs: 3000,
+    });
+    const feed = new RevocationFeed(
+      { uri: `${issuer.issuer}/revocations`, idleTimeoutMs },
+      new RevocationList(),
+      serviceToken,
+    );
+    feed.start();
+    return feed;
+  };
+
+  it('gives up a connection that sends nothing for idleTimeoutMs, and connects again', async () => {
+    const feed = followQuietly(300);
+    await feed.ready();
+    const before = issuer.requests;
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    await within(3000, async () => feed.state === 'down');
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('is down (no byte for 0.3 s)'));
+    warn.mockRestore();
+    await within(3000, async () => feed.state === 'live' && issuer.requests > before);
+    await feed.stop();
+  });
+
+  it('stops at once while its stream is open and quiet', async () => {
+    const feed = followQuietly(45_000);
+    await feed.ready();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await feed.stop();
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(feed.state).toBe('stopped');
   });
 });
 

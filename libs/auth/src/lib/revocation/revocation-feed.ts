@@ -28,13 +28,16 @@ const PRUNE_EVERY_MS = 30_000;
  */
 export class RevocationFeed {
   private readonly logger = new Logger(RevocationFeed.name);
-  private current?: AbortController;
+  /** Ends the open connection, whatever state its read is in. */
+  private endConnection?: (reason: string) => void;
   private lastEventId?: string;
   private downSince?: number;
   private stopped = false;
   private running?: Promise<void>;
   private pruner?: NodeJS.Timeout;
   private readyResolvers: (() => void)[] = [];
+  /** Ends the wait between two attempts early, so stop() never waits out a back-off. */
+  private wake?: () => void;
   state: RevocationFeedState = 'connecting';
 
   constructor(
@@ -53,7 +56,8 @@ export class RevocationFeed {
     this.stopped = true;
     this.state = 'stopped';
     clearInterval(this.pruner);
-    this.current?.abort();
+    this.endConnection?.('stopped');
+    this.wake?.();
     await this.running;
   }
 
@@ -76,7 +80,10 @@ export class RevocationFeed {
         if (this.stopped) return;
         this.markDown(error instanceof Error ? error.message : String(error));
       }
-      await new Promise((resolve) => setTimeout(resolve, retry).unref());
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, retry).unref();
+      });
       retry = Math.min(retry * 2, MAX_RETRY_MS);
     }
   }
@@ -84,13 +91,20 @@ export class RevocationFeed {
   /** One connection: returns whether it caught up (saw `ready`) before it ended. */
   private async follow(): Promise<boolean> {
     const controller = new AbortController();
-    this.current = controller;
-    const idleTimeoutMs = this.options.idleTimeoutMs ?? 45_000;
-    let idle = setTimeout(() => controller.abort(), idleTimeoutMs);
-    const touch = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => controller.abort(), idleTimeoutMs);
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let endedBy: string | undefined;
+    // Aborting alone is not enough: Node 20's fetch (undici 6) can leave a body read pending
+    // forever when the abort lands between two chunks (nodejs/undici#4089), which held shutdown
+    // until SHUTDOWN_TIMEOUT. Cancelling the reader always settles the read.
+    const end = (reason: string) => {
+      endedBy ??= reason;
+      controller.abort();
+      void reader?.cancel().catch(() => undefined);
     };
+    this.endConnection = end;
+    const idleTimeoutMs = this.options.idleTimeoutMs ?? 45_000;
+    const silence = `no byte for ${idleTimeoutMs / 1000} s`;
+    let idle = setTimeout(() => end(silence), idleTimeoutMs);
     let reachedLive = false;
     try {
       const response = await fetch(this.options.uri, {
@@ -103,22 +117,30 @@ export class RevocationFeed {
         signal: controller.signal,
       });
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+      reader = response.body.getReader();
+      if (endedBy) throw new Error(endedBy);
       const decoder = new TextDecoder();
       let buffer = '';
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        touch();
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        clearTimeout(idle);
+        idle = setTimeout(() => end(silence), idleTimeoutMs);
+        buffer += decoder.decode(chunk.value, { stream: true });
+        let boundary: number;
+        while ((boundary = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, boundary);
+          buffer = buffer.slice(boundary + 2);
           if (this.dispatch(block)) reachedLive = true;
         }
       }
+      if (endedBy) throw new Error(endedBy);
       if (!reachedLive) throw new Error('the stream ended before it caught up');
       return true;
+    } catch (error) {
+      // Name why we ended it rather than the AbortError that followed.
+      throw endedBy ? new Error(endedBy) : error;
     } finally {
       clearTimeout(idle);
+      this.endConnection = undefined;
     }
   }
 
