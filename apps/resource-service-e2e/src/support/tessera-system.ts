@@ -1,4 +1,4 @@
-import { createTestDatabase, ServiceProcess } from '@tessera/platform/testing';
+import { createTestDatabase, ServiceProcess, TcpProxy } from '@tessera/platform/testing';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 
@@ -14,6 +14,9 @@ export interface TesseraSystem {
   authDatabase: string;
   auth: ServiceProcess;
   resource: ServiceProcess;
+  /** With `databaseProxies`: cut one to take that service's PostgreSQL away, restore to bring it back. */
+  authDatabaseProxy?: TcpProxy;
+  resourceDatabaseProxy?: TcpProxy;
   /** Starts auth-service again (after a stop) on the same database and key. */
   restartAuth(): Promise<ServiceProcess>;
   /** Stops both, resource-service first; resolves with their exit codes. */
@@ -27,6 +30,8 @@ export interface TesseraSystemOptions {
   name: string;
   authEnv?: Record<string, string>;
   resourceEnv?: Record<string, string>;
+  /** Each service reaches its database through a TcpProxy the test can cut (O1). */
+  databaseProxies?: boolean;
 }
 
 const dist = (name: string) => resolve(__dirname, '../../../../dist/apps', name, 'main.js');
@@ -39,10 +44,13 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
     createTestDatabase(`${options.name}_auth`),
     createTestDatabase(`${options.name}_resource`),
   ]);
+  const [authDatabaseProxy, resourceDatabaseProxy] = options.databaseProxies
+    ? await Promise.all([authDatabase, resourceDatabase].map((url) => TcpProxy.start(new URL(url))))
+    : [];
   const authEnv = {
     NODE_ENV: 'test',
     PORT: String(options.authPort),
-    DATABASE_URL: authDatabase,
+    DATABASE_URL: authDatabaseProxy?.rewrite(authDatabase) ?? authDatabase,
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     ISSUER: issuer,
     CLIENT_SECRETS: `resource-service=${clientSecret}`,
@@ -57,6 +65,8 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
     resourceUrl,
     clientSecret,
     authDatabase,
+    authDatabaseProxy,
+    resourceDatabaseProxy,
     auth: await startAuth(),
     resource: await ServiceProcess.start({
       main: dist('resource-service'),
@@ -64,7 +74,7 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
       env: {
         NODE_ENV: 'test',
         PORT: String(options.resourcePort),
-        DATABASE_URL: resourceDatabase,
+        DATABASE_URL: resourceDatabaseProxy?.rewrite(resourceDatabase) ?? resourceDatabase,
         AUTH_ISSUER: issuer,
         AUTH_CLIENT_SECRET: clientSecret,
         LOG_LEVEL: 'info',
@@ -76,8 +86,19 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
       return system.auth;
     },
     async stop() {
+      // A failed assertion may have left a database cut: the services need it to close their pools.
+      const proxies = [authDatabaseProxy, resourceDatabaseProxy].filter((proxy) => !!proxy);
+      await Promise.all(proxies.map((proxy) => proxy.restore()));
       const resource = await system.resource.stop();
-      return [resource, await system.auth.stop()];
+      const auth = await system.auth.stop();
+      await Promise.all(proxies.map((proxy) => proxy.stop()));
+      for (const [name, code, process] of [
+        ['resource-service', resource, system.resource],
+        ['auth-service', auth, system.auth],
+      ] as const) {
+        if (code !== 0) console.error(`${name} exited with ${code}:\n${process.logs.slice(-4000)}`);
+      }
+      return [resource, auth];
     },
   };
   return system;
@@ -86,6 +107,7 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
 export interface HttpAnswer {
   status: number;
   challenge: string | null;
+  retryAfter: string | null;
   body: Record<string, unknown>;
   /** Wall-clock milliseconds from sending to the whole body. */
   ms: number;
@@ -111,6 +133,7 @@ export async function call(
   return {
     status: response.status,
     challenge: response.headers.get('www-authenticate'),
+    retryAfter: response.headers.get('retry-after'),
     body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
     ms: performance.now() - started,
   };

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface ServiceProcessOptions {
   /** The built entry point, e.g. `dist/apps/auth-service/main.js`. */
@@ -51,6 +52,20 @@ export class ServiceProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /**
+   * The process's resident set size in bytes, as the kernel counts it (`VmRSS`): what a container
+   * memory limit sees. Undefined where there is no /proc (macOS, Windows) or once it has exited.
+   */
+  residentBytes(): number | undefined {
+    try {
+      const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+      const kibibytes = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+      return kibibytes === undefined ? undefined : Number(kibibytes) * 1024;
+    } catch {
+      return undefined;
+    }
   }
 
   async waitUntilReady(timeoutMs: number): Promise<void> {
