@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { SECURITY_HEADERS } from '../lib/http/http-security';
 
 /** One route of a service, as the bad-input suite aims at it. */
 export interface BadInputEndpoint {
@@ -31,8 +32,8 @@ const OAUTH_SHAPE = ['error', 'error_description'];
  * replays) at every endpoint of a running service: wrong content types, malformed, deeply nested
  * and prototype-polluting JSON, wrong types and unknown fields, huge strings and bodies over the
  * limit, odd path parameters, query strings and headers. The service must never answer 5xx or
- * drop the connection, and every 4xx must have the documented error shape (the house shape;
- * RFC 6749's on /oauth/*).
+ * drop the connection, every 4xx must have the documented error shape (the house shape;
+ * RFC 6749's on /oauth/*), and every answer carries the security headers (O4).
  */
 export function describeBadInput(options: BadInputSuiteOptions): void {
   describe(`${options.service} under malformed input`, () => {
@@ -48,6 +49,14 @@ export function describeBadInput(options: BadInputSuiteOptions): void {
           });
           const text = await response.text();
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          // O4: the security headers go out on every answer, refusals included.
+          for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+            if (response.headers.get(name) !== value) {
+              throw new Error(
+                `${request.method} ${request.path} answered ${response.status} without ${name}: ${value}`,
+              );
+            }
+          }
           if (response.status >= 500) {
             throw new Error(
               `${request.method} ${request.path} answered ${response.status}: ${text.slice(0, 300)}`,
