@@ -1,0 +1,209 @@
+import { call, registerAndLogin, startTesseraSystem } from './support/tessera-system';
+import type { HttpAnswer, TesseraSystem, TokenPair } from './support/tessera-system';
+
+/**
+ * Load: LOAD_USERS simulated users (default 8) work against both services at once for
+ * LOAD_SECONDS (default 180), on loopback. Each keeps one session, refreshing it (rotation) every
+ * few requests, writes and lists notes, and now and then signs in on a second device and signs
+ * that one out again. Every request must succeed; afterwards every user has exactly the one
+ * session they kept and exactly the notes they wrote; and each service's resident memory at the
+ * end is within LOAD_RSS_DRIFT_MB (default 32) of where it was after a warm-up.
+ *
+ * The services run with a capped heap (LOAD_NODE_OPTIONS, default --max-old-space-size=128), as
+ * in a container with a memory limit. Uncapped, V8 sizes the heap from this machine's memory and
+ * collects lazily: resident memory then swings by 60 MB between collections, which would hide a
+ * slow leak as easily as it fakes one. With a cap, a leak has no slack to hide in: it raises
+ * the floor, and in the end the process dies and requests fail.
+ */
+
+const USERS = Number(process.env['LOAD_USERS'] ?? 8);
+const SECONDS = Number(process.env['LOAD_SECONDS'] ?? 180);
+const WARM_UP_SECONDS = Number(process.env['LOAD_WARM_UP_SECONDS'] ?? 15);
+const RSS_DRIFT_BYTES = Number(process.env['LOAD_RSS_DRIFT_MB'] ?? 32) * 2 ** 20;
+const NODE_OPTIONS = process.env['LOAD_NODE_OPTIONS'] ?? '--max-old-space-size=128';
+const SAMPLE_EVERY_MS = 5000;
+const MB = (bytes: number | undefined) =>
+  bytes === undefined ? 'n/a' : `${(bytes / 2 ** 20).toFixed(0)} MB`;
+
+let system: TesseraSystem;
+
+beforeAll(async () => {
+  system = await startTesseraSystem({
+    authPort: 13071,
+    resourcePort: 13072,
+    name: 'load',
+    authEnv: { LOG_LEVEL: 'warn', NODE_OPTIONS: NODE_OPTIONS },
+    resourceEnv: { LOG_LEVEL: 'warn', NODE_OPTIONS: NODE_OPTIONS },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  expect(await system?.stop()).toEqual([0, 0]);
+});
+
+interface Sample {
+  at: number;
+  auth?: number;
+  resource?: number;
+}
+
+interface Tally {
+  byRoute: Map<string, number[]>;
+  failures: string[];
+}
+
+/** One simulated user until `until`: returns what it wrote and the session it kept. */
+async function simulateUser(index: number, until: number, tally: Tally) {
+  const email = `load-${index}-${Date.now()}@example.com`;
+  const password = `load passphrase number ${index}`;
+  let tokens: TokenPair = await registerAndLogin(system.issuer, email, password);
+  const written: string[] = [];
+  const record = (route: string, answer: HttpAnswer, expected: number) => {
+    const times = tally.byRoute.get(route) ?? [];
+    times.push(answer.ms);
+    tally.byRoute.set(route, times);
+    if (answer.status !== expected)
+      tally.failures.push(`${route}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer;
+  };
+  const notes = `${system.resourceUrl}/notes`;
+
+  for (let step = 1; Date.now() < until; step += 1) {
+    const title = `note ${index}.${step}`;
+    const created = record(
+      'POST /notes',
+      await call(notes, 'POST', { title }, tokens.access_token),
+      201,
+    );
+    if (created.status === 201) written.push(created.body['id'] as string);
+    record(
+      'GET /notes',
+      await call(`${notes}?limit=10`, 'GET', undefined, tokens.access_token),
+      200,
+    );
+
+    if (step % 5 === 0) {
+      const refreshed = record(
+        'POST /auth/refresh',
+        await call(`${system.issuer}/auth/refresh`, 'POST', {
+          refresh_token: tokens.refresh_token,
+        }),
+        200,
+      );
+      if (refreshed.status === 200) tokens = refreshed.body as unknown as TokenPair;
+    }
+    if (step % 25 === 0) {
+      const other = record(
+        'POST /auth/login',
+        await call(`${system.issuer}/auth/login`, 'POST', { email, password }),
+        200,
+      );
+      record(
+        'POST /auth/logout',
+        await call(`${system.issuer}/auth/logout`, 'POST', {
+          refresh_token: other.body['refresh_token'],
+        }),
+        204,
+      );
+    }
+  }
+  return { tokens, written };
+}
+
+/** Every note id the token's owner can list, page by page. */
+async function listAll(token: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const query = `limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page = await call(`${system.resourceUrl}/notes?${query}`, 'GET', undefined, token);
+    expect(page.status).toBe(200);
+    ids.push(...(page.body['items'] as { id: string }[]).map((note) => note.id));
+    cursor = page.body['nextCursor'] as string | undefined;
+  } while (cursor);
+  return ids;
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0;
+}
+
+describe(`${USERS} users for ${SECONDS} s against auth-service and resource-service`, () => {
+  it(
+    'loses no request, no session and no note, and memory stays flat',
+    async () => {
+      const samples: Sample[] = [];
+      const sample = () =>
+        samples.push({
+          at: Date.now(),
+          auth: system.auth.residentBytes(),
+          resource: system.resource.residentBytes(),
+        });
+      const warmUp: Tally = { byRoute: new Map(), failures: [] };
+      const tally: Tally = { byRoute: new Map(), failures: [] };
+
+      // Warm-up: JIT, pools and caches settle before the memory baseline is taken.
+      const warmUntil = Date.now() + WARM_UP_SECONDS * 1000;
+      await Promise.all(
+        Array.from({ length: USERS }, (_, user) => simulateUser(1000 + user, warmUntil, warmUp)),
+      );
+      expect(warmUp.failures).toEqual([]);
+
+      sample();
+      const sampler = setInterval(sample, SAMPLE_EVERY_MS);
+      const started = Date.now();
+      const users = await Promise.all(
+        Array.from({ length: USERS }, (_, user) =>
+          simulateUser(user, started + SECONDS * 1000, tally),
+        ),
+      );
+      const elapsed = (Date.now() - started) / 1000;
+      clearInterval(sampler);
+      sample();
+
+      const rows = [...tally.byRoute].map(([route, times]) => {
+        const sorted = [...times].sort((a, b) => a - b);
+        return `  ${route.padEnd(20)} ${String(times.length).padStart(7)} requests, p50 ${percentile(sorted, 0.5).toFixed(1)} ms, p99 ${percentile(sorted, 0.99).toFixed(1)} ms`;
+      });
+      const total = [...tally.byRoute.values()].reduce((sum, times) => sum + times.length, 0);
+      const [first, last] = [samples[0], samples.at(-1) as Sample];
+      const peak = (key: 'auth' | 'resource') => Math.max(...samples.map((s) => s[key] ?? 0));
+      console.log(
+        [
+          `${USERS} users, ${elapsed.toFixed(0)} s: ${total} requests (${(total / elapsed).toFixed(0)}/s), ${tally.failures.length} failed`,
+          ...rows,
+          `  RSS auth-service      start ${MB(first.auth)}, end ${MB(last.auth)}, peak ${MB(peak('auth'))}`,
+          `  RSS resource-service  start ${MB(first.resource)}, end ${MB(last.resource)}, peak ${MB(peak('resource'))}`,
+          `  samples (MB, every ${SAMPLE_EVERY_MS / 1000} s): auth ${samples.map((s) => MB(s.auth).split(' ')[0]).join(' ')}`,
+          `                                 resource ${samples.map((s) => MB(s.resource).split(' ')[0]).join(' ')}`,
+        ].join('\n'),
+      );
+
+      expect(tally.failures.slice(0, 10)).toEqual([]);
+      for (const user of users) {
+        // No session lost (the kept one still refreshes) and none left over (second devices ended).
+        const sessions = await call(
+          `${system.issuer}/auth/sessions`,
+          'GET',
+          undefined,
+          user.tokens.access_token,
+        );
+        expect(sessions.status).toBe(200);
+        expect(sessions.body['sessions']).toEqual([expect.objectContaining({ current: true })]);
+        const refreshed = await call(`${system.issuer}/auth/refresh`, 'POST', {
+          refresh_token: user.tokens.refresh_token,
+        });
+        expect(refreshed.status).toBe(200);
+        // No note lost and none written twice.
+        const listed = await listAll(user.tokens.access_token);
+        expect(listed.length).toBe(user.written.length);
+        expect(new Set(listed)).toEqual(new Set(user.written));
+      }
+      if (first.auth !== undefined && last.auth !== undefined) {
+        expect(last.auth - first.auth).toBeLessThan(RSS_DRIFT_BYTES);
+        expect((last.resource ?? 0) - (first.resource ?? 0)).toBeLessThan(RSS_DRIFT_BYTES);
+      }
+    },
+    (WARM_UP_SECONDS + SECONDS) * 1000 + 120_000,
+  );
+});
