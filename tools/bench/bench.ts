@@ -156,12 +156,7 @@ async function benchResourceService(): Promise<Row[]> {
     return [
       ...first,
       ...second,
-      { service, name: 'cold start', note: `${coldStartMs} ms to ready` },
-      {
-        service,
-        name: 'resident memory',
-        note: `${MB(idle)} idle, ${MB(running.residentBytes())} after the load`,
-      },
+      ...startUpRows(service, coldStartMs, idle, running.residentBytes()),
     ];
   } finally {
     await running.stop();
@@ -256,18 +251,17 @@ async function benchAuthService(): Promise<Row[]> {
       body: JSON.stringify(account),
     };
     const rows = await measure(service, [refresh, clientCredentials, login]);
-    return [
-      ...rows,
-      { service, name: 'cold start', note: `${coldStartMs} ms to ready` },
-      {
-        service,
-        name: 'resident memory',
-        note: `${MB(idle)} idle, ${MB(running.residentBytes())} after the load`,
-      },
-    ];
+    return [...rows, ...startUpRows(service, coldStartMs, idle, running.residentBytes())];
   } finally {
     await running.stop();
   }
+}
+
+function startUpRows(service: string, coldStartMs: number, idle?: number, loaded?: number): Row[] {
+  return [
+    { service, name: 'cold start', note: `${coldStartMs} ms to ready` },
+    { service, name: 'resident memory', note: `${MB(idle)} idle, ${MB(loaded)} after the load` },
+  ];
 }
 
 /** Stops the service and starts it again on its (migrated) database; the restart's time to ready. */
