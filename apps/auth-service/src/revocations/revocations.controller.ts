@@ -53,7 +53,12 @@ export class RevocationsController {
       'x-accel-buffering': 'no',
       'x-request-id': request.id,
     });
-    raw.write('retry: 1000\n\n');
+    // The stream may end (shutdown, token expiry, the caller leaving) while a backlog read is in
+    // flight; a write after that would raise an error event nobody listens to.
+    const write = (text: string) => {
+      if (!raw.writableEnded && !raw.destroyed) raw.write(text);
+    };
+    write('retry: 1000\n\n');
 
     // Subscribe before reading the backlog, so nothing written in between is missed (events are
     // idempotent: one seen twice does no harm).
@@ -61,13 +66,13 @@ export class RevocationsController {
     let live = false;
     const send = (events: RevocationEvent[]) => {
       for (const event of events)
-        raw.write(`id: ${event.id}\nevent: revocation\ndata: ${JSON.stringify(event)}\n\n`);
+        write(`id: ${event.id}\nevent: revocation\ndata: ${JSON.stringify(event)}\n\n`);
     };
     const unsubscribe = this.revocations.subscribe({
       deliver: (events) => (live ? send(events) : pending.push(...events)),
       end: () => raw.end(),
     });
-    const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
+    const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
     const expiry = setTimeout(() => raw.end(), Math.max(0, caller.exp * 1000 - Date.now()));
     const close = () => {
       unsubscribe();
@@ -80,7 +85,7 @@ export class RevocationsController {
       send(await this.revocations.since(after));
       send(pending.splice(0));
       live = true;
-      raw.write('event: ready\ndata: {}\n\n');
+      write('event: ready\ndata: {}\n\n');
     } catch (error) {
       this.logger.warn(
         `Could not read the revocation backlog: ${error instanceof Error ? error.message : error}`,

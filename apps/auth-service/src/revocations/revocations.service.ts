@@ -50,6 +50,7 @@ export class RevocationsService
   private poller?: NodeJS.Timeout;
   private pruner?: NodeJS.Timeout;
   private polling = false;
+  private closing = false;
 
   constructor(
     @InjectRepository(Revocation) private readonly revocations: Repository<Revocation>,
@@ -69,6 +70,7 @@ export class RevocationsService
    * once it is back) with their last event id and miss nothing.
    */
   beforeApplicationShutdown(): void {
+    this.closing = true;
     for (const follower of [...this.followers]) follower.end();
     this.followers.clear();
     clearInterval(this.poller);
@@ -86,6 +88,11 @@ export class RevocationsService
 
   /** Delivers every new event to `follower` until the returned function is called. */
   subscribe(follower: RevocationFollower): () => void {
+    // A stream opened while the service stops would hold the close up just the same.
+    if (this.closing) {
+      follower.end();
+      return () => undefined;
+    }
     if (this.followers.size === 0) this.startPolling();
     this.followers.add(follower);
     return () => {
