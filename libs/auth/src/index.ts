@@ -1,4 +1,10 @@
 export * from './lib/auth.module';
+export { authOptionsFromEnvironment, withAuthEnvironment } from './lib/config/auth-environment';
+export type {
+  AuthEnvironment,
+  AuthEnvironmentDefaults,
+  AuthEnvironmentOptions,
+} from './lib/config/auth-environment';
 export { AuthOptionsError } from './lib/auth-module.options';
 export type { AuthModuleOptions, ServiceClientOptions } from './lib/auth-module.options';
 export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';

@@ -11,5 +11,6 @@ export * from './lib/database/embedded-postgres-cluster';
 export * from './lib/http/error-body';
 export * from './lib/http/fastify-adapter';
 export * from './lib/http/http-error.filter';
+export * from './lib/http/is-text.decorator';
 export * from './lib/http/public.decorator';
 export * from './lib/service-core.module';

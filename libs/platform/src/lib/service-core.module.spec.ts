@@ -1,9 +1,10 @@
 import { BadRequestException, Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { registerAs } from '@nestjs/config';
 import { IsString, MaxLength } from 'class-validator';
+import { DataSource } from 'typeorm';
 import { createTestApplication } from '../testing/test-application';
 import type { TestApplication } from '../testing/test-application';
-import { ServiceEnvironment } from './config/service-environment';
+import { HttpServiceEnvironment, ServiceEnvironment } from './config/service-environment';
 import { validateEnvironment } from './config/validate-environment';
 import type { ErrorBody } from './http/error-body';
 import { ServiceCoreModule } from './service-core.module';
@@ -167,5 +168,41 @@ describe('ServiceCoreModule over real HTTP and PostgreSQL', () => {
       headers: { 'x-request-id': 'evil\tvalue with spaces' },
     });
     expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+const statelessConfig = registerAs('stateless', () =>
+  validateEnvironment(HttpServiceEnvironment, process.env),
+);
+
+@Module({
+  imports: [ServiceCoreModule.forRoot({ config: statelessConfig })],
+  controllers: [EchoController],
+})
+class StatelessModule {}
+
+describe('ServiceCoreModule without a database', () => {
+  let service: TestApplication;
+
+  beforeAll(async () => {
+    service = await createTestApplication(StatelessModule, statelessConfig);
+  });
+  afterAll(() => service.close());
+
+  it('is ready with nothing to ping, and has no TypeORM connection', async () => {
+    const ready = await fetch(`${service.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', details: {} });
+    expect(() => service.app.get(DataSource)).toThrow();
+  });
+
+  it('still validates bodies and answers errors in the house shape', async () => {
+    const reply = await fetch(`${service.url}/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'x'.repeat(21) }),
+    });
+    expect(reply.status).toBe(400);
+    expect(await errorOf(reply)).toMatchObject({ ...errorShape, statusCode: 400 });
   });
 });

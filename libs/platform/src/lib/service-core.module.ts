@@ -12,12 +12,16 @@ import { HttpErrorFilter } from './http/http-error.filter';
 export interface ServiceCoreOptions {
   /** The service's `registerAs` config from its `src/config/`. */
   config: ServiceConfig;
-  database: DatabaseOptions;
+  /**
+   * The PostgreSQL database the service owns. Leave it out for a stateless service: no TypeORM,
+   * and `/health/ready` answers 200 once the service serves HTTP.
+   */
+  database?: DatabaseOptions;
 }
 
 /**
  * Everything a Tessera service has in common, imported once by its AppModule: validated
- * configuration, its PostgreSQL database with migrations, `/health/live` and `/health/ready`,
+ * configuration, its PostgreSQL database with migrations (when it has one), `/health/live` and `/health/ready`,
  * the house error shape, and strict validation of every DTO.
  *
  * @example
@@ -43,8 +47,8 @@ export class ServiceCoreModule {
         // The config factory validates process.env when Nest resolves it (not at import time), so
         // a bad variable fails start-up with EnvironmentValidationError and tests can set env first.
         ConfigModule.forRoot({ ignoreEnvFile: true, isGlobal: true, load: [options.config] }),
-        DatabaseModule.forRoot(options.database),
-        HealthModule,
+        ...(options.database ? [DatabaseModule.forRoot(options.database)] : []),
+        HealthModule.forRoot({ database: options.database !== undefined }),
       ],
       providers: [
         {

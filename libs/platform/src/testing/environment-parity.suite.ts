@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { environmentVariableNames, validateEnvironment } from '../lib/config/validate-environment';
-import type { ServiceEnvironment } from '../lib/config/service-environment';
+import type { HttpServiceEnvironment } from '../lib/config/service-environment';
 import {
   composeServiceEnvironment,
   composeTestValue,
@@ -12,7 +12,7 @@ import {
 export interface EnvironmentParitySuiteOptions {
   /** The service's name in docker-compose.yml and its section title in .env.example. */
   service: string;
-  environmentClass: new () => ServiceEnvironment;
+  environmentClass: new () => HttpServiceEnvironment;
   /** Variables read only in development (e.g. DATA_DIR), which docker-compose.yml leaves out. */
   developmentOnly: string[];
 }
@@ -55,9 +55,17 @@ export function describeEnvironmentParity({
     });
 
     it('accepts the environment docker-compose.yml gives it, running in production on every interface', () => {
-      const environment = validateEnvironment(environmentClass, interpolatedEnvironment());
+      const environment: HttpServiceEnvironment & { DATABASE_URL?: string } = validateEnvironment(
+        environmentClass,
+        interpolatedEnvironment(),
+      );
       expect(environment).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0' });
-      expect(new URL(environment.DATABASE_URL ?? '').hostname).toBe('postgres');
+      // A stateless service reads no DATABASE_URL and gets none.
+      if (variables.includes('DATABASE_URL')) {
+        expect(new URL(environment.DATABASE_URL ?? '').hostname).toBe('postgres');
+      } else {
+        expect(rawEnvironment).not.toHaveProperty('DATABASE_URL');
+      }
     });
 
     it('falls back in docker-compose.yml to the defaults the code uses', () => {

@@ -9,13 +9,19 @@ export interface ServiceLifecycleSuiteOptions {
   name: string;
   /** The port its tests use; avoid the development defaults so a running `npm start` is no clash. */
   port: number;
+  /** False for a stateless service: no PostgreSQL to start, migrate, reuse or fail to reach. */
+  database?: boolean;
 }
 
 /**
  * The black-box start-up and shutdown contract every Tessera service keeps, as a Jest suite that
  * runs the built service as a real process. Each service's e2e project calls it once.
  */
-export function describeServiceLifecycle({ name, port }: ServiceLifecycleSuiteOptions): void {
+export function describeServiceLifecycle({
+  name,
+  port,
+  database = true,
+}: ServiceLifecycleSuiteOptions): void {
   const main = resolve(__dirname, '../../../../dist/apps', name, 'main.js');
   const url = `http://127.0.0.1:${port}`;
   let dataDir: string;
@@ -44,16 +50,29 @@ export function describeServiceLifecycle({ name, port }: ServiceLifecycleSuiteOp
 
   const baseEnv = () => ({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' });
 
-  describe(`${name} as a process`, () => {
-    it('starts its own PostgreSQL, runs migrations, is ready, and exits 0 on SIGTERM leaving no postgres behind', async () => {
-      const service = await start(baseEnv());
-      expect(processesMentioning(dataDir).some((line) => line.includes('postgres'))).toBe(true);
-      expect(service.logs).toContain('new data in');
-      expect(service.logs).toMatch(/Migration \w+ has been executed successfully/);
+  const withDatabase = database ? it : it.skip;
 
-      expect(await service.stop('SIGTERM')).toBe(0);
-      expect(processesMentioning(dataDir)).toEqual([]);
-    });
+  describe(`${name} as a process`, () => {
+    withDatabase(
+      'starts its own PostgreSQL, runs migrations, is ready, and exits 0 on SIGTERM leaving no postgres behind',
+      async () => {
+        const service = await start(baseEnv());
+        expect(processesMentioning(dataDir).some((line) => line.includes('postgres'))).toBe(true);
+        expect(service.logs).toContain('new data in');
+        expect(service.logs).toMatch(/Migration \w+ has been executed successfully/);
+
+        expect(await service.stop('SIGTERM')).toBe(0);
+        expect(processesMentioning(dataDir)).toEqual([]);
+      },
+    );
+
+    if (!database) {
+      it('is ready without any database, and exits 0 on SIGTERM', async () => {
+        const service = await start(baseEnv());
+        expect(service.logs).not.toContain('PostgreSQL');
+        expect(await service.stop('SIGTERM')).toBe(0);
+      });
+    }
 
     it('exits 0 on SIGINT as well', async () => {
       const service = await start(baseEnv());
@@ -61,20 +80,23 @@ export function describeServiceLifecycle({ name, port }: ServiceLifecycleSuiteOp
       expect(processesMentioning(dataDir)).toEqual([]);
     });
 
-    it('reuses its data on the next start instead of creating a new cluster', async () => {
-      const first = await start(baseEnv());
-      expect(await first.stop()).toBe(0);
+    withDatabase(
+      'reuses its data on the next start instead of creating a new cluster',
+      async () => {
+        const first = await start(baseEnv());
+        expect(await first.stop()).toBe(0);
 
-      const second = await start(baseEnv());
-      expect(second.logs).toContain('existing data in');
-      expect(second.logs).toContain('No migrations are pending');
-      expect(await second.stop()).toBe(0);
-    });
+        const second = await start(baseEnv());
+        expect(second.logs).toContain('existing data in');
+        expect(second.logs).toContain('No migrations are pending');
+        expect(await second.stop()).toBe(0);
+      },
+    );
 
     it.each([
       ['PORT', 'abc'],
-      ['DATABASE_URL', 'not-a-url'],
       ['LOG_LEVEL', 'chatty'],
+      ...(database ? [['DATABASE_URL', 'not-a-url']] : []),
     ])(
       'refuses to start with %s=%s, exiting non-zero with a message naming it',
       async (variable, value) => {
@@ -86,15 +108,18 @@ export function describeServiceLifecycle({ name, port }: ServiceLifecycleSuiteOp
       },
     );
 
-    it('exits non-zero with a clear message when the database cannot be reached', async () => {
-      const service = spawn({
-        ...baseEnv(),
-        DATABASE_URL: 'postgres://tessera:secret-password@127.0.0.1:1/auth',
-      });
-      const code = await service.exitCode();
-      expect(code).toBe(1);
-      expect(service.logs).toContain('Could not start');
-      expect(service.logs).not.toContain('secret-password');
-    });
+    withDatabase(
+      'exits non-zero with a clear message when the database cannot be reached',
+      async () => {
+        const service = spawn({
+          ...baseEnv(),
+          DATABASE_URL: 'postgres://tessera:secret-password@127.0.0.1:1/auth',
+        });
+        const code = await service.exitCode();
+        expect(code).toBe(1);
+        expect(service.logs).toContain('Could not start');
+        expect(service.logs).not.toContain('secret-password');
+      },
+    );
   });
 }

@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { ValidateIf } from 'class-validator';
-import { IsText } from './is-text.decorator';
+import { IsText } from '@tessera/platform';
 
 export class CreateNoteDto {
   // Trimmed before it is checked, so a title of spaces is empty; the body is kept as sent

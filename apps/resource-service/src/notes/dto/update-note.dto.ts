@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { ValidateIf } from 'class-validator';
-import { IsText } from './is-text.decorator';
+import { IsText } from '@tessera/platform';
 
 /**
  * The fields to change, with CreateNoteDto's rules; at least one (NotesService refuses `{}`).

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { ServiceConfig } from '../config/service-config';
 import { EnvironmentValidationError } from '../config/environment-validation.error';
-import type { ServiceEnvironment } from '../config/service-environment';
+import type { HttpServiceEnvironment } from '../config/service-environment';
 import { configureFastify, createFastifyAdapter } from '../http/fastify-adapter';
 import { configureHttpSecurity } from '../http/http-security';
 import { nestLogLevels } from './log-levels';
@@ -51,7 +51,7 @@ export async function bootstrapService(
 /** The Nest application with the house HTTP wiring, initialised but not listening (tests use it). */
 export async function createServiceApplication(
   appModule: Type<unknown>,
-  environment: ServiceEnvironment,
+  environment: HttpServiceEnvironment,
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     appModule,
@@ -71,7 +71,7 @@ export async function createServiceApplication(
   return app;
 }
 
-function loadEnvironmentOrExit(options: BootstrapOptions): ServiceEnvironment {
+function loadEnvironmentOrExit(options: BootstrapOptions): HttpServiceEnvironment {
   try {
     return options.config();
   } catch (error) {
@@ -88,7 +88,7 @@ function loadEnvironmentOrExit(options: BootstrapOptions): ServiceEnvironment {
  */
 function handleShutdownSignals(
   started: Promise<NestFastifyApplication>,
-  environment: ServiceEnvironment,
+  environment: HttpServiceEnvironment,
   logger: Logger,
 ): void {
   let stopping = false;

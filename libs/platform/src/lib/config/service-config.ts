@@ -1,10 +1,10 @@
-import type { ServiceEnvironment } from './service-environment';
+import type { HttpServiceEnvironment } from './service-environment';
 
 /**
  * What a service's `src/config/` exports: a `registerAs` factory whose value extends
- * ServiceEnvironment. Inject it with `@Inject(config.KEY) env: ConfigType<typeof config>`.
+ * HttpServiceEnvironment (ServiceEnvironment for a service with a database). Inject it with `@Inject(config.KEY) env: ConfigType<typeof config>`.
  */
-export interface ServiceConfig<T extends ServiceEnvironment = ServiceEnvironment> {
+export interface ServiceConfig<T extends HttpServiceEnvironment = HttpServiceEnvironment> {
   (): T;
   /** The token `registerAs` gives the factory, for `@Inject(config.KEY)`. */
   KEY: string | symbol;

@@ -21,10 +21,11 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] a
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * The variables every Tessera service reads. A service's own environment class extends this one
- * and adds its variables; `PORT` gets the service's default there.
+ * The variables every Tessera service reads, database or not. A stateless service's environment
+ * class extends this one; a service with a database extends ServiceEnvironment. `PORT` gets the
+ * service's default there.
  */
-export class ServiceEnvironment {
+export class HttpServiceEnvironment {
   @IsIn(NODE_ENVIRONMENTS, { message: `must be one of ${NODE_ENVIRONMENTS.join(', ')}` })
   NODE_ENV: NodeEnvironment = 'development';
 
@@ -38,24 +39,6 @@ export class ServiceEnvironment {
   @IsString()
   @MinLength(1)
   HOST = '127.0.0.1';
-
-  /**
-   * Unset: the service starts its own embedded PostgreSQL under DATA_DIR (development, tests).
-   * Production images leave those binaries out, so there it is required.
-   */
-  @ValidateIf(
-    (environment: ServiceEnvironment) =>
-      environment.NODE_ENV === 'production' || environment.DATABASE_URL !== undefined,
-  )
-  @IsDefined({
-    message: 'is required when NODE_ENV=production (the embedded PostgreSQL is for development)',
-  })
-  @IsPostgresUrl()
-  DATABASE_URL?: string;
-
-  @IsString()
-  @MinLength(1)
-  DATA_DIR = '.data';
 
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
@@ -96,4 +79,25 @@ export class ServiceEnvironment {
   @Min(0, { message: 'must be a whole number of milliseconds from 0 to 120000' })
   @Max(120000, { message: 'must be a whole number of milliseconds from 0 to 120000' })
   SHUTDOWN_TIMEOUT = 10000;
+}
+
+/** The variables of a service that owns a PostgreSQL database: the HTTP ones and where it is. */
+export class ServiceEnvironment extends HttpServiceEnvironment {
+  /**
+   * Unset: the service starts its own embedded PostgreSQL under DATA_DIR (development, tests).
+   * Production images leave those binaries out, so there it is required.
+   */
+  @ValidateIf(
+    (environment: ServiceEnvironment) =>
+      environment.NODE_ENV === 'production' || environment.DATABASE_URL !== undefined,
+  )
+  @IsDefined({
+    message: 'is required when NODE_ENV=production (the embedded PostgreSQL is for development)',
+  })
+  @IsPostgresUrl()
+  DATABASE_URL?: string;
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = '.data';
 }

@@ -2,7 +2,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { ServiceEnvironment } from '../config/service-environment';
+import type { HttpServiceEnvironment } from '../config/service-environment';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -14,7 +14,7 @@ export function requestIdOf(request: IncomingMessage): string {
   return typeof offered === 'string' && REQUEST_ID_PATTERN.test(offered) ? offered : randomUUID();
 }
 
-export function createFastifyAdapter(environment: ServiceEnvironment): FastifyAdapter {
+export function createFastifyAdapter(environment: HttpServiceEnvironment): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: environment.BODY_LIMIT,
     genReqId: requestIdOf,

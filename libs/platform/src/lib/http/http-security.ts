@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { ServiceEnvironment } from '../config/service-environment';
+import type { HttpServiceEnvironment } from '../config/service-environment';
 
 /**
  * The headers helmet sends by default, fixed for a JSON API (O4): no content may load
@@ -29,7 +29,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
  */
 export function configureHttpSecurity(
   app: NestFastifyApplication,
-  environment: ServiceEnvironment,
+  environment: HttpServiceEnvironment,
 ): void {
   app
     .getHttpAdapter()
