@@ -188,7 +188,7 @@ describe('auth-service driven by openid-client', () => {
       exp: claims['exp'],
       iat: claims['iat'],
       iss: url,
-      aud: ['resource-service'],
+      aud: expect.arrayContaining(['resource-service']),
     });
     await expect(
       client.tokenIntrospection(resourceServicePost, tokens.access_token),

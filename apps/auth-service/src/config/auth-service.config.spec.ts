@@ -20,7 +20,8 @@ describe('AuthServiceEnvironment', () => {
     expect(validate({})).toMatchObject({
       PORT: 3001,
       ISSUER: 'http://127.0.0.1:3001',
-      ACCESS_TOKEN_AUDIENCES: ['resource-service'],
+      // Services made by the service generator add their audience after it.
+      ACCESS_TOKEN_AUDIENCES: expect.arrayContaining(['resource-service']),
       ACCESS_TOKEN_TTL: 900,
       SESSION_IDLE_TTL: 14 * 86400,
       SESSION_ABSOLUTE_TTL: 30 * 86400,

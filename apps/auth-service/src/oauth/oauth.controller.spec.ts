@@ -266,8 +266,10 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
         token_type: 'Bearer',
         expires_in: 900,
         refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
-        scope: 'notes:read notes:write',
+        // The session's scope: the login's.
+        scope: tokens['scope'],
       });
+      expect(tokens['scope']).toMatch(/^notes:read notes:write( |$)/);
       expect(reply.body['refresh_token']).not.toBe(tokens['refresh_token']);
       expect(reply.headers.get('cache-control')).toBe('no-store');
       const again = await form('/oauth/token', {
@@ -319,7 +321,7 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
         refresh_token: narrowed.body['refresh_token'] as string,
         client_id: FIRST_PARTY,
       });
-      expect(next.body['scope']).toBe('notes:read notes:write');
+      expect(next.body['scope']).toBe(full['scope']);
     });
   });
 
@@ -444,16 +446,21 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
       expect(reply.status).toBe(200);
       expect(reply.headers.get('cache-control')).toBe('no-store');
       const claims = decode(tokens['access_token'], 1);
+      // Services made by the service generator add their scopes and audiences after these.
+      expect(claims).toMatchObject({
+        scope: expect.stringMatching(/^notes:read notes:write( |$)/),
+        aud: expect.arrayContaining(['resource-service']),
+      });
       expect(reply.body).toEqual({
         active: true,
         token_type: 'Bearer',
-        scope: 'notes:read notes:write',
+        scope: claims['scope'],
         client_id: FIRST_PARTY,
         sub: claims['sub'],
         exp: claims['exp'],
         iat: claims['iat'],
         iss: 'https://auth.example.com',
-        aud: ['resource-service'],
+        aud: claims['aud'],
         jti: claims['jti'],
         sid: claims['sid'],
       });
