@@ -31,6 +31,8 @@ export default [
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:feature', 'type:util'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            // Workspace tooling (the Nx plugin): it may use the shared libraries' test kits.
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:feature'] },
           ],
         },
       ],

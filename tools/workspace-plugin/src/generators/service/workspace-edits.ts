@@ -1,0 +1,316 @@
+import type { Tree } from '@nx/devkit';
+import type { ServiceOptions } from './service-options';
+
+/**
+ * The edits a new service makes outside its own folders. Each one finds a line the workspace is
+ * known to have and fails with a message naming the file when it is not there, rather than
+ * guessing: a starter gets edited, and a half-registered service is worse than none.
+ */
+
+export const COMPOSE = 'docker-compose.yml';
+export const INIT_SQL = 'docker/postgres/init.sql';
+export const ENV_EXAMPLE = '.env.example';
+export const ESLINT_CONFIG = 'eslint.config.mjs';
+export const AUTH_CONFIG = 'apps/auth-service/src/config/auth-service.config.ts';
+export const AUTH_MIGRATIONS = 'apps/auth-service/src/database/migrations';
+
+/** Thrown when a file the generator edits does not look the way it expects. */
+export class WorkspaceEditError extends Error {
+  constructor(file: string, expected: string) {
+    super(
+      `${file}: could not find ${expected}; was it changed by hand? Make that edit yourself, or restore the line, and run the generator again`,
+    );
+    this.name = WorkspaceEditError.name;
+  }
+}
+
+function read(tree: Tree, file: string): string {
+  const text = tree.read(file, 'utf-8');
+  if (text === null) throw new WorkspaceEditError(file, 'the file');
+  return text;
+}
+
+/** Replaces the one match of `pattern`, or fails naming `expected`. */
+function edit(
+  tree: Tree,
+  file: string,
+  pattern: RegExp,
+  replace: (match: string, ...groups: string[]) => string,
+  expected: string,
+): void {
+  const text = read(tree, file);
+  const matches = text.match(
+    new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`),
+  );
+  if (!matches || matches.length !== 1) throw new WorkspaceEditError(file, expected);
+  tree.write(file, text.replace(pattern, replace));
+}
+
+/** The PORTs docker-compose.yml gives its services. */
+export function composePorts(tree: Tree): number[] {
+  return [...read(tree, COMPOSE).matchAll(/^\s+PORT: '?(\d+)'?\s*$/gm)].map((match) =>
+    Number(match[1]),
+  );
+}
+
+/** Where the generator has been before for this name: the files and entries it would make. */
+export function existingTraces(tree: Tree, options: ServiceOptions): string[] {
+  const traces: string[] = [];
+  for (const root of [options.projectRoot, options.e2eRoot]) {
+    if (tree.exists(root)) traces.push(root);
+  }
+  if (new RegExp(`^  ${options.serviceName}:\\s*$`, 'm').test(read(tree, COMPOSE))) {
+    traces.push(`the ${options.serviceName} service in ${COMPOSE}`);
+  }
+  if (new RegExp(`^# ${options.serviceName}\\s*$`, 'm').test(read(tree, ENV_EXAMPLE))) {
+    traces.push(`the ${options.serviceName} section of ${ENV_EXAMPLE}`);
+  }
+  if (read(tree, ESLINT_CONFIG).includes(`'scope:${options.serviceName}'`)) {
+    traces.push(`the scope:${options.serviceName} rule in ${ESLINT_CONFIG}`);
+  }
+  const registration = tree
+    .children(AUTH_MIGRATIONS)
+    .find((file) => file.endsWith(`-register-${options.serviceName}.ts`));
+  if (registration) traces.push(`${AUTH_MIGRATIONS}/${registration}`);
+  return traces;
+}
+
+export function addComposeService(tree: Tree, options: ServiceOptions): void {
+  const required = (name: string, hint: string) =>
+    `\${${name}:?set ${name} in the shell or in .env (${hint})}`;
+  const secret = required(options.clientSecretVariable, 'see .env.example');
+  const postgresPassword = required('POSTGRES_PASSWORD', 'see .env.example');
+  const database = options.database
+    ? [
+        `      DATABASE_URL: postgres://\${POSTGRES_USER:-tessera}:${postgresPassword}@postgres:5432/${options.databaseName}`,
+      ]
+    : [];
+  const block = [
+    `  ${options.serviceName}:`,
+    '    build:',
+    '      context: .',
+    `      dockerfile: ${options.projectRoot}/Dockerfile`,
+    '    environment:',
+    '      NODE_ENV: production',
+    '      HOST: 0.0.0.0',
+    `      PORT: '${options.port}'`,
+    ...database,
+    '      LOG_LEVEL: ${LOG_LEVEL:-info}',
+    '      BODY_LIMIT: ${BODY_LIMIT:-102400}',
+    '      SHUTDOWN_TIMEOUT: ${SHUTDOWN_TIMEOUT:-10000}',
+    '      TRUST_PROXY: ${TRUST_PROXY:-}',
+    '      CORS_ORIGINS: ${CORS_ORIGINS:-}',
+    '      AUTH_ISSUER: ${ISSUER:-http://127.0.0.1:3001}',
+    `      AUTH_AUDIENCE: ${options.serviceName}`,
+    '      AUTH_SERVICE_URL: http://auth-service:3001',
+    '      AUTH_CLOCK_TOLERANCE: ${AUTH_CLOCK_TOLERANCE:-30}',
+    `      AUTH_CLIENT_ID: ${options.serviceName}`,
+    `      AUTH_CLIENT_SECRET: ${secret}`,
+    '    ports:',
+    `      - '127.0.0.1:${options.port}:${options.port}'`,
+    '    healthcheck:',
+    '      test:',
+    '        - CMD',
+    '        - node',
+    '        - -e',
+    `        - "fetch('http://127.0.0.1:'+(process.env.PORT||${options.port})+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`,
+    '      interval: 10s',
+    '      timeout: 3s',
+    '      retries: 3',
+    '      start_period: 30s',
+    '    depends_on:',
+    ...(options.database ? ['      postgres:', '        condition: service_healthy'] : []),
+    '      auth-service:',
+    '        condition: service_healthy',
+    '    init: true',
+    '    stop_grace_period: 15s',
+    '    restart: unless-stopped',
+    '',
+  ].join('\n');
+  edit(tree, COMPOSE, /\n(?=volumes:\n)/, () => `\n${block}\n`, 'the top-level `volumes:` key');
+  edit(
+    tree,
+    COMPOSE,
+    /(\n      ACCESS_TOKEN_AUDIENCES: \$\{ACCESS_TOKEN_AUDIENCES:-)([^}\n]*)\}/,
+    (_match, start: string, audiences: string) => `${start}${audiences},${options.serviceName}}`,
+    "auth-service's ACCESS_TOKEN_AUDIENCES: ${ACCESS_TOKEN_AUDIENCES:-…}",
+  );
+  edit(
+    tree,
+    COMPOSE,
+    /(\n      CLIENT_SECRETS: )([^\n]+)/,
+    (_match, start: string, secrets: string) =>
+      `${start}${secrets},${options.serviceName}=${secret}`,
+    "auth-service's CLIENT_SECRETS",
+  );
+}
+
+export function addDatabaseToInitSql(tree: Tree, options: ServiceOptions): void {
+  const text = read(tree, INIT_SQL);
+  tree.write(INIT_SQL, `${text.replace(/\n*$/, '\n')}CREATE DATABASE ${options.databaseName};\n`);
+}
+
+export function addEnvExampleSection(tree: Tree, options: ServiceOptions): void {
+  const database = options.database
+    ? [
+        `# URL of its PostgreSQL database, \`${options.databaseName}\`. Unset: the service runs an embedded one under DATA_DIR.`,
+        '# DATABASE_URL=',
+        '# Development only: folder (relative to the working directory) for the embedded PostgreSQL.',
+        '# DATA_DIR=.data',
+      ]
+    : [];
+  const section = [
+    `# ${options.serviceName}`,
+    '',
+    '# development, production or test.',
+    '# NODE_ENV=development',
+    '# TCP port of the HTTP server.',
+    `# PORT=${options.port}`,
+    '# Interface to listen on: loopback exposes nothing beyond this machine; containers use 0.0.0.0.',
+    '# HOST=127.0.0.1',
+    ...database,
+    '# fatal, error, warn, info, debug or trace.',
+    '# LOG_LEVEL=info',
+    '# Largest request body in bytes (1024 to 10485760); a larger one gets 413.',
+    '# BODY_LIMIT=102400',
+    '# Milliseconds to finish in-flight requests on SIGTERM or SIGINT before exiting (0 to 120000).',
+    '# SHUTDOWN_TIMEOUT=10000',
+    '# Proxies whose X-Forwarded-For is believed: a hop count or addresses/CIDRs. Empty: none.',
+    '# TRUST_PROXY=',
+    '# Browser origins allowed to call it (CORS), comma-separated and exact. Empty: CORS closed.',
+    '# CORS_ORIGINS=',
+    '',
+    "# The `iss` of accepted tokens: auth-service's ISSUER, byte for byte (docker-compose passes ISSUER).",
+    '# AUTH_ISSUER=http://127.0.0.1:3001',
+    "# This service's id: accepted tokens must name it in `aud` (auth-service's ACCESS_TOKEN_AUDIENCES).",
+    `# AUTH_AUDIENCE=${options.serviceName}`,
+    '# Where this service reaches auth-service (JWKS, token endpoint, revocations). Unset: AUTH_ISSUER.',
+    '# AUTH_SERVICE_URL=',
+    "# Leeway in seconds for exp and nbf against auth-service's clock (0 to 60).",
+    '# AUTH_CLOCK_TOLERANCE=30',
+    '# The OAuth client this service is when it calls auth-service as itself.',
+    `# AUTH_CLIENT_ID=${options.serviceName}`,
+    "# That client's secret. Unset: no revocation feed (revoked sessions' tokens work until they",
+    '# expire). npm start and docker-compose set it.',
+    '# AUTH_CLIENT_SECRET=',
+    '',
+    '',
+  ].join('\n');
+  edit(
+    tree,
+    ENV_EXAMPLE,
+    /\n(?=# docker-compose\n)/,
+    () => `\n${section}`,
+    'the `# docker-compose` section heading',
+  );
+  edit(
+    tree,
+    ENV_EXAMPLE,
+    /(\n# ACCESS_TOKEN_AUDIENCES=)([^\n]*)/,
+    (_match, start: string, audiences: string) => `${start}${audiences},${options.serviceName}`,
+    'the `# ACCESS_TOKEN_AUDIENCES=…` line',
+  );
+  const text = read(tree, ENV_EXAMPLE);
+  tree.write(
+    ENV_EXAMPLE,
+    `${text.replace(/\n*$/, '\n')}# Required: ${options.serviceName}'s client secret, given to it and to auth-service (openssl rand -base64 32 | tr '+/' '-_' | tr -d =)\n${options.clientSecretVariable}=\n`,
+  );
+}
+
+export function addBoundaryRule(tree: Tree, options: ServiceOptions): void {
+  const scope = `scope:${options.serviceName}`;
+  edit(
+    tree,
+    ESLINT_CONFIG,
+    /\n(\s*)(?=\{ sourceTag: 'scope:shared')/,
+    (_match, indent: string) =>
+      `\n${indent}{\n${indent}  sourceTag: '${scope}',\n${indent}  onlyDependOnLibsWithTags: ['${scope}', 'scope:shared'],\n${indent}},\n${indent}`,
+    "the `{ sourceTag: 'scope:shared', … }` row of depConstraints",
+  );
+}
+
+/**
+ * auth-service learns of the service in two places: ACCESS_TOKEN_AUDIENCES (so every login's
+ * access token names it in `aud`) and a migration that lets the first-party client grant its
+ * scopes (so the login's token carries them) and seeds its confidential client (so it can follow
+ * the revocation feed once CLIENT_SECRETS gives it a secret).
+ */
+export function registerWithAuthService(tree: Tree, options: ServiceOptions): string {
+  edit(
+    tree,
+    AUTH_CONFIG,
+    /(\n  ACCESS_TOKEN_AUDIENCES: string\[\] = \[)([^\]]*)\]/,
+    (_match, start: string, audiences: string) => `${start}${audiences}, '${options.serviceName}']`,
+    'ACCESS_TOKEN_AUDIENCES: string[] = [...]',
+  );
+  const className = `Register${options.environmentClass.replace(/Environment$/, '')}${options.timestamp}`;
+  const fileName = `${options.timestamp}-register-${options.serviceName}`;
+  tree.write(`${AUTH_MIGRATIONS}/${fileName}.ts`, registrationMigration(options, className));
+  addToMigrationList(tree, `${AUTH_MIGRATIONS}/index.ts`, className, `./${fileName}`);
+  return `${AUTH_MIGRATIONS}/${fileName}.ts`;
+}
+
+/** Imports a migration into a service's `migrations/index.ts` and lists it last. */
+export function addToMigrationList(
+  tree: Tree,
+  file: string,
+  className: string,
+  from: string,
+): void {
+  const lines = read(tree, file).split('\n');
+  const lastImport = lines.map((line) => line.startsWith('import ')).lastIndexOf(true);
+  const listEnd = lines.lastIndexOf('];');
+  if (
+    lastImport === -1 ||
+    listEnd === -1 ||
+    !/^export const migrations = \[/m.test(lines.join('\n'))
+  ) {
+    throw new WorkspaceEditError(
+      file,
+      'its imports and an `export const migrations = [ … ];` list',
+    );
+  }
+  const last = lines[listEnd - 1];
+  if (!last.trimEnd().endsWith(',') && !last.trimEnd().endsWith('['))
+    lines[listEnd - 1] = `${last},`;
+  lines.splice(listEnd, 0, `  ${className},`);
+  lines.splice(lastImport + 1, 0, `import { ${className} } from '${from}';`);
+  tree.write(file, lines.join('\n'));
+}
+
+function registrationMigration(options: ServiceOptions, className: string): string {
+  const scopes = `ARRAY['${options.readScope}', '${options.writeScope}']`;
+  return `import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Registers ${options.serviceName} (made by \`nx g @tessera/workspace-plugin:service\`): logins may
+ * grant its scopes, and it gets a confidential client of its own to follow the revocation feed
+ * (its secret comes from CLIENT_SECRETS or the \`clients\` command). Its audience is in
+ * ACCESS_TOKEN_AUDIENCES.
+ */
+export class ${className} implements MigrationInterface {
+  name = '${className}';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(\`
+      UPDATE "clients"
+         SET "scopes" = "scopes" || ${scopes},
+             "audiences" = "audiences" || ARRAY['${options.serviceName}']
+       WHERE "id" = 'tessera-first-party'\`);
+    await queryRunner.query(\`
+      INSERT INTO "clients" ("id", "type", "grant_types", "scopes", "audiences") VALUES
+        ('${options.serviceName}', 'confidential', ARRAY['client_credentials'],
+         ARRAY['revocations:read'], ARRAY['auth-service'])\`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(\`DELETE FROM "clients" WHERE "id" = '${options.serviceName}'\`);
+    await queryRunner.query(\`
+      UPDATE "clients"
+         SET "scopes" = array_remove(array_remove("scopes", '${options.readScope}'), '${options.writeScope}'),
+             "audiences" = array_remove("audiences", '${options.serviceName}')
+       WHERE "id" = 'tessera-first-party'\`);
+  }
+}
+`;
+}

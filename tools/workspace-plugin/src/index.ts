@@ -1,0 +1,2 @@
+export { serviceGenerator } from './generators/service/service';
+export type { ServiceGeneratorSchema } from './generators/service/schema';
