@@ -1,18 +1,18 @@
 #!/usr/bin/env node
-// `npm start`: build both services (Nx caches the build), run them as plain Node processes the way
-// production does, and stop them cleanly on Ctrl-C or SIGTERM. Without DATABASE_URL each service
+// `npm start`: build every service (Nx caches the build), run them as plain Node processes the way
+// production does, and stop them cleanly on Ctrl-C or SIGTERM. The services are the ones
+// docker-compose.yml builds from apps/ (a generated service is added there), with its PORT. Without DATABASE_URL each service
 // starts its own embedded PostgreSQL under DATA_DIR (default .data/), so nothing needs installing.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const services = [
-  { name: 'auth-service', port: 3001, colour: 36 },
-  { name: 'resource-service', port: 3002, colour: 35 },
-];
+const COLOURS = [36, 35, 33, 32, 34, 31];
+const services = discoverServices();
 const READY_TIMEOUT_MS = 60_000;
 
 const label = (service) => `\x1b[${service.colour}m[${service.name}]\x1b[0m`;
@@ -37,14 +37,18 @@ if (build.status !== 0) {
   process.exit(build.status ?? 1);
 }
 
-// resource-service calls auth-service as itself (client credentials); in development both get the
-// same generated client secret, kept beside the data so it survives restarts.
-const clientSecret = developmentClientSecret();
-const serviceEnvironment = {
-  'auth-service': {
-    CLIENT_SECRETS: process.env.CLIENT_SECRETS || `resource-service=${clientSecret}`,
-  },
-  'resource-service': { AUTH_CLIENT_SECRET: process.env.AUTH_CLIENT_SECRET || clientSecret },
+// Each service with a client of its own calls auth-service as itself (client credentials); in
+// development it and auth-service get the same generated secret, kept beside the data so it
+// survives restarts.
+const serviceEnvironment = {};
+const clientSecrets = [];
+for (const service of services.filter((s) => s.client)) {
+  const secret = developmentClientSecret(service.name);
+  clientSecrets.push(`${service.name}=${secret}`);
+  serviceEnvironment[service.name] = { AUTH_CLIENT_SECRET: secret };
+}
+serviceEnvironment['auth-service'] = {
+  CLIENT_SECRETS: process.env.CLIENT_SECRETS || clientSecrets.join(','),
 };
 
 let stopping = false;
@@ -77,14 +81,28 @@ const running = services.map((service) => {
   return { ...service, child, exited };
 });
 
-function developmentClientSecret() {
+/** The services docker-compose.yml builds from apps/, auth-service first, with their PORT. */
+function discoverServices() {
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
+  const found = Object.entries(compose.services)
+    .filter(([name, definition]) => definition.build?.dockerfile === `apps/${name}/Dockerfile`)
+    .map(([name, definition]) => ({
+      name,
+      port: Number(definition.environment.PORT),
+      client: name !== 'auth-service' && 'AUTH_CLIENT_SECRET' in definition.environment,
+    }))
+    .sort((a, b) => (a.name === 'auth-service' ? -1 : b.name === 'auth-service' ? 1 : 0));
+  return found.map((service, index) => ({ ...service, colour: COLOURS[index % COLOURS.length] }));
+}
+
+function developmentClientSecret(name) {
   const folder = resolve(root, process.env.DATA_DIR || '.data');
-  const file = join(folder, 'resource-service-client-secret');
+  const file = join(folder, `${name}-client-secret`);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(folder, { recursive: true, mode: 0o755 });
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  say(`Generated resource-service's development client secret in ${file}`);
+  say(`Generated ${name}'s development client secret in ${file}`);
   return secret;
 }
 
@@ -132,7 +150,7 @@ if (stopping) {
 } else {
   say('Ready:');
   for (const service of running)
-    say(`  ${service.name.padEnd(17)} http://127.0.0.1:${service.port}  (health: /health/ready)`);
+    say(`  ${service.name.padEnd(20)} http://127.0.0.1:${service.port}  (health: /health/ready)`);
   say('Try it:');
   const account = `-H 'content-type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery staple"}'`;
   say(`  curl -s -X POST http://127.0.0.1:3001/auth/register ${account}`);
@@ -140,5 +158,5 @@ if (stopping) {
     `  TOKEN=$(curl -s -X POST http://127.0.0.1:3001/auth/login ${account} | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
   );
   say(`  curl -s http://127.0.0.1:3002/notes -H "authorization: Bearer $TOKEN"`);
-  say('Press Ctrl-C to stop both services and their databases.');
+  say('Press Ctrl-C to stop the services and their databases.');
 }
