@@ -131,14 +131,14 @@ export function addComposeService(tree: Tree, options: ServiceOptions): void {
   edit(
     tree,
     COMPOSE,
-    /(\n      ACCESS_TOKEN_AUDIENCES: \$\{ACCESS_TOKEN_AUDIENCES:-)([^}\n]*)\}/,
+    /(\n {6}ACCESS_TOKEN_AUDIENCES: \$\{ACCESS_TOKEN_AUDIENCES:-)([^}\n]*)\}/,
     (_match, start: string, audiences: string) => `${start}${audiences},${options.serviceName}}`,
     "auth-service's ACCESS_TOKEN_AUDIENCES: ${ACCESS_TOKEN_AUDIENCES:-…}",
   );
   edit(
     tree,
     COMPOSE,
-    /(\n      CLIENT_SECRETS: )([^\n]+)/,
+    /(\n {6}CLIENT_SECRETS: )([^\n]+)/,
     (_match, start: string, secrets: string) =>
       `${start}${secrets},${options.serviceName}=${secret}`,
     "auth-service's CLIENT_SECRETS",
@@ -239,7 +239,7 @@ export function registerWithAuthService(tree: Tree, options: ServiceOptions): st
   edit(
     tree,
     AUTH_CONFIG,
-    /(\n  ACCESS_TOKEN_AUDIENCES: string\[\] = \[)([^\]]*)\]/,
+    /(\n {2}ACCESS_TOKEN_AUDIENCES: string\[\] = \[)([^\]]*)\]/,
     (_match, start: string, audiences: string) => `${start}${audiences}, '${options.serviceName}']`,
     'ACCESS_TOKEN_AUDIENCES: string[] = [...]',
   );
