@@ -30,7 +30,7 @@ export interface ServiceOptions {
   featureConstant: string;
   entityClass: string;
   entityFile: string;
-  /** Milliseconds since the epoch: the migrations' timestamps. */
+  /** Milliseconds since the epoch, 13 digits, after every existing migration: the migrations' timestamps. */
   timestamp: number;
 }
 
@@ -49,7 +49,7 @@ export class ServiceOptionsError extends Error {
 export function normaliseOptions(
   schema: ServiceGeneratorSchema,
   defaultPort: number,
-  now: number = Date.now(),
+  timestamp: number,
 ): ServiceOptions {
   const resource = schema.name.trim().replace(/-service$/, '');
   if (!NAME.test(resource) || resource.length > 40) {
@@ -91,7 +91,7 @@ export function normaliseOptions(
     featureConstant: resourceNames.constantName,
     entityClass: names(singular).className,
     entityFile: names(singular).fileName,
-    timestamp: now,
+    timestamp,
   };
 }
 

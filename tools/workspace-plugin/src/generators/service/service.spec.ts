@@ -21,6 +21,7 @@ function workspaceTree(): Tree {
     'apps/auth-service/project.json',
     'apps/auth-service/src/config/auth-service.config.ts',
     'apps/resource-service/project.json',
+    'apps/system-e2e/project.json',
   ];
   const migrations = 'apps/auth-service/src/database/migrations';
   for (const file of readdirSync(join(root, migrations))) files.push(`${migrations}/${file}`);
@@ -127,6 +128,15 @@ describe('the service generator', () => {
     );
   });
 
+  it('makes system-e2e build it, since that suite runs every service docker-compose.yml has', async () => {
+    await serviceGenerator(tree, { name: 'orders' });
+    await serviceGenerator(tree, { name: 'quotes', database: false });
+    const project = JSON.parse(read(tree, 'apps/system-e2e/project.json'));
+    const all = ['auth-service', 'resource-service', 'orders-service', 'quotes-service'];
+    expect(project.implicitDependencies).toEqual(all);
+    expect(project.targets.e2e.dependsOn).toEqual([{ projects: all, target: 'build' }]);
+  });
+
   it('registers its audience and scopes with auth-service', async () => {
     await serviceGenerator(tree, { name: 'orders' });
     expect(read(tree, 'apps/auth-service/src/config/auth-service.config.ts')).toContain(
@@ -147,6 +157,71 @@ describe('the service generator', () => {
       `import { ${className} } from './${registration?.replace(/\.ts$/, '')}';`,
     );
     expect(index).toMatch(new RegExp(`CreateRevocations1763798400500,\\n {2}${className},\\n\\];`));
+  });
+
+  describe('the migrations it adds', () => {
+    const migrations = 'apps/auth-service/src/database/migrations';
+    const timestampsOf = (folder: string) =>
+      tree
+        .children(folder)
+        .map((file) => /^(\d+)-/.exec(file)?.[1])
+        .filter((value): value is string => value !== undefined)
+        .map(Number);
+    /** What TypeORM reads: the last 13 characters of the class name, as a number. */
+    const typeormTimestamp = (source: string) => {
+      const className = /export class (\w+)/.exec(source)?.[1] ?? '';
+      expect(className).toMatch(/^[A-Z][A-Za-z]*\d{13}$/);
+      expect(source).toContain(`name = '${className}';`);
+      return Number(className.slice(-13));
+    };
+    const added = (folder: string, suffix: string) => {
+      const file = tree.children(folder).find((name) => name.endsWith(suffix)) ?? '';
+      return { file, source: read(tree, `${folder}/${file}`) };
+    };
+    afterEach(() => jest.restoreAllMocks());
+
+    it('date them by the clock when the clock is past every existing migration', async () => {
+      const now = Math.max(...timestampsOf(migrations)) + 86_400_000;
+      jest.spyOn(Date, 'now').mockReturnValue(now);
+      await serviceGenerator(tree, { name: 'orders' });
+      const registration = added(migrations, '-register-orders-service.ts');
+      expect(registration.file).toBe(`${now}-register-orders-service.ts`);
+      expect(typeormTimestamp(registration.source)).toBe(now);
+      const own = added('apps/orders-service/src/database/migrations', '-create-orders.ts');
+      expect(own.file).toBe(`${now}-create-orders.ts`);
+      expect(typeormTimestamp(own.source)).toBe(now);
+    });
+
+    it('sort them after every existing migration even when the clock is behind', async () => {
+      // A migration written on a machine whose clock was ahead, listed only in index.ts's class name.
+      tree.write(
+        `${migrations}/index.ts`,
+        read(tree, `${migrations}/index.ts`).replace(
+          'CreateRevocations1763798400500,\n];',
+          'CreateRevocations1763798400500,\n  AddLater4102444800000,\n];',
+        ),
+      );
+      jest.spyOn(Date, 'now').mockReturnValue(1763798400123);
+      await serviceGenerator(tree, { name: 'orders' });
+      const registration = added(migrations, '-register-orders-service.ts');
+      expect(typeormTimestamp(registration.source)).toBe(4102444800100);
+      expect(registration.file).toBe('4102444800100-register-orders-service.ts');
+
+      // And a second service sorts after the first, though generated in the same millisecond.
+      await serviceGenerator(tree, { name: 'quotes', database: false });
+      expect(typeormTimestamp(added(migrations, '-register-quotes-service.ts').source)).toBe(
+        4102444800200,
+      );
+    });
+
+    it('refuses when no 13-digit timestamp is left after the existing ones', async () => {
+      tree.write(`${migrations}/9999999999950-last.ts`, '');
+      const before = snapshot(tree);
+      await expect(serviceGenerator(tree, { name: 'orders' })).rejects.toThrow(
+        'room for a 13-digit migration timestamp',
+      );
+      expect(snapshot(tree)).toEqual(before);
+    });
   });
 
   it('uses --port', async () => {

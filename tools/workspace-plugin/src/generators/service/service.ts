@@ -8,23 +8,29 @@ import {
   addComposeService,
   addDatabaseToInitSql,
   addEnvExampleSection,
+  addToSystemE2e,
   composePorts,
   existingTraces,
+  nextMigrationTimestamp,
   registerWithAuthService,
 } from './workspace-edits';
 
 /**
  * `nx g @tessera/workspace-plugin:service orders [--port 3003] [--no-database]`: creates
  * apps/orders-service and apps/orders-service-e2e in the house layout, wired to @tessera/auth
- * and registered with auth-service, docker-compose, .env.example, the Postgres init script and
- * the module boundaries. See docs/adding-a-service.md.
+ * and registered with auth-service, docker-compose, .env.example, the Postgres init script, the
+ * module boundaries and system-e2e. See docs/adding-a-service.md.
  */
 export async function serviceGenerator(
   tree: Tree,
   schema: ServiceGeneratorSchema,
 ): Promise<GeneratorCallback> {
   const usedPorts = composePorts(tree);
-  const options = normaliseOptions(schema, Math.max(3000, ...usedPorts) + 1);
+  const options = normaliseOptions(
+    schema,
+    Math.max(3000, ...usedPorts) + 1,
+    nextMigrationTimestamp(tree, Date.now()),
+  );
   // Every check comes before the first write: a refused run leaves the workspace as it was.
   assertNew(tree, options, usedPorts);
 
@@ -56,6 +62,7 @@ export async function serviceGenerator(
   addEnvExampleSection(tree, options);
   addBoundaryRule(tree, options);
   registerWithAuthService(tree, options);
+  addToSystemE2e(tree, options);
 
   await formatFiles(tree);
   return () => printNextSteps(options);

@@ -1,3 +1,4 @@
+import { updateJson } from '@nx/devkit';
 import type { Tree } from '@nx/devkit';
 import type { ServiceOptions } from './service-options';
 
@@ -13,6 +14,7 @@ export const ENV_EXAMPLE = '.env.example';
 export const ESLINT_CONFIG = 'eslint.config.mjs';
 export const AUTH_CONFIG = 'apps/auth-service/src/config/auth-service.config.ts';
 export const AUTH_MIGRATIONS = 'apps/auth-service/src/database/migrations';
+export const SYSTEM_E2E = 'apps/system-e2e/project.json';
 
 /** Thrown when a file the generator edits does not look the way it expects. */
 export class WorkspaceEditError extends Error {
@@ -51,6 +53,29 @@ export function composePorts(tree: Tree): number[] {
   return [...read(tree, COMPOSE).matchAll(/^\s+PORT: '?(\d+)'?\s*$/gm)].map((match) =>
     Number(match[1]),
   );
+}
+
+/**
+ * The timestamp for the migrations a new service adds: after every migration auth-service has
+ * (its registration must run last there) and never in the past. TypeORM orders migrations by the
+ * 13 digits that end the class name, so it must stay a 13-digit millisecond count.
+ */
+export function nextMigrationTimestamp(tree: Tree, now: number): number {
+  const listed = read(tree, `${AUTH_MIGRATIONS}/index.ts`);
+  const existing = [
+    ...tree.children(AUTH_MIGRATIONS).map((file) => /^(\d{13})-/.exec(file)?.[1]),
+    ...[...listed.matchAll(/[A-Za-z_]\w*?(\d{13})\b/g)].map((match) => match[1]),
+  ]
+    .map(Number)
+    .filter((value) => Number.isSafeInteger(value));
+  const timestamp = Math.max(now, ...existing.map((value) => value + 100));
+  if (!/^\d{13}$/.test(String(timestamp))) {
+    throw new WorkspaceEditError(
+      AUTH_MIGRATIONS,
+      `room for a 13-digit migration timestamp after ${Math.max(...existing)}`,
+    );
+  }
+  return timestamp;
 }
 
 /** Where the generator has been before for this name: the files and entries it would make. */
@@ -227,6 +252,39 @@ export function addBoundaryRule(tree: Tree, options: ServiceOptions): void {
       `\n${indent}{\n${indent}  sourceTag: '${scope}',\n${indent}  onlyDependOnLibsWithTags: ['${scope}', 'scope:shared'],\n${indent}},\n${indent}`,
     "the `{ sourceTag: 'scope:shared', … }` row of depConstraints",
   );
+}
+
+interface BuildStep {
+  projects: string[];
+  target: 'build';
+}
+interface SystemE2eProject {
+  implicitDependencies?: string[];
+  targets?: { e2e?: { dependsOn?: (string | Partial<BuildStep>)[] } };
+}
+
+/**
+ * system-e2e runs every service docker-compose.yml describes from its build (compose-parity.spec)
+ * and through `npm start`: it must build the new one first.
+ */
+export function addToSystemE2e(tree: Tree, options: ServiceOptions): void {
+  read(tree, SYSTEM_E2E);
+  updateJson<SystemE2eProject>(tree, SYSTEM_E2E, (project) => {
+    const build = project.targets?.e2e?.dependsOn?.find(
+      (step): step is BuildStep =>
+        typeof step === 'object' && step.target === 'build' && Array.isArray(step.projects),
+    );
+    if (!Array.isArray(project.implicitDependencies) || !build) {
+      throw new WorkspaceEditError(
+        SYSTEM_E2E,
+        'its implicitDependencies and an e2e `dependsOn: [{ projects: […], target: "build" }]`',
+      );
+    }
+    for (const list of [project.implicitDependencies, build.projects]) {
+      if (!list.includes(options.serviceName)) list.push(options.serviceName);
+    }
+    return project;
+  });
 }
 
 /**
