@@ -23,7 +23,8 @@ interface AppService {
   name: string;
   /** The environment docker-compose.yml gives its container. */
   environment: Record<string, string>;
-  database: string;
+  /** The database its DATABASE_URL names; undefined for a stateless service (none). */
+  database: string | undefined;
   /** depends_on as a map of service name to condition, whichever form the file uses. */
   dependsOn: Record<string, string>;
 }
@@ -37,17 +38,18 @@ describe('docker-compose.yml, run without Docker', () => {
   const admin = new URL(testPostgresUrl());
   const compose = readComposeFile(composePath, composeVariables(admin));
   const services = appServices(compose);
+  const databases = services.flatMap((service) => (service.database ? [service.database] : []));
   const running: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    await dropDatabasesOfEarlierRuns(services.map((service) => service.database));
+    await dropDatabasesOfEarlierRuns(databases);
     await runInitSql();
   });
 
   afterAll(async () => {
     // A failed assertion must not leave services running.
     for (const service of running.reverse()) await service.stop('SIGTERM');
-    await dropDatabasesOfEarlierRuns(services.map((service) => service.database));
+    await dropDatabasesOfEarlierRuns(databases);
   });
 
   it('describes at least the two services, each built from its own Dockerfile', () => {
@@ -78,8 +80,8 @@ describe('docker-compose.yml, run without Docker', () => {
     }
   });
 
-  it('creates with docker/postgres/init.sql a separate database for every service', async () => {
-    const databases = services.map((service) => service.database);
+  it('creates with docker/postgres/init.sql a separate database for every service that has one', async () => {
+    expect(databases).toContain('auth');
     expect(new Set(databases).size).toBe(databases.length);
     const existing = await withClient(admin, (client) =>
       client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = ANY($1)', [
@@ -116,13 +118,16 @@ describe('docker-compose.yml, run without Docker', () => {
       running.push(instance);
       started.push(service.name);
 
-      const migrations = await appliedMigrations(service.database);
-      expect({ database: service.database, migrated: migrations.length > 0 }).toEqual({
-        database: service.database,
-        migrated: true,
-      });
-      migrationsAtStart.set(service.database, migrations);
+      if (service.database) {
+        const migrations = await appliedMigrations(service.database);
+        expect({ database: service.database, migrated: migrations.length > 0 }).toEqual({
+          database: service.database,
+          migrated: true,
+        });
+        migrationsAtStart.set(service.database, migrations);
+      }
       for (const later of services.filter((other) => !started.includes(other.name))) {
+        if (!later.database) continue;
         expect({ database: later.database, tables: await tableCount(later.database) }).toEqual({
           database: later.database,
           tables: 0,
@@ -184,7 +189,7 @@ describe('docker-compose.yml, run without Docker', () => {
       for (const statement of sqlStatements(readFileSync(initSqlPath, 'utf8'))) {
         await client.query(statement);
       }
-      for (const { database } of services) {
+      for (const database of databases) {
         await client.query(
           `COMMENT ON DATABASE ${client.escapeIdentifier(database)} IS ${client.escapeLiteral(MARK)}`,
         );
@@ -235,7 +240,10 @@ function appServices(compose: ComposeFile): AppService[] {
       return {
         name,
         environment,
-        database: new URL(environment['DATABASE_URL'] ?? '').pathname.slice(1),
+        database:
+          environment['DATABASE_URL'] === undefined
+            ? undefined
+            : new URL(environment['DATABASE_URL']).pathname.slice(1),
         dependsOn: Array.isArray(dependsOn)
           ? Object.fromEntries(dependsOn.map((other) => [other, 'service_started']))
           : Object.fromEntries(

@@ -53,4 +53,31 @@ describe('module boundaries (docs/architecture.md)', () => {
     );
     expect(errors).toEqual([]);
   });
+
+  // type:tool (tools/workspace-plugin) is workspace tooling: nothing that ships may depend on it.
+  it.each([
+    ['an app', 'apps/resource-service/src/probe.ts'],
+    ['a shared library', 'libs/auth/src/probe.ts'],
+  ])('refuses %s that imports the workspace plugin', async (_what, filePath) => {
+    const errors = await boundaryErrors(
+      filePath,
+      "import { serviceGenerator } from '@tessera/workspace-plugin';\nexport const probe = serviceGenerator;\n",
+    );
+    expect(errors).toHaveLength(1);
+  });
+
+  it('lets the workspace plugin use the shared test kits, and refuses it an app', async () => {
+    expect(
+      await boundaryErrors(
+        'tools/workspace-plugin/src/probe.ts',
+        "import { ServiceProcess } from '@tessera/platform/testing';\nexport const probe = ServiceProcess;\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await boundaryErrors(
+        'tools/workspace-plugin/src/probe.ts',
+        "import { AppModule } from '../../../apps/auth-service/src/app.module';\nexport const probe = AppModule;\n",
+      ),
+    ).toHaveLength(1);
+  });
 });
