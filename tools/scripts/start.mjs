@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm start`: build every service (Nx caches the build), run them as plain Node processes the way
 // production does, and stop them cleanly on Ctrl-C or SIGTERM. The services are the ones
-// docker-compose.yml builds from apps/ (a generated service is added there), with its PORT. Without DATABASE_URL each service
-// starts its own embedded PostgreSQL under DATA_DIR (default .data/), so nothing needs installing.
+// docker-compose.yml builds from apps/ (a generated service is added there), each on its PORT.
+// Without DATABASE_URL each service with a database starts its own embedded PostgreSQL under
+// DATA_DIR (default .data/), so nothing needs installing.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -37,25 +38,37 @@ if (build.status !== 0) {
   process.exit(build.status ?? 1);
 }
 
-// Each service with a client of its own calls auth-service as itself (client credentials); in
-// development it and auth-service get the same generated secret, kept beside the data so it
-// survives restarts.
+// Each service with a client of its own calls auth-service as itself (client credentials), so it
+// and auth-service need the same secret: the one CLIENT_SECRETS (id=secret,…) gives it, else one
+// generated and kept beside the data so it survives restarts. A shell's AUTH_CLIENT_SECRET is
+// not passed on: it could be right for one service only.
+const givenSecrets = new Map(
+  (process.env.CLIENT_SECRETS || '')
+    .split(',')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => pair.split(/=(.*)/s, 2).map((part) => part.trim()))
+    .filter(([id, secret]) => id && secret),
+);
+const clientSecrets = new Map(givenSecrets);
 const serviceEnvironment = {};
-const clientSecrets = [];
 for (const service of services.filter((s) => s.client)) {
-  const secret = developmentClientSecret(service.name);
-  clientSecrets.push(`${service.name}=${secret}`);
+  const secret = givenSecrets.get(service.name) ?? developmentClientSecret(service.name);
+  clientSecrets.set(service.name, secret);
   serviceEnvironment[service.name] = { AUTH_CLIENT_SECRET: secret };
 }
 serviceEnvironment['auth-service'] = {
-  CLIENT_SECRETS: process.env.CLIENT_SECRETS || clientSecrets.join(','),
+  CLIENT_SECRETS: [...clientSecrets].map(([id, secret]) => `${id}=${secret}`).join(','),
 };
 
 let stopping = false;
 const running = services.map((service) => {
   const child = spawn(process.execPath, [join(root, 'dist', 'apps', service.name, 'main.js')], {
     cwd: root,
-    env: { ...process.env, ...serviceEnvironment[service.name], PORT: String(service.port) },
+    env: {
+      ...withoutVariable(process.env, 'AUTH_CLIENT_SECRET'),
+      ...serviceEnvironment[service.name],
+      PORT: String(service.port),
+    },
     // Its own process group: Ctrl-C reaches only this script, which then stops each service in
     // order (drain requests, close the pool, stop its PostgreSQL) instead of killing all at once.
     detached: true,
@@ -95,10 +108,21 @@ function discoverServices() {
   return found.map((service, index) => ({ ...service, colour: COLOURS[index % COLOURS.length] }));
 }
 
+function withoutVariable(environment, name) {
+  const copy = { ...environment };
+  delete copy[name];
+  return copy;
+}
+
 function developmentClientSecret(name) {
   const folder = resolve(root, process.env.DATA_DIR || '.data');
   const file = join(folder, `${name}-client-secret`);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (kept) {
+    // Readable by its owner only, whoever created it.
+    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    return kept;
+  }
   mkdirSync(folder, { recursive: true, mode: 0o755 });
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
