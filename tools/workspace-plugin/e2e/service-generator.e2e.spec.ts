@@ -6,13 +6,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
- * The generator end to end, in a copy of this workspace: generate a service, build, lint and test
- * it, validate docker-compose.yml, and run it next to auth-service with real tokens.
+ * The generator end to end, in a copy of this workspace: a dry run, then a service with a database
+ * and a stateless one (--no-database); build, lint and test them, validate docker-compose.yml, run
+ * system-e2e's compose and boundary specs over the grown workspace, and run both services next to
+ * auth-service with real tokens. Ports: 14500–14502 and 14520–14522 (the generated tests'), 14710–14712.
  */
 const root = resolve(__dirname, '../../..');
 const PORT = 4500;
+const STATELESS_PORT = 4520;
 const AUTH_PORT = 14710;
 const SERVICE_PORT = 14711;
+const STATELESS_SERVICE_PORT = 14712;
 let workspace: string;
 
 function run(command: string, args: string[], env: Record<string, string> = {}) {
@@ -27,6 +31,10 @@ function run(command: string, args: string[], env: Record<string, string> = {}) 
 const nx = (...args: string[]) =>
   run(process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), ...args]);
 const gitStatus = () => run('git', ['status', '--porcelain']).output.trim();
+const commitAll = (message: string) => {
+  run('git', ['add', '-A']);
+  run('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'commit', '-qm', message]);
+};
 
 beforeAll(() => {
   workspace = mkdtempSync(join(tmpdir(), 'tessera-generator-'));
@@ -54,20 +62,32 @@ beforeAll(() => {
 afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
 describe('nx g @tessera/workspace-plugin:service', () => {
+  it('prints what --dry-run would create and change, and writes nothing', () => {
+    const dry = nx(
+      'g',
+      '@tessera/workspace-plugin:service',
+      'orders',
+      `--port=${PORT}`,
+      '--dry-run',
+    );
+    expect({ status: dry.status, output: dry.output }).toMatchObject({ status: 0 });
+    for (const line of [
+      'CREATE apps/orders-service/src/main.ts',
+      'CREATE apps/orders-service-e2e/src/token-story.spec.ts',
+      'UPDATE docker-compose.yml',
+      'UPDATE apps/auth-service/src/database/migrations/index.ts',
+    ]) {
+      expect(dry.output).toContain(line);
+    }
+    expect(dry.output).not.toContain('is ready on port');
+    expect(gitStatus()).toBe('');
+  });
+
   it('generates orders-service, and refuses to generate it again without changing anything', () => {
     const first = nx('g', '@tessera/workspace-plugin:service', 'orders', `--port=${PORT}`);
     expect({ status: first.status, output: first.output }).toMatchObject({ status: 0 });
     expect(gitStatus()).toContain('apps/orders-service/');
-    run('git', ['add', '-A']);
-    run('git', [
-      '-c',
-      'user.name=e2e',
-      '-c',
-      'user.email=e2e@example.com',
-      'commit',
-      '-qm',
-      'generated',
-    ]);
+    commitAll('generated orders');
 
     const again = nx('g', '@tessera/workspace-plugin:service', 'orders');
     expect(again.status).not.toBe(0);
@@ -76,26 +96,49 @@ describe('nx g @tessera/workspace-plugin:service', () => {
     expect(gitStatus()).toBe('');
   });
 
-  it('builds, lints and tests what it generated', () => {
+  it('generates a stateless quotes-service next to it with --no-database', () => {
     const result = nx(
-      'run-many',
-      '-t',
-      'build',
-      'lint',
-      'test',
-      '-p',
-      'orders-service',
-      'orders-service-e2e',
-      'auth-service',
-      '--exclude-task-dependencies',
-      '--output-style=static',
-      '--parallel=1',
-      // auth-service is built for the run below; its own tests are not this suite's business.
-      '--exclude=auth-service:test',
+      'g',
+      '@tessera/workspace-plugin:service',
+      'quotes',
+      `--port=${STATELESS_PORT}`,
+      '--no-database',
     );
-    expect({ status: result.status, tail: result.output.slice(-4000) }).toMatchObject({
+    expect({ status: result.status, output: result.output }).toMatchObject({ status: 0 });
+    expect(gitStatus()).toContain('apps/quotes-service/');
+    expect(gitStatus()).not.toContain('docker/postgres/init.sql');
+    commitAll('generated quotes');
+  });
+
+  it('builds, lints and tests what it generated', () => {
+    const generated = ['orders-service', 'quotes-service'];
+    const runMany = (targets: string[], projects: string[]) =>
+      nx(
+        'run-many',
+        '-t',
+        ...targets,
+        '-p',
+        ...projects,
+        '--exclude-task-dependencies',
+        '--output-style=static',
+        // Two at a time on CI's two cores: this suite must stay a few minutes of the CI run.
+        '--parallel=2',
+      );
+    // auth-service is built for the runs below and linted because the generator edited it; its
+    // own tests are not this suite's business (and --exclude takes projects, not tasks).
+    const built = runMany(
+      ['build', 'lint'],
+      ['auth-service', ...generated, ...generated.map((name) => `${name}-e2e`)],
+    );
+    expect({ status: built.status, tail: built.output.slice(-4000) }).toMatchObject({ status: 0 });
+    const tested = runMany(['test'], generated);
+    expect({ status: tested.status, tail: tested.output.slice(-4000) }).toMatchObject({
       status: 0,
     });
+    // Their unit and integration specs ran (passWithNoTests would hide an empty run).
+    expect(tested.output).toMatch(/orders\.controller\.spec\.ts/);
+    expect(tested.output).toMatch(/quotes\.controller\.spec\.ts/);
+    expect(tested.output).toMatch(/environment-parity\.spec\.ts/);
   });
 
   it('leaves a docker-compose.yml that docker-compose accepts', () => {
@@ -112,15 +155,33 @@ describe('nx g @tessera/workspace-plugin:service', () => {
       KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       RESOURCE_SERVICE_CLIENT_SECRET: secret(),
       ORDERS_SERVICE_CLIENT_SECRET: secret(),
+      QUOTES_SERVICE_CLIENT_SECRET: secret(),
     });
     expect(result).toMatchObject({ status: 0 });
   });
 
-  describe('orders-service next to auth-service', () => {
+  it('keeps system-e2e green: every service runs with its compose environment, and the boundaries hold', () => {
+    // npm-start.spec is left out: it needs the fixed ports 3001–3003, which a workspace running
+    // its own tests may hold. compose-parity.spec builds resource-service and starts all four.
+    const result = nx(
+      'e2e',
+      'system-e2e',
+      '--output-style=static',
+      '--testPathPatterns=(compose-parity|module-boundaries|dockerfiles)',
+    );
+    expect({ status: result.status, tail: result.output.slice(-4000) }).toMatchObject({
+      status: 0,
+    });
+    expect(result.output).toContain('compose-parity.spec.ts');
+  });
+
+  describe('orders-service and the stateless quotes-service next to auth-service', () => {
     let auth: ServiceProcess;
     let orders: ServiceProcess;
+    let quotes: ServiceProcess;
     const issuer = `http://127.0.0.1:${AUTH_PORT}`;
     const service = `http://127.0.0.1:${SERVICE_PORT}`;
+    const stateless = `http://127.0.0.1:${STATELESS_SERVICE_PORT}`;
     const secret = randomBytes(32).toString('base64url');
     const dataDir = () => join(workspace, '.data-e2e');
 
@@ -149,10 +210,18 @@ describe('nx g @tessera/workspace-plugin:service', () => {
           AUTH_ISSUER: issuer,
         },
       });
+      // No DATA_DIR and no DATABASE_URL: it has no database to start.
+      quotes = await ServiceProcess.start({
+        main: join(workspace, 'dist/apps/quotes-service/main.js'),
+        url: stateless,
+        timeoutMs: 90_000,
+        env: { NODE_ENV: 'test', PORT: String(STATELESS_SERVICE_PORT), AUTH_ISSUER: issuer },
+      });
     });
     afterAll(async () => {
-      await orders?.stop();
-      await auth?.stop();
+      expect(await quotes?.stop()).toBe(0);
+      expect(await orders?.stop()).toBe(0);
+      expect(await auth?.stop()).toBe(0);
     });
 
     const post = (url: string, body: unknown) =>
@@ -170,12 +239,15 @@ describe('nx g @tessera/workspace-plugin:service', () => {
         scope: string;
       };
       expect(login.scope.split(' ')).toEqual(
-        expect.arrayContaining(['orders:read', 'orders:write']),
+        expect.arrayContaining(['orders:read', 'orders:write', 'quotes:read', 'quotes:write']),
       );
-      const guarded = await fetch(`${service}/orders`, {
-        headers: { authorization: `Bearer ${login.access_token}` },
-      });
-      expect(guarded.status).toBe(200);
+      const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+      expect(
+        (await fetch(`${service}/orders`, { headers: bearer(login.access_token) })).status,
+      ).toBe(200);
+      expect(
+        (await fetch(`${stateless}/quotes`, { headers: bearer(login.access_token) })).status,
+      ).toBe(200);
 
       // A real token from the same auth-service, for another audience (auth-service itself).
       const basic = Buffer.from(`orders-service:${secret}`).toString('base64');
@@ -187,12 +259,13 @@ describe('nx g @tessera/workspace-plugin:service', () => {
         },
         body: new URLSearchParams({ grant_type: 'client_credentials' }),
       });
+      // Else a missing token would make the 401s below pass for the wrong reason.
+      expect(issued.status).toBe(200);
       const { access_token: foreign } = (await issued.json()) as { access_token: string };
-      const refused = await fetch(`${service}/orders`, {
-        headers: { authorization: `Bearer ${foreign}` },
-      });
-      expect(refused.status).toBe(401);
+      expect((await fetch(`${service}/orders`, { headers: bearer(foreign) })).status).toBe(401);
+      expect((await fetch(`${stateless}/quotes`, { headers: bearer(foreign) })).status).toBe(401);
       expect((await fetch(`${service}/about`)).status).toBe(200);
+      expect((await fetch(`${stateless}/about`)).status).toBe(200);
     });
   });
 });
