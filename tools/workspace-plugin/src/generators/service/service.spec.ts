@@ -274,6 +274,27 @@ describe('the service generator', () => {
   });
 
   it.each([
+    [
+      'apps/auth-service/src/config/auth-service.config.ts',
+      (text: string) =>
+        text.replace("['resource-service']", "['resource-service', 'orders-service']"),
+      'orders-service in apps/auth-service/src/config/auth-service.config.ts',
+    ],
+    [
+      'docker/postgres/init.sql',
+      (text: string) => `${text}CREATE DATABASE orders;\n`,
+      'the orders database in docker/postgres/init.sql',
+    ],
+  ])('refuses a name that %s already has, half-removed by hand', async (file, edit, trace) => {
+    tree.write(file, edit(read(tree, file)));
+    const before = snapshot(tree);
+    await expect(serviceGenerator(tree, { name: 'orders' })).rejects.toThrow(
+      `orders-service already exists (${trace}). Nothing was changed.`,
+    );
+    expect(snapshot(tree)).toEqual(before);
+  });
+
+  it.each([
     ['Orders', 'is not a service name'],
     ['orders_api', 'is not a service name'],
     ['auth', 'is taken by the workspace'],

@@ -92,7 +92,7 @@ function printNextSteps(options: ServiceOptions): void {
     '',
     `${options.serviceName} is ready on port ${options.port}. Next:`,
     `  npx nx test ${options.serviceName} && npx nx e2e ${options.serviceName}-e2e`,
-    `  npm start        # auth-service, resource-service and ${options.serviceName}`,
+    `  npm start        # every service, ${options.serviceName} too`,
     `  docs/adding-a-service.md: what was created and what to change first`,
     '',
   ];

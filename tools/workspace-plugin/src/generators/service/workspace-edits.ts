@@ -93,6 +93,15 @@ export function existingTraces(tree: Tree, options: ServiceOptions): string[] {
   if (read(tree, ESLINT_CONFIG).includes(`'scope:${options.serviceName}'`)) {
     traces.push(`the scope:${options.serviceName} rule in ${ESLINT_CONFIG}`);
   }
+  if (read(tree, AUTH_CONFIG).includes(`'${options.serviceName}'`)) {
+    traces.push(`${options.serviceName} in ${AUTH_CONFIG}`);
+  }
+  if (
+    options.database &&
+    new RegExp(`^CREATE DATABASE ${options.databaseName};`, 'mi').test(read(tree, INIT_SQL))
+  ) {
+    traces.push(`the ${options.databaseName} database in ${INIT_SQL}`);
+  }
   const registration = tree
     .children(AUTH_MIGRATIONS)
     .find((file) => file.endsWith(`-register-${options.serviceName}.ts`));
