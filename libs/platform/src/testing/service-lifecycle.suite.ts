@@ -50,7 +50,11 @@ export function describeServiceLifecycle({
 
   const baseEnv = () => ({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' });
 
-  const withDatabase = database ? it : it.skip;
+  // A stateless service does not register these at all: three tests skipped in every one of its
+  // runs would be noise that hides a real skip.
+  const withDatabase = (title: string, test: () => Promise<void>) => {
+    if (database) it(title, test);
+  };
 
   describe(`${name} as a process`, () => {
     withDatabase(
@@ -71,6 +75,7 @@ export function describeServiceLifecycle({
         const service = await start(baseEnv());
         expect(service.logs).not.toContain('PostgreSQL');
         expect(await service.stop('SIGTERM')).toBe(0);
+        expect(processesMentioning(dataDir)).toEqual([]);
       });
     }
 
