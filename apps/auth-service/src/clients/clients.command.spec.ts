@@ -1,6 +1,8 @@
 import { createTestApplication } from '@tessera/platform/testing';
 import type { TestApplication } from '@tessera/platform/testing';
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';
 import { authServiceConfig } from '../config/auth-service.config';
@@ -39,6 +41,25 @@ describe('OAuth clients on real PostgreSQL', () => {
         }),
       ]),
     );
+  });
+
+  it('seeds no other client than one per generated service, which may only read revocations', async () => {
+    // nx g @tessera/workspace-plugin:service adds a migration named <ts>-register-<client id>.ts.
+    const generated = readdirSync(resolve(__dirname, '../database/migrations')).flatMap(
+      (file) => /^\d{13}-register-(.+)\.ts$/.exec(file)?.[1] ?? [],
+    );
+    const all = await clients.list();
+    expect(all.map((client) => client.id).sort()).toEqual(
+      ['resource-service', 'tessera-first-party', ...generated].sort(),
+    );
+    for (const id of generated) {
+      expect(all.find((client) => client.id === id)).toMatchObject({
+        type: 'confidential',
+        grantTypes: ['client_credentials'],
+        scopes: ['revocations:read'],
+        audiences: ['auth-service'],
+      });
+    }
   });
 
   it('sets CLIENT_SECRETS at start-up as hashes, never in plaintext', async () => {
