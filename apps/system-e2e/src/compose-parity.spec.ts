@@ -93,7 +93,8 @@ describe('docker-compose.yml, run without Docker', () => {
 
   it('starts each service ready with its compose environment, migrating only its own database, and each exits 0 on SIGTERM', async () => {
     // Only host names and ports are mapped: in the compose network PostgreSQL is postgres:5432 and
-    // each service listens on its PORT; here they are the test server and free loopback ports.
+    // each service listens on its PORT and METRICS_PORT; here they are the test server and free
+    // loopback ports.
     // Every other value, HOST=0.0.0.0 and NODE_ENV=production included, is docker-compose.yml's own.
     const ports = new Map<string, number>();
     for (const service of services) ports.set(service.name, await freePort());
@@ -111,7 +112,7 @@ describe('docker-compose.yml, run without Docker', () => {
       const port = ports.get(service.name) as number;
       const instance = await ServiceProcess.start({
         main: resolve(root, 'dist/apps', service.name, 'main.js'),
-        env: onTestHosts(service.environment, hosts, port),
+        env: onTestHosts(service.environment, hosts, port, await freePort()),
         url: `http://127.0.0.1:${port}`,
         timeoutMs: 60_000,
       });
@@ -288,9 +289,11 @@ function onTestHosts(
   environment: Record<string, string>,
   hosts: Map<string, string>,
   port: number,
+  metricsPort: number,
 ): Record<string, string> {
   const mapped = Object.entries(environment).map(([name, value]) => {
     if (name === 'PORT') return [name, String(port)];
+    if (name === 'METRICS_PORT') return [name, String(metricsPort)];
     const url = URL.canParse(value) ? new URL(value) : undefined;
     const testHost = url && hosts.get(`${url.hostname}:${url.port || defaultPort(url.protocol)}`);
     if (!url || !testHost) return [name, value];

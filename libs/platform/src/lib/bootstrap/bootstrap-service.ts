@@ -1,13 +1,18 @@
-import { Logger } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
 import type { ServiceConfig } from '../config/service-config';
 import { EnvironmentValidationError } from '../config/environment-validation.error';
+import { metricsPortOf } from '../config/service-environment';
 import type { HttpServiceEnvironment } from '../config/service-environment';
 import { configureFastify, createFastifyAdapter } from '../http/fastify-adapter';
 import { configureHttpSecurity } from '../http/http-security';
-import { nestLogLevels } from './log-levels';
+import { serviceLoggerParams } from '../logging/service-logger';
+import { registerHttpMetrics } from '../metrics/http-metrics';
+import { MetricsServer } from '../metrics/metrics-server';
+import { ObservabilityModule } from '../observability.module';
 
 export interface BootstrapOptions {
   /** Used in log lines, e.g. `auth-service`. */
@@ -27,7 +32,17 @@ export async function bootstrapService(
   const logger = new Logger(options.name);
   const environment = loadEnvironmentOrExit(options);
   const started = createServiceApplication(appModule, environment).then(async (app) => {
-    await app.listen({ port: environment.PORT, host: environment.HOST });
+    try {
+      await app.listen({ port: environment.PORT, host: environment.HOST });
+      const metricsPort = metricsPortOf(environment);
+      if (metricsPort !== 0) {
+        await app.get(MetricsServer).listen(metricsPort, environment.METRICS_HOST);
+      }
+    } catch (error) {
+      // A port in use: release the pool and any embedded PostgreSQL before exiting.
+      await app.close().catch(() => undefined);
+      throw error;
+    }
     return app;
   });
   // Listen for signals from the first moment: a Ctrl-C while the embedded database starts must
@@ -40,27 +55,41 @@ export async function bootstrapService(
     );
     return app;
   } catch (error) {
-    logger.fatal(
-      `Could not start: ${error instanceof Error ? error.message : String(error)}`,
-      error instanceof Error ? error.stack : undefined,
-    );
+    // The name, message and stack only: a driver's error may carry query parameters, and those
+    // can hold hashes and emails.
+    const message = error instanceof Error ? error.message : String(error);
+    logger.fatal({
+      msg: `Could not start: ${message}`,
+      err: error instanceof Error ? { type: error.name, message, stack: error.stack } : message,
+    });
     process.exit(1);
   }
 }
 
-/** The Nest application with the house HTTP wiring, initialised but not listening (tests use it). */
+/**
+ * The Nest application with the house HTTP wiring, initialised but not listening (tests use it):
+ * JSON logs through pino at LOG_LEVEL, a request id on every request and its log lines, and the
+ * application's metrics (ObservabilityModule, added around `appModule`). The metrics listener
+ * starts only in bootstrapService.
+ */
 export async function createServiceApplication(
   appModule: Type<unknown>,
   environment: HttpServiceEnvironment,
 ): Promise<NestFastifyApplication> {
+  // One pino logger for the whole application: Nest's own lines (start-up, a failed start), every
+  // `new Logger(Class.name)`, and the request lines of LoggerModule's middleware.
+  const logging = serviceLoggerParams(environment);
+  @Module({ imports: [ObservabilityModule.forRoot(logging), appModule] })
+  class ServiceApplicationModule {}
   const app = await NestFactory.create<NestFastifyApplication>(
-    appModule,
+    ServiceApplicationModule,
     createFastifyAdapter(environment),
     // Throw instead of process.abort() so a failed start ends with a message and exit code 1.
-    { abortOnError: false, logger: nestLogLevels(environment.LOG_LEVEL) },
+    { abortOnError: false, logger: new PinoNestLogger(new PinoLogger(logging), logging) },
   );
   configureHttpSecurity(app, environment);
   configureFastify(app);
+  registerHttpMetrics(app);
   try {
     await app.init();
   } catch (error) {

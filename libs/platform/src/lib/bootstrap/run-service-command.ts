@@ -1,6 +1,8 @@
+import { Module } from '@nestjs/common';
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EnvironmentValidationError } from '../config/environment-validation.error';
+import { MetricsModule } from '../metrics/metrics.module';
 import type { BootstrapOptions } from './bootstrap-service';
 
 /** A one-off task run with the service's modules, e.g. `create-admin`; returns what to print. */
@@ -28,7 +30,11 @@ export async function runServiceCommand(
   let app: INestApplicationContext | undefined;
   try {
     options.config();
-    app = await NestFactory.createApplicationContext(appModule, {
+    // The features count what they do (tokens issued, sessions ended) wherever they run; a command
+    // has no listener to show it, and its lines stay plain text for the terminal.
+    @Module({ imports: [MetricsModule, appModule] })
+    class CommandModule {}
+    app = await NestFactory.createApplicationContext(CommandModule, {
       abortOnError: false,
       logger: ['fatal', 'error', 'warn'],
     });

@@ -17,6 +17,9 @@ import { IsPostgresUrl } from './is-postgres-url.decorator';
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
 
+/** An unset METRICS_PORT is PORT plus this. */
+export const METRICS_PORT_OFFSET = 6000;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -73,6 +76,29 @@ export class HttpServiceEnvironment {
   })
   CORS_ORIGINS: string[] = [];
 
+  /**
+   * The port of the metrics listener (`GET /metrics`, Prometheus), apart from PORT so that
+   * publishing the API does not publish the metrics (docs/adr/0010). Unset: PORT + 6000 (3001 →
+   * 9001); 0: no metrics listener.
+   */
+  @ValidateIf(
+    (environment: HttpServiceEnvironment) =>
+      environment.METRICS_PORT !== undefined ||
+      // A PORT that is no port is PORT's problem alone.
+      (environment.PORT <= 65535 && environment.PORT + METRICS_PORT_OFFSET > 65535),
+  )
+  @IsDefined({ message: `is required when PORT + ${METRICS_PORT_OFFSET} is above 65535` })
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 0 (off) to 65535' })
+  @Min(0, { message: 'must be a whole number from 0 (off) to 65535' })
+  @Max(65535, { message: 'must be a whole number from 0 (off) to 65535' })
+  METRICS_PORT?: number;
+
+  /** The interface of the metrics listener: loopback by default; a container sets 0.0.0.0. */
+  @IsString()
+  @MinLength(1)
+  METRICS_HOST = '127.0.0.1';
+
   /** Milliseconds to finish in-flight requests on SIGTERM before the process gives up. */
   @Type(() => Number)
   @IsInt({ message: 'must be a whole number of milliseconds from 0 to 120000' })
@@ -100,4 +126,9 @@ export class ServiceEnvironment extends HttpServiceEnvironment {
   @IsString()
   @MinLength(1)
   DATA_DIR = '.data';
+}
+
+/** The metrics listener's port: METRICS_PORT, else PORT + 6000; 0 means none. */
+export function metricsPortOf(environment: HttpServiceEnvironment): number {
+  return environment.METRICS_PORT ?? environment.PORT + METRICS_PORT_OFFSET;
 }

@@ -1,4 +1,4 @@
-import { ServiceEnvironment } from './service-environment';
+import { metricsPortOf, ServiceEnvironment } from './service-environment';
 import { EnvironmentValidationError } from './environment-validation.error';
 import { environmentVariableNames, validateEnvironment } from './validate-environment';
 
@@ -107,6 +107,8 @@ describe('environmentVariableNames', () => {
       'DATA_DIR',
       'HOST',
       'LOG_LEVEL',
+      'METRICS_HOST',
+      'METRICS_PORT',
       'NODE_ENV',
       'PORT',
       'SHUTDOWN_TIMEOUT',
@@ -118,5 +120,35 @@ describe('environmentVariableNames', () => {
 describe('TRUST_PROXY', () => {
   it.each(['', '1', '10.0.0.0/8', '10.0.0.0/8, loopback', '::1'])('accepts %j', (value) => {
     expect(problemsOf({ TRUST_PROXY: value })).toEqual([]);
+  });
+});
+
+describe('METRICS_PORT', () => {
+  it('is PORT + 6000 when unset, on loopback', () => {
+    const environment = validateEnvironment(ExampleEnvironment, {});
+    expect(environment.METRICS_PORT).toBeUndefined();
+    expect(metricsPortOf(environment)).toBe(10000);
+    expect(environment.METRICS_HOST).toBe('127.0.0.1');
+    expect(metricsPortOf(validateEnvironment(ExampleEnvironment, { PORT: '13021' }))).toBe(19021);
+  });
+
+  it('takes a port of its own, or 0 for no metrics listener', () => {
+    expect(metricsPortOf(validateEnvironment(ExampleEnvironment, { METRICS_PORT: '9464' }))).toBe(
+      9464,
+    );
+    expect(metricsPortOf(validateEnvironment(ExampleEnvironment, { METRICS_PORT: '0' }))).toBe(0);
+  });
+
+  it.each(['-1', '65536', 'abc', '9.5'])('rejects METRICS_PORT=%s', (value) => {
+    expect(problemsOf({ METRICS_PORT: value })).toEqual(['METRICS_PORT']);
+  });
+
+  it('must be set when PORT + 6000 is no port', () => {
+    expect(() => validateEnvironment(ExampleEnvironment, { PORT: '60000' })).toThrow(
+      'METRICS_PORT: is required when PORT + 6000 is above 65535',
+    );
+    expect(
+      metricsPortOf(validateEnvironment(ExampleEnvironment, { PORT: '60000', METRICS_PORT: '0' })),
+    ).toBe(0);
   });
 });

@@ -107,6 +107,11 @@ describe('the service generator', () => {
     const compose = read(tree, 'docker-compose.yml');
     expect(compose).toMatch(/\n {2}orders-service:\n {4}build:/);
     expect(compose).toContain("PORT: '3003'");
+    // Its metrics listener: PORT + 6000, on the compose network, with no `ports:` entry.
+    const block = compose.slice(compose.indexOf('  orders-service:'));
+    expect(block).toContain("METRICS_PORT: '9003'");
+    expect(block).toContain('METRICS_HOST: 0.0.0.0');
+    expect(block).not.toContain('9003:9003');
     expect(compose).toContain('@postgres:5432/orders\n');
     expect(compose).toContain(
       'ACCESS_TOKEN_AUDIENCES: ${ACCESS_TOKEN_AUDIENCES:-resource-service,orders-service}',
@@ -119,7 +124,7 @@ describe('the service generator', () => {
     );
     const env = read(tree, '.env.example');
     expect(env).toMatch(
-      /\n# orders-service\n[\s\S]*# PORT=3003\n[\s\S]*# AUTH_AUDIENCE=orders-service\n[\s\S]*\n# docker-compose\n/,
+      /\n# orders-service\n[\s\S]*# PORT=3003\n[\s\S]*# METRICS_PORT=\n# [^\n]*\n# METRICS_HOST=127\.0\.0\.1\n[\s\S]*# AUTH_AUDIENCE=orders-service\n[\s\S]*\n# docker-compose\n/,
     );
     expect(env).toContain('# ACCESS_TOKEN_AUDIENCES=resource-service,orders-service\n');
     expect(env).toMatch(/\nORDERS_SERVICE_CLIENT_SECRET=\n$/);

@@ -2,6 +2,9 @@ import { updateJson } from '@nx/devkit';
 import type { Tree } from '@nx/devkit';
 import type { ServiceOptions } from './service-options';
 
+/** The platform's default METRICS_PORT is PORT plus this (libs/platform's METRICS_PORT_OFFSET). */
+const METRICS_PORT_OFFSET = 6000;
+
 /**
  * The edits a new service makes outside its own folders. Each one finds a line the workspace is
  * known to have and fails with a message naming the file when it is not there, rather than
@@ -134,6 +137,9 @@ export function addComposeService(tree: Tree, options: ServiceOptions): void {
     '      SHUTDOWN_TIMEOUT: ${SHUTDOWN_TIMEOUT:-10000}',
     '      TRUST_PROXY: ${TRUST_PROXY:-}',
     '      CORS_ORIGINS: ${CORS_ORIGINS:-}',
+    '      # The metrics listener (GET /metrics), on the compose network only (docs/adr/0010).',
+    '      METRICS_HOST: 0.0.0.0',
+    `      METRICS_PORT: '${options.port + METRICS_PORT_OFFSET}'`,
     '      AUTH_ISSUER: ${ISSUER:-http://127.0.0.1:3001}',
     `      AUTH_AUDIENCE: ${options.serviceName}`,
     '      AUTH_SERVICE_URL: http://auth-service:3001',
@@ -213,6 +219,10 @@ export function addEnvExampleSection(tree: Tree, options: ServiceOptions): void 
     '# TRUST_PROXY=',
     '# Browser origins allowed to call it (CORS), comma-separated and exact. Empty: CORS closed.',
     '# CORS_ORIGINS=',
+    "# Port of the metrics listener (GET /metrics, Prometheus), apart from the API's. Unset: PORT + 6000; 0: none.",
+    '# METRICS_PORT=',
+    '# Interface of the metrics listener: loopback exposes nothing beyond this machine.',
+    '# METRICS_HOST=127.0.0.1',
     '',
     "# The `iss` of accepted tokens: auth-service's ISSUER, byte for byte (docker-compose passes ISSUER).",
     '# AUTH_ISSUER=http://127.0.0.1:3001',
