@@ -12,6 +12,7 @@ import { JwtAuthGuard } from './guard/jwt-auth.guard';
 import { JwtStrategy } from './guard/jwt.strategy';
 import { VerificationCache } from './guard/verification-cache';
 import { JwksClient } from './jwks/jwks-client';
+import { GuardMetrics } from './metrics/guard-metrics';
 import { RevocationFeed } from './revocation/revocation-feed';
 import { RevocationList } from './revocation/revocation-list';
 import { ServiceTokenProvider } from './service-token/service-token.provider';
@@ -44,17 +45,19 @@ import { ServiceTokenProvider } from './service-token/service-token.provider';
       useFactory: (options: AuthModuleOptions) => resolveAuthOptions(options),
       inject: [AUTH_MODULE_OPTIONS],
     },
+    GuardMetrics,
     {
       provide: JwksClient,
-      useFactory: (options: ResolvedAuthOptions) =>
+      useFactory: (options: ResolvedAuthOptions, metrics: GuardMetrics) =>
         new JwksClient({
           jwksUri: options.jwksUri,
           algorithms: options.algorithms,
           cacheMaxAgeMs: options.jwksCacheMaxAge * 1000,
           cooldownMs: options.jwksCooldown * 1000,
           timeoutMs: options.jwksTimeout,
+          onFetch: (outcome) => metrics.jwksFetched(outcome),
         }),
-      inject: [RESOLVED_AUTH_OPTIONS],
+      inject: [RESOLVED_AUTH_OPTIONS, GuardMetrics],
     },
     {
       provide: VerificationCache,

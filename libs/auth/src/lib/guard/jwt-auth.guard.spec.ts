@@ -3,6 +3,7 @@ import { TestIssuer } from '../../testing';
 import { AuthOptionsError, resolveAuthOptions } from '../auth-module.options';
 import { createGuardTestApplication, get } from '../guard-test-application.spec-helper';
 import type { GuardTestApplication } from '../guard-test-application.spec-helper';
+import { Metrics } from '@tessera/platform';
 import { JwtStrategy } from './jwt.strategy';
 
 /** Only Date moves: HTTP, sockets and timers keep real time. */
@@ -292,6 +293,59 @@ describe('JwtAuthGuard and the JWKS', () => {
       issuer.available = true;
       // At once, not after the 30 s cooldown: until a first fetch succeeds there is none.
       expect((await get(service.url, '/me', token)).status).toBe(200);
+    } finally {
+      await service.close();
+      await issuer.stop();
+    }
+  });
+});
+
+describe('JwtAuthGuard metrics', () => {
+  it('count every refusal by reason, and the JWKS fetches by outcome', async () => {
+    const issuer = await TestIssuer.start({ audience: 'guarded-service' });
+    issuer.available = false;
+    const service = await createGuardTestApplication(issuer.moduleOptions({ jwksCooldown: 30 }));
+    try {
+      const token = issuer.accessToken();
+      // The issuer is down: a failed fetch at start, and two for this token (the set is stale, then
+      // the kid is unknown; until a first success there is no cooldown).
+      expect((await get(service.url, '/me', `Bearer ${token}`)).status).toBe(401);
+      issuer.available = true;
+      expect((await get(service.url, '/me', `Bearer ${token}`)).status).toBe(200);
+      expect((await get(service.url, '/me')).status).toBe(401);
+      expect((await get(service.url, '/me', 'Bearer not.a.token')).status).toBe(401);
+      const expired = issuer.accessToken({ exp: Math.floor(Date.now() / 1000) - 3600 });
+      expect((await get(service.url, '/me', `Bearer ${expired}`)).status).toBe(401);
+      const foreign = issuer.accessToken({ aud: 'another-service' });
+      expect((await get(service.url, '/me', `Bearer ${foreign}`)).status).toBe(401);
+      const reader = issuer.accessToken({ scope: 'notes:read' });
+      expect((await get(service.url, '/notes', `Bearer ${reader}`)).status).toBe(200);
+      const writer = issuer.accessToken({ scope: 'notes:write' });
+      expect((await get(service.url, '/notes', `Bearer ${writer}`)).status).toBe(403);
+      expect((await get(service.url, '/admin', `Bearer ${writer}`)).status).toBe(403);
+      const twice = await rawGet(service.url, '/me', {
+        authorization: [`Bearer ${token}`, `Bearer ${token}`],
+      });
+      expect(twice.status).toBe(400);
+
+      const exposition = await service.app.get(Metrics).render();
+      const count = (series: string) =>
+        Number(
+          new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(exposition)?.[1],
+        );
+      const refusals = (reason: string) =>
+        count(`tessera_guard_refusals_total{reason="${reason}"}`);
+      expect(refusals('unknown_key')).toBe(1);
+      expect(refusals('missing_token')).toBe(1);
+      expect(refusals('malformed')).toBe(1);
+      expect(refusals('expired')).toBe(1);
+      expect(refusals('audience')).toBe(1);
+      expect(refusals('insufficient_scope')).toBe(2);
+      expect(refusals('ambiguous_token')).toBe(1);
+      expect(refusals('revoked')).toBe(0);
+      expect(count('tessera_jwks_fetches_total{outcome="failure"}')).toBe(3);
+      expect(count('tessera_jwks_fetches_total{outcome="success"}')).toBe(1);
+      expect(issuer.requests).toBe(4);
     } finally {
       await service.close();
       await issuer.stop();

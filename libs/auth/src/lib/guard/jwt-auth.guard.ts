@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, Injectable, Logger } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
@@ -12,6 +12,8 @@ import {
 } from '../http/bearer-challenge';
 import { bearerTokenOf } from '../http/bearer-token';
 import { JwksClient } from '../jwks/jwks-client';
+import { GuardMetrics } from '../metrics/guard-metrics';
+import type { GuardRefusalReason } from '../metrics/guard-metrics';
 import { readAccessTokenHeader } from '../tokens/access-token.format';
 import { InvalidAccessTokenError } from '../tokens/invalid-access-token.error';
 import type { Principal } from '../tokens/principal';
@@ -51,6 +53,7 @@ export class JwtAuthGuard extends AuthGuard() {
     private readonly cache: VerificationCache,
     private readonly jwks: JwksClient,
     private readonly revocations: RevocationList,
+    private readonly metrics: GuardMetrics,
     strategy: JwtStrategy,
   ) {
     // This module's own strategy (see JwtStrategy), not a process-wide default.
@@ -62,8 +65,7 @@ export class JwtAuthGuard extends AuthGuard() {
     const route = this.requirementsOf(context);
     if (route.isPublic) return true;
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    const token = bearerTokenOf(request);
-    if (token === undefined) throw missingBearerToken();
+    const token = this.bearerTokenOf(request);
     let verified = this.cache.get(token, (kid) => this.jwks.has(kid));
     if (verified) {
       request.user = verified.principal;
@@ -76,10 +78,34 @@ export class JwtAuthGuard extends AuthGuard() {
     // On every request, cached or not: a session revoked a moment ago ends here (R26).
     if (this.revocations.isRevoked(verified.principal, verified.iat)) {
       this.logger.debug('Access token refused: its session or user was revoked');
+      this.metrics.refused('revoked');
       throw invalidBearerToken();
     }
-    authorize(verified.principal, route);
+    const { principal } = verified;
+    if (!isAuthorized(principal, route)) {
+      this.metrics.refused('insufficient_scope');
+      throw insufficientScope({
+        scopes: route.scopes,
+        roles: route.roles.filter((role) => !principal.roles.includes(role)),
+      });
+    }
     return true;
+  }
+
+  /** The request's bearer token; a missing or unusable one is refused here, and counted. */
+  private bearerTokenOf(request: GuardedRequest): string {
+    let token: string | undefined;
+    try {
+      token = bearerTokenOf(request);
+    } catch (error) {
+      this.metrics.refused(error instanceof BadRequestException ? 'ambiguous_token' : 'malformed');
+      throw error;
+    }
+    if (token === undefined) {
+      this.metrics.refused('missing_token');
+      throw missingBearerToken();
+    }
+    return token;
   }
 
   /** passport's verdict: a principal (cached for the next request) or 401 `invalid_token`. */
@@ -94,6 +120,7 @@ export class JwtAuthGuard extends AuthGuard() {
       // An unexpected error (a bug, not a bad token) goes up as a 500, with its stack logged.
       if (error && !(error instanceof InvalidAccessTokenError)) throw error;
       this.logger.debug(`Access token refused: ${reasonOf(refusal)}`);
+      this.metrics.refused(refusalReasonOf(refusal));
       throw invalidBearerToken();
     }
     const request = context.switchToHttp().getRequest<GuardedRequest>();
@@ -123,14 +150,24 @@ export class JwtAuthGuard extends AuthGuard() {
   }
 }
 
-function authorize(principal: Principal, route: RouteRequirements): void {
+function isAuthorized(principal: Principal, route: RouteRequirements): boolean {
   // Most routes need one scope or none: loops without allocation, on every request.
-  const hasScopes = route.scopes.every((scope) => principal.scopes.includes(scope));
-  const hasRoles = route.roles.every((role) => principal.roles.includes(role));
-  if (!hasScopes || !hasRoles) {
-    const missingRoles = route.roles.filter((role) => !principal.roles.includes(role));
-    throw insufficientScope({ scopes: route.scopes, roles: missingRoles });
-  }
+  return (
+    route.scopes.every((scope) => principal.scopes.includes(scope)) &&
+    route.roles.every((role) => principal.roles.includes(role))
+  );
+}
+
+/** The metrics label of a refusal: the verifier's own reason, or jsonwebtoken's error by name. */
+function refusalReasonOf(refusal: unknown): GuardRefusalReason {
+  if (refusal instanceof InvalidAccessTokenError) return refusal.reason;
+  if (!(refusal instanceof Error)) return 'malformed';
+  if (refusal.name === 'TokenExpiredError') return 'expired';
+  if (refusal.name === 'NotBeforeError') return 'not_yet_valid';
+  if (refusal.message.startsWith('jwt audience invalid')) return 'audience';
+  if (refusal.message.startsWith('jwt issuer invalid')) return 'issuer';
+  if (refusal.message === 'jwt malformed') return 'malformed';
+  return 'signature';
 }
 
 function reasonOf(refusal: unknown): string {

@@ -21,6 +21,8 @@ export interface JwksClientOptions {
   cooldownMs: number;
   /** Milliseconds one fetch may take. */
   timeoutMs: number;
+  /** Told of every fetch once it has ended (AuthModule counts them in `tessera_jwks_fetches_total`). */
+  onFetch?: (outcome: 'success' | 'failure') => void;
 }
 
 /** A JWKS larger than this is refused: a key set is a few kilobytes. */
@@ -111,7 +113,9 @@ export class JwksClient {
       this.keys = this.parse(JSON.parse(text));
       this.fetchedAt = Date.now();
       this.logger.debug(`Fetched ${this.keys.size} key(s) from ${this.options.jwksUri}`);
+      this.options.onFetch?.('success');
     } catch (error) {
+      this.options.onFetch?.('failure');
       const reason = error instanceof Error ? error.message : String(error);
       this.logger.warn(
         `Could not fetch the JWKS from ${this.options.jwksUri} (${reason}); ` +

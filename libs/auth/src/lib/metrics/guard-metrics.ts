@@ -1,0 +1,72 @@
+import { Injectable, Optional } from '@nestjs/common';
+import { Metrics } from '@tessera/platform';
+import type { MetricCounter } from '@tessera/platform';
+import type { InvalidAccessTokenReason } from '../tokens/invalid-access-token.error';
+
+/**
+ * Why the guard turned a request away: no token (401 without `error`), a token sent two ways
+ * (400), a bad token (401 `invalid_token`, by the verifier's reason), a revoked session (401), or
+ * a token without the scope or role (403). A fixed set, so the label stays small.
+ */
+export type GuardRefusalReason =
+  | 'missing_token'
+  | 'ambiguous_token'
+  | InvalidAccessTokenReason
+  | 'revoked'
+  | 'insufficient_scope';
+
+export type JwksFetchOutcome = 'success' | 'failure';
+
+const REFUSAL_REASONS: readonly GuardRefusalReason[] = [
+  'missing_token',
+  'ambiguous_token',
+  'malformed',
+  'algorithm',
+  'type',
+  'unsupported_header',
+  'unknown_key',
+  'signature',
+  'expired',
+  'not_yet_valid',
+  'issuer',
+  'audience',
+  'claims',
+  'revoked',
+  'insufficient_scope',
+];
+
+/**
+ * What AuthModule counts, into the service's Metrics when the application has them (every
+ * service built with @tessera/platform does); without them the counts go nowhere.
+ *
+ * - `tessera_guard_refusals_total{reason}`: requests the guard refused, by GuardRefusalReason.
+ * - `tessera_jwks_fetches_total{outcome}`: requests for the issuer's JWKS, `success` or `failure`.
+ */
+@Injectable()
+export class GuardMetrics {
+  private readonly refusals?: MetricCounter<'reason'>;
+  private readonly jwksFetches?: MetricCounter<'outcome'>;
+
+  constructor(@Optional() metrics?: Metrics) {
+    this.refusals = metrics?.counter(
+      'tessera_guard_refusals_total',
+      'Requests the JWT guard refused, by reason',
+      ['reason'],
+      REFUSAL_REASONS.map((reason) => ({ reason })),
+    );
+    this.jwksFetches = metrics?.counter(
+      'tessera_jwks_fetches_total',
+      "Requests for the issuer's JWKS, by outcome",
+      ['outcome'],
+      [{ outcome: 'success' }, { outcome: 'failure' }],
+    );
+  }
+
+  refused(reason: GuardRefusalReason): void {
+    this.refusals?.inc({ reason });
+  }
+
+  jwksFetched(outcome: JwksFetchOutcome): void {
+    this.jwksFetches?.inc({ outcome });
+  }
+}
