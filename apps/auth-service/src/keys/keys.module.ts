@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClockModule } from '../clock/clock.module';
+import { IssuanceMetricsModule } from '../metrics/issuance-metrics.module';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { IdTokenService } from '../tokens/id-token.service';
 import { JwksController } from './jwks.controller';
@@ -21,6 +22,7 @@ import { SigningKey } from './signing-key.entity';
     TypeOrmModule.forFeature([SigningKey]),
     JwtModule.register({}),
     ClockModule,
+    IssuanceMetricsModule,
     KeyEncryptionKeyModule,
   ],
   controllers: [JwksController],

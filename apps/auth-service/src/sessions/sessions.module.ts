@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { KEY_ENCRYPTION_KEY } from '../keys/key-encryption-key.provider';
 import { KeyEncryptionKeyModule } from '../keys/key-encryption-key.module';
 import { ClockModule } from '../clock/clock.module';
+import { IssuanceMetricsModule } from '../metrics/issuance-metrics.module';
 import { RefreshToken } from './refresh-token.entity';
 import { RefreshTokenCrypto } from './refresh-token.crypto';
 import { Session } from './session.entity';
@@ -15,7 +16,12 @@ import { SessionsService } from './sessions.service';
  * and `sessionsMigrations` (sessions.persistence.ts) in the service's database options.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Session, RefreshToken]), ClockModule, KeyEncryptionKeyModule],
+  imports: [
+    TypeOrmModule.forFeature([Session, RefreshToken]),
+    ClockModule,
+    IssuanceMetricsModule,
+    KeyEncryptionKeyModule,
+  ],
   providers: [
     SessionsService,
     SessionsRepository,

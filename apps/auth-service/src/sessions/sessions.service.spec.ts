@@ -1,3 +1,4 @@
+import { Metrics } from '@tessera/platform';
 import type { TestApplication } from '@tessera/platform/testing';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -487,6 +488,67 @@ describe('SessionsService with the grace window off (REFRESH_REUSE_GRACE=0)', ()
     expect(reasons.filter((reason) => reason === 'session_revoked')).toHaveLength(18);
     await expectLiveTokens(harness, session.id, 1);
     await expect(harness.sessions.findActive(session.id)).resolves.toBeNull();
+  });
+});
+
+describe('SessionsService metrics', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness({ REFRESH_REUSE_GRACE: '0' });
+  });
+  afterAll(() => harness.service.close());
+
+  async function counts(): Promise<Record<string, number>> {
+    const exposition = await harness.service.app.get(Metrics).render();
+    const series = [
+      'tessera_tokens_issued_total{kind="refresh"}',
+      'tessera_refresh_reuse_detected_total',
+      'tessera_sessions_revoked_total{reason="reuse_detected"}',
+      'tessera_sessions_revoked_total{reason="logout"}',
+      'tessera_sessions_revoked_total{reason="logout_all"}',
+    ];
+    return Object.fromEntries(
+      series.map((name) => {
+        const line = exposition.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+        return [name, Number(line?.slice(name.length + 1))];
+      }),
+    );
+  }
+
+  it('count new refresh tokens, reuse once however many race, and each session ended once', async () => {
+    const userId = await harness.newUser();
+    const start = () => harness.sessions.start({ userId, clientId: WEB, scope: '' });
+    const before = await counts();
+
+    const { refreshToken } = await start();
+    const rotated = await harness.sessions.rotate(refreshToken, { clientId: WEB });
+    await Promise.allSettled(
+      Array.from({ length: 10 }, () => harness.sessions.rotate(refreshToken, { clientId: WEB })),
+    );
+    const other = await start();
+    await harness.sessions.revokeByRefreshToken(other.refreshToken, 'logout');
+    await harness.sessions.revokeByRefreshToken(other.refreshToken, 'logout');
+    await start();
+    await start();
+    await harness.sessions.revokeAllForUser(userId, 'logout_all');
+    expect(await reasonOf(harness.sessions.rotate(rotated.refreshToken, { clientId: WEB }))).toBe(
+      'session_revoked',
+    );
+
+    const after = await counts();
+    const delta = Object.fromEntries(
+      Object.entries(after).map(([name, value]) => [name, value - (before[name] ?? 0)]),
+    );
+    expect(delta).toEqual({
+      // Four logins and one rotation; the refused rotations issue nothing.
+      'tessera_tokens_issued_total{kind="refresh"}': 5,
+      tessera_refresh_reuse_detected_total: 1,
+      'tessera_sessions_revoked_total{reason="reuse_detected"}': 1,
+      'tessera_sessions_revoked_total{reason="logout"}': 1,
+      // The two sessions still live; the reused one and the logged-out one had ended.
+      'tessera_sessions_revoked_total{reason="logout_all"}': 2,
+    });
   });
 });
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authServiceConfig } from '../config/auth-service.config';
 import { Clock } from '../clock/clock';
+import { IssuanceMetrics } from '../metrics/issuance-metrics';
 import { InvalidGrantError } from './invalid-grant.error';
 import { RefreshTokenCrypto } from './refresh-token.crypto';
 import type { RefreshToken } from './refresh-token.entity';
@@ -54,6 +55,7 @@ export class SessionsService {
     private readonly store: SessionsRepository,
     private readonly tokens: RefreshTokenCrypto,
     private readonly clock: Clock,
+    private readonly metrics: IssuanceMetrics,
     @Inject(authServiceConfig.KEY) private readonly env: ConfigType<typeof authServiceConfig>,
   ) {}
 
@@ -80,6 +82,7 @@ export class SessionsService {
       },
       this.tokens.hash(refreshToken),
     );
+    this.metrics.tokenIssued('refresh');
     return { session, refreshToken };
   }
 
@@ -112,7 +115,10 @@ export class SessionsService {
       now,
       idleExpiresAt: secondsAfter(now, this.env.SESSION_IDLE_TTL),
     });
-    if (session) return { session, refreshToken: successor };
+    if (session) {
+      this.metrics.tokenIssued('refresh');
+      return { session, refreshToken: successor };
+    }
     return this.retryOrRefuse(refreshToken, successor, options.clientId, now);
   }
 
@@ -120,9 +126,9 @@ export class SessionsService {
    * Ends a session; its refresh tokens stop working at once. Idempotent.
    * @returns the session if this call ended it; null if it was already ended or does not exist.
    */
-  revoke(sessionId: string, reason: SessionRevocationReason): Promise<Session | null> {
-    if (!UUID.test(sessionId)) return Promise.resolve(null);
-    return this.store.revoke(sessionId, reason, this.clock.now());
+  async revoke(sessionId: string, reason: SessionRevocationReason): Promise<Session | null> {
+    if (!UUID.test(sessionId)) return null;
+    return this.ended(await this.store.revoke(sessionId, reason, this.clock.now()), reason);
   }
 
   /**
@@ -143,7 +149,7 @@ export class SessionsService {
       const session = await this.store.findById(token.sessionId);
       if (session?.clientId !== options.clientId) return null;
     }
-    return this.store.revoke(token.sessionId, reason, this.clock.now());
+    return this.ended(await this.store.revoke(token.sessionId, reason, this.clock.now()), reason);
   }
 
   /**
@@ -158,12 +164,14 @@ export class SessionsService {
   ): Promise<number> {
     if (!UUID.test(userId)) return 0;
     const except = options.exceptSessionId;
-    return this.store.revokeAllForUser(
+    const ended = await this.store.revokeAllForUser(
       userId,
       reason,
       this.clock.now(),
       except !== undefined && UUID.test(except) ? except : null,
     );
+    this.metrics.sessionsRevoked(reason, ended);
+    return ended;
   }
 
   /** The user's active sessions, most recently used first, with only what the user may see. */
@@ -203,6 +211,12 @@ export class SessionsService {
     return session ? { session, issuedAt: token.createdAt } : null;
   }
 
+  /** Counts a session this call ended (null: it was already ended, or never existed). */
+  private ended(session: Session | null, reason: SessionRevocationReason): Session | null {
+    if (session) this.metrics.sessionsRevoked(reason);
+    return session;
+  }
+
   /** The spend failed: find out why, and answer a retry inside the grace window. */
   private async retryOrRefuse(
     refreshToken: string,
@@ -223,9 +237,10 @@ export class SessionsService {
     if (await this.isGraceRetry(token, successor, now)) return { session, refreshToken: successor };
 
     // Of several reuses racing, the one that revokes reports it, so the audit log has one event.
-    if (!(await this.store.revoke(session.id, 'reuse_detected', now))) {
+    if (!this.ended(await this.store.revoke(session.id, 'reuse_detected', now), 'reuse_detected')) {
       throw new InvalidGrantError('session_revoked', owner);
     }
+    this.metrics.refreshReuseDetected();
     this.logger.warn(`Refresh token reuse detected: session ${session.id} revoked`);
     throw new InvalidGrantError('reuse_detected', owner);
   }

@@ -12,6 +12,7 @@ import {
 } from '@tessera/auth';
 import type { AccessTokenClaims } from '@tessera/auth';
 import { Clock } from '../clock/clock';
+import { IssuanceMetrics } from '../metrics/issuance-metrics';
 
 /** Leeway for `exp` and `nbf` when auth-service verifies its own tokens (RFC 8725: small). */
 export const ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS = 60;
@@ -45,6 +46,7 @@ export class AccessTokenService {
     private readonly keys: KeysService,
     private readonly jwt: JwtService,
     private readonly clock: Clock,
+    private readonly metrics: IssuanceMetrics,
     @Inject(authServiceConfig.KEY)
     private readonly environment: ConfigType<typeof authServiceConfig>,
   ) {}
@@ -71,6 +73,8 @@ export class AccessTokenService {
       algorithm: key.alg,
       header: { alg: key.alg, typ: ACCESS_TOKEN_TYPE, kid: key.kid },
     });
+    // A token without a session is a client's own (client credentials), not a user's.
+    this.metrics.tokenIssued(input.sessionId === undefined ? 'service' : 'access');
     return { token, expiresIn, jti, expiresAt: new Date(claims.exp * 1000) };
   }
 

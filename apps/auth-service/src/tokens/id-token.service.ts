@@ -4,6 +4,7 @@ import { JwtService } from '@nestjs/jwt';
 import { Clock } from '../clock/clock';
 import { authServiceConfig } from '../config/auth-service.config';
 import { KeysService } from '../keys/keys.service';
+import { IssuanceMetrics } from '../metrics/issuance-metrics';
 
 export interface IssueIdTokenInput {
   subject: string;
@@ -26,6 +27,7 @@ export class IdTokenService {
     private readonly keys: KeysService,
     private readonly jwt: JwtService,
     private readonly clock: Clock,
+    private readonly metrics: IssuanceMetrics,
     @Inject(authServiceConfig.KEY)
     private readonly environment: ConfigType<typeof authServiceConfig>,
   ) {}
@@ -33,7 +35,7 @@ export class IdTokenService {
   async issue(input: IssueIdTokenInput): Promise<string> {
     const key = await this.keys.signingKey();
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    return this.jwt.signAsync(
+    const token = await this.jwt.signAsync(
       {
         iss: this.environment.ISSUER,
         sub: input.subject,
@@ -50,5 +52,7 @@ export class IdTokenService {
         header: { alg: key.alg, typ: 'JWT', kid: key.kid },
       },
     );
+    this.metrics.tokenIssued('id');
+    return token;
   }
 }
