@@ -60,9 +60,16 @@ export function serviceLoggerParams(
         typeof request.id === 'string' ? request.id : requestIdOf(request),
       // Lines logged during the request carry `reqId` only; the request's own line has `req` too.
       quietReqLogger: true,
-      customLogLevel: (_request, response: ServerResponse, error?: Error) =>
-        error || response.statusCode >= 500 ? 'error' : 'info',
-      autoLogging: { ignore: (request) => QUIET_PATHS.test(request.url ?? '') },
+      customLogLevel: (
+        request: IncomingMessage & { originalUrl?: string },
+        response: ServerResponse,
+        error?: Error,
+      ) => {
+        if (error || response.statusCode >= 500) return 'error';
+        // originalUrl: the middleware sees `url` with the part its route matched taken off.
+        const quiet = QUIET_PATHS.test(request.originalUrl ?? request.url ?? '');
+        return quiet && response.statusCode < 400 ? 'silent' : 'info';
+      },
       serializers: {
         req: (request: SerializedRequest) => serializeRequest(request),
         // The status only: response headers may set a cookie holding a refresh token.
