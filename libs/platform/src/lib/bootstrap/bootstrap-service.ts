@@ -7,6 +7,7 @@ import { EnvironmentValidationError } from '../config/environment-validation.err
 import type { HttpServiceEnvironment } from '../config/service-environment';
 import { configureFastify, createFastifyAdapter } from '../http/fastify-adapter';
 import { configureHttpSecurity } from '../http/http-security';
+import { configureApiDocs } from '../api-docs/api-docs';
 import { nestLogLevels } from './log-levels';
 
 export interface BootstrapOptions {
@@ -26,10 +27,12 @@ export async function bootstrapService(
 ): Promise<NestFastifyApplication> {
   const logger = new Logger(options.name);
   const environment = loadEnvironmentOrExit(options);
-  const started = createServiceApplication(appModule, environment).then(async (app) => {
-    await app.listen({ port: environment.PORT, host: environment.HOST });
-    return app;
-  });
+  const started = createServiceApplication(appModule, environment, options.name).then(
+    async (app) => {
+      await app.listen({ port: environment.PORT, host: environment.HOST });
+      return app;
+    },
+  );
   // Listen for signals from the first moment: a Ctrl-C while the embedded database starts must
   // still close everything in order.
   handleShutdownSignals(started, environment, logger);
@@ -48,10 +51,14 @@ export async function bootstrapService(
   }
 }
 
-/** The Nest application with the house HTTP wiring, initialised but not listening (tests use it). */
+/**
+ * The Nest application with the house HTTP wiring, initialised but not listening (tests use it).
+ * `name` titles its API docs.
+ */
 export async function createServiceApplication(
   appModule: Type<unknown>,
   environment: HttpServiceEnvironment,
+  name = 'Tessera service',
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     appModule,
@@ -61,6 +68,7 @@ export async function createServiceApplication(
   );
   configureHttpSecurity(app, environment);
   configureFastify(app);
+  configureApiDocs(app, environment, name);
   try {
     await app.init();
   } catch (error) {
