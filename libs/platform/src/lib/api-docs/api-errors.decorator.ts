@@ -10,13 +10,12 @@ export const ERROR_BODY_SCHEMA: SchemaObject = {
   type: 'object',
   required: ['statusCode', 'error', 'message', 'requestId'],
   properties: {
-    statusCode: { type: 'integer', example: 404 },
+    statusCode: { type: 'integer', description: 'The HTTP status again' },
     error: {
       type: 'string',
       description: 'The HTTP reason phrase, or a stable code such as `insufficient_scope`',
-      example: 'Not Found',
     },
-    message: { type: 'string', example: 'No note with this id' },
+    message: { type: 'string', description: 'What went wrong, for people' },
     requestId: {
       type: 'string',
       description: 'The `x-request-id` sent, when short and plain, or a fresh UUID',
