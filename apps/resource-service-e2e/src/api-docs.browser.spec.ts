@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
@@ -12,6 +12,15 @@ import type { TesseraSystem } from './support/tessera-system';
  */
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+// CI always has it (.ci/run installs it), so there a missing browser fails the run. A developer
+// without one is told, and the rest of `npm test` goes on.
+const HAS_BROWSER = existsSync(CHROMIUM) || process.env['CI'] === 'true';
+if (!HAS_BROWSER) {
+  console.warn(
+    `Skipping the Swagger UI browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+  );
+}
+const describeInBrowser = HAS_BROWSER ? describe : describe.skip;
 const OUTPUT = resolve(__dirname, '../../../dist/test-output/resource-service-e2e');
 
 let system: TesseraSystem;
@@ -21,6 +30,7 @@ let page: Page;
 const problems: string[] = [];
 
 beforeAll(async () => {
+  if (!HAS_BROWSER) return;
   system = await startTesseraSystem({ authPort: 15021, resourcePort: 15022, name: 'docs' });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
@@ -33,6 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (!HAS_BROWSER) return;
   await browser?.close();
   expect(await system?.stop()).toEqual([0, 0]);
 });
@@ -56,7 +67,7 @@ async function executeListNotes(): Promise<string> {
   return ((await status.first().textContent()) ?? '').trim();
 }
 
-describe('resource-service API docs in a browser', () => {
+describeInBrowser('resource-service API docs in a browser', () => {
   it('runs GET /notes from Swagger UI: 401 without a token, 200 after Authorize with a login token', async () => {
     const tokens = await registerAndLogin(system.issuer, `docs-${Date.now()}@example.com`);
     expect(
