@@ -1,3 +1,5 @@
+export * from './lib/api-docs/api-docs';
+export * from './lib/api-docs/api-errors.decorator';
 export * from './lib/bootstrap/bootstrap-service';
 export * from './lib/bootstrap/run-service-command';
 export * from './lib/config/comma-separated.decorator';
@@ -8,6 +10,7 @@ export * from './lib/config/service-environment';
 export * from './lib/config/validate-environment';
 export * from './lib/database/database.options';
 export * from './lib/database/embedded-postgres-cluster';
+export * from './lib/http/access-requirements';
 export * from './lib/http/error-body';
 export * from './lib/http/fastify-adapter';
 export * from './lib/http/http-error.filter';

@@ -139,6 +139,8 @@ describe('nx g @tessera/workspace-plugin:service', () => {
     expect(tested.output).toMatch(/orders\.controller\.spec\.ts/);
     expect(tested.output).toMatch(/quotes\.controller\.spec\.ts/);
     expect(tested.output).toMatch(/environment-parity\.spec\.ts/);
+    // Both generated services prove their routes are in their API docs.
+    expect(tested.output.match(/PASS .*api-docs\.spec\.ts/g)?.length).toBe(2);
   });
 
   it('leaves a docker-compose.yml that docker-compose accepts', () => {

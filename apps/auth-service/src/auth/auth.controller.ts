@@ -11,8 +11,15 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
+import {
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { bearerTokenOf } from '@tessera/auth';
-import { Public } from '@tessera/platform';
+import { ApiErrors, Public } from '@tessera/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService, contextOf } from './auth.service';
 import { CurrentUser } from './authenticated-user';
@@ -20,12 +27,23 @@ import type { AuthenticatedUser } from './authenticated-user';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
+import { SessionListResponse } from './dto/session-list.response';
 import { RefreshTokenCookie } from './refresh-token-cookie';
 import { SessionAccessGuard } from './session-access.guard';
-import { noStore } from './token-response';
-import type { TokenResponse } from './token-response';
+import { noStore, TokenResponse } from './token-response';
+
+const INVALID_GRANT = {
+  status: 400,
+  description: '`invalid_grant`: the refresh token is invalid, expired, revoked or reused',
+};
+const CSRF_HEADER_MISSING = {
+  status: 403,
+  description: 'With REFRESH_TOKEN_COOKIE: the request lacks `x-tessera-csrf: 1`',
+};
 
 /** Tessera's own first-party endpoints. The standard OAuth ones live in oauth/. */
+@ApiTags('auth')
+@ApiErrors(503)
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -33,6 +51,15 @@ export class AuthController {
     private readonly cookie: RefreshTokenCookie,
   ) {}
 
+  @ApiOperation({
+    summary: 'Signs a user in: an access token and a refresh token',
+    description: "The `access_token` is what **Authorize** takes on the resource services' docs.",
+  })
+  @ApiOkResponse({ type: TokenResponse })
+  @ApiErrors(
+    { status: 401, description: '`invalid_credentials`: the email or password is not correct' },
+    429,
+  )
   @Public()
   @Post('login')
   @HttpCode(200)
@@ -51,6 +78,9 @@ export class AuthController {
     return this.cookie.deliver(tokens, reply);
   }
 
+  @ApiOperation({ summary: 'Rotates a refresh token: new tokens, the old refresh token spent' })
+  @ApiOkResponse({ type: TokenResponse })
+  @ApiErrors(INVALID_GRANT, CSRF_HEADER_MISSING)
   @Public()
   @Post('refresh')
   @HttpCode(200)
@@ -67,6 +97,9 @@ export class AuthController {
     return this.cookie.deliver(tokens, reply);
   }
 
+  @ApiOperation({ summary: "Ends the refresh token's session (again: 204)" })
+  @ApiNoContentResponse({ description: 'The session has ended' })
+  @ApiErrors(CSRF_HEADER_MISSING)
   @Public()
   @Post('logout')
   @HttpCode(204)
@@ -83,6 +116,8 @@ export class AuthController {
     this.cookie.clear(reply);
   }
 
+  @ApiOperation({ summary: 'Ends every session of the user' })
+  @ApiNoContentResponse({ description: 'Every session has ended' })
   @UseGuards(SessionAccessGuard)
   @Post('logout-all')
   @HttpCode(204)
@@ -95,15 +130,21 @@ export class AuthController {
     this.cookie.clear(reply);
   }
 
+  @ApiOperation({ summary: "The caller's live sessions" })
+  @ApiOkResponse({ type: SessionListResponse })
   @UseGuards(SessionAccessGuard)
   @Get('sessions')
-  async sessions(@CurrentUser() user: AuthenticatedUser) {
+  async sessions(@CurrentUser() user: AuthenticatedUser): Promise<SessionListResponse> {
     const sessions = await this.auth.listSessions(user);
     return {
       sessions: sessions.map((session) => ({ ...session, current: session.id === user.sessionId })),
     };
   }
 
+  @ApiOperation({ summary: "Ends one of the caller's sessions" })
+  @ApiNoContentResponse({ description: 'The session has ended' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiErrors({ status: 404, description: "No such session of the caller's" })
   @UseGuards(SessionAccessGuard)
   @Delete('sessions/:id')
   @HttpCode(204)
@@ -115,6 +156,8 @@ export class AuthController {
     return this.auth.endSession(user, id, contextOf(request));
   }
 
+  @ApiOperation({ summary: "Changes the caller's password and ends every other session" })
+  @ApiNoContentResponse({ description: 'Changed' })
   @UseGuards(SessionAccessGuard)
   @Post('password')
   @HttpCode(204)

@@ -1,9 +1,11 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { Public } from '@tessera/platform';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, Public } from '@tessera/platform';
 import { authServiceConfig } from '../config/auth-service.config';
 import { KeysService } from './keys.service';
 import type { PublishedJwk } from './keys.service';
+import { JwksResponse } from './jwks.response';
 
 /** What the route needs of the Fastify reply, without importing Fastify's types. */
 interface HeaderWriter {
@@ -11,6 +13,7 @@ interface HeaderWriter {
 }
 
 /** The public keys that verify access tokens (RFC 7517), for every resource service. */
+@ApiTags('keys')
 @Public()
 @Controller('.well-known')
 export class JwksController {
@@ -20,6 +23,9 @@ export class JwksController {
     private readonly environment: ConfigType<typeof authServiceConfig>,
   ) {}
 
+  @ApiOperation({ summary: 'The public keys that verify access tokens (cached for JWKS_MAX_AGE)' })
+  @ApiOkResponse({ type: JwksResponse })
+  @ApiErrors(503)
   @Get('jwks.json')
   async jwks(@Res({ passthrough: true }) reply: HeaderWriter): Promise<{ keys: PublishedJwk[] }> {
     reply.header('Cache-Control', `public, max-age=${this.environment.JWKS_MAX_AGE}`);

@@ -1,15 +1,18 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@tessera/platform';
 import type { FastifyReply } from 'fastify';
 import { authServiceConfig } from '../config/auth-service.config';
 import { ACCESS_TOKEN_ALGORITHMS } from '@tessera/auth';
+import { ServerMetadataResponse } from './dto/oauth-responses';
 
 /**
  * Authorization-server metadata (RFC 8414) and its OpenID Connect twin (Discovery 1.0), so OAuth
  * libraries configure themselves. `issuer` is ISSUER byte for byte, the `iss` of every token (K1).
  * No grant uses an authorization endpoint, so none is listed and no response type is offered.
  */
+@ApiTags('oauth')
 @Public()
 @Controller('.well-known')
 export class DiscoveryController {
@@ -18,17 +21,21 @@ export class DiscoveryController {
     private readonly environment: ConfigType<typeof authServiceConfig>,
   ) {}
 
+  @ApiOperation({ summary: 'Authorization-server metadata (RFC 8414)' })
+  @ApiOkResponse({ type: ServerMetadataResponse })
   @Get('oauth-authorization-server')
-  oauthMetadata(@Res({ passthrough: true }) reply: FastifyReply) {
+  oauthMetadata(@Res({ passthrough: true }) reply: FastifyReply): ServerMetadataResponse {
     return this.metadata(reply);
   }
 
+  @ApiOperation({ summary: 'The same metadata, for OpenID Connect Discovery 1.0' })
+  @ApiOkResponse({ type: ServerMetadataResponse })
   @Get('openid-configuration')
-  openIdConfiguration(@Res({ passthrough: true }) reply: FastifyReply) {
+  openIdConfiguration(@Res({ passthrough: true }) reply: FastifyReply): ServerMetadataResponse {
     return this.metadata(reply);
   }
 
-  private metadata(reply: FastifyReply) {
+  private metadata(reply: FastifyReply): ServerMetadataResponse {
     reply.header('cache-control', `public, max-age=${this.environment.JWKS_MAX_AGE}`);
     const issuer = this.environment.ISSUER;
     const clientAuthentication = ['client_secret_basic', 'client_secret_post'];

@@ -1,19 +1,24 @@
 import { Controller, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
-import { Public } from '@tessera/platform';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, Public } from '@tessera/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { contextOf } from '../auth/auth.service';
-import { noStore } from '../auth/token-response';
-import type { TokenResponse } from '../auth/token-response';
+import { noStore, TokenResponse } from '../auth/token-response';
+import { IntrospectRequestForm, RevokeRequestForm, TokenRequestForm } from './dto/oauth-forms';
+import { IntrospectionResponse } from './dto/oauth-responses';
+import { OAuthEndpoint } from './oauth-docs.decorator';
 import { OAuthErrorFilter } from './oauth-error.filter';
 import { readOAuthRequest } from './oauth-request';
 import { OAuthTokenService } from './oauth-token.service';
-import { TokenInspectionService } from './token-inspection.service';
+import { INTROSPECT_SCOPE, TokenInspectionService } from './token-inspection.service';
 import type { Introspection } from './token-inspection.service';
 
 /**
  * The standard OAuth 2.0 endpoints, form-encoded in and RFC 6749 errors out, never cached. They
  * authenticate clients themselves, so the routes are open to the (absent) bearer guard.
  */
+@ApiTags('oauth')
+@ApiErrors(503)
 @Public()
 @UseFilters(OAuthErrorFilter)
 @Controller('oauth')
@@ -24,6 +29,8 @@ export class OAuthController {
   ) {}
 
   /** RFC 6749 §3.2: `refresh_token` and `client_credentials`. */
+  @ApiOperation({ summary: 'The token endpoint: refresh_token and client_credentials grants' })
+  @OAuthEndpoint(TokenRequestForm, { type: TokenResponse, description: 'RFC 6749 §5.1' })
   @Post('token')
   @HttpCode(200)
   token(
@@ -35,6 +42,10 @@ export class OAuthController {
   }
 
   /** RFC 7009: 200 with an empty body, whether or not there was anything to revoke. */
+  @ApiOperation({ summary: 'Revokes a token (RFC 7009)' })
+  @OAuthEndpoint(RevokeRequestForm, {
+    description: 'An empty body, whether or not there was anything to revoke',
+  })
   @Post('revoke')
   @HttpCode(200)
   async revoke(
@@ -46,6 +57,16 @@ export class OAuthController {
   }
 
   /** RFC 7662. */
+  @ApiOperation({
+    summary: 'Whether a token is live, and its claims (RFC 7662)',
+    description:
+      'A confidential client, or a service token with `tokens:introspect` as `Authorization: Bearer`.',
+  })
+  @OAuthEndpoint(IntrospectRequestForm, {
+    type: IntrospectionResponse,
+    description: 'RFC 7662 §2.2',
+  })
+  @ApiSecurity('bearer', [INTROSPECT_SCOPE])
   @Post('introspect')
   @HttpCode(200)
   introspect(

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Logger, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { bearerTokenOf, invalidBearerToken } from '@tessera/auth';
 import { Public } from '@tessera/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -20,6 +21,7 @@ const EVENT_ID = /^\d{1,19}$/;
  * stream ends when the caller's token expires; the follower reconnects with a fresh one and its
  * last event id, losing nothing.
  */
+@ApiTags('revocations')
 @Public()
 @Controller('revocations')
 export class RevocationsController {
@@ -32,6 +34,18 @@ export class RevocationsController {
     private readonly environment: ConfigType<typeof authServiceConfig>,
   ) {}
 
+  @ApiOperation({
+    summary: 'The revocation log as server-sent events, for resource services',
+    description:
+      'A service token (client credentials) for auth-service with `revocations:read`; any other token is 401. ' +
+      'Events since `Last-Event-ID` (or `?after=<id>`), then `event: ready`, then each new one.',
+  })
+  @ApiSecurity('bearer', [REVOCATIONS_SCOPE])
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({
+    description: '`event: revocation` lines with JSON data, `event: ready` once caught up',
+    schema: { type: 'string' },
+  })
   @Get()
   async stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const caller = await serviceTokenClaims(

@@ -1,19 +1,25 @@
 import { Body, Controller, Post, Req } from '@nestjs/common';
-import { Public } from '@tessera/platform';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, Public } from '@tessera/platform';
 import type { FastifyRequest } from 'fastify';
 import { RegisterDto } from './dto/register.dto';
+import { RegisteredUserResponse } from './dto/registered-user.response';
 import { UsersService } from './users.service';
 
+@ApiTags('auth')
 @Controller('auth')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
+  @ApiOperation({ summary: 'Creates an account' })
+  @ApiCreatedResponse({ type: RegisteredUserResponse })
+  @ApiErrors({ status: 409, description: '`email_taken`: an account with this email exists' }, 503)
   @Public()
   @Post('register')
   async register(
     @Body() body: RegisterDto,
     @Req() request: FastifyRequest,
-  ): Promise<{ id: string; email: string }> {
+  ): Promise<RegisteredUserResponse> {
     const user = await this.users.register(body.email, body.password, {
       clientAddress: request.ip,
       userAgent: request.headers['user-agent'],

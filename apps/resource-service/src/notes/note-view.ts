@@ -1,8 +1,12 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Note } from './note.entity';
 
-export interface NoteOwner {
-  issuer: string;
-  subject: string;
+export class NoteOwner {
+  @ApiProperty({ description: "The owner's token issuer (`iss`)" })
+  issuer!: string;
+
+  @ApiProperty({ description: "The owner's subject (`sub`) at that issuer" })
+  subject!: string;
 }
 
 /**
@@ -11,19 +15,37 @@ export interface NoteOwner {
  * when an admin reads another owner's note. A caller's own notes never carry it: they know who
  * they are.
  */
-export interface NoteView {
-  id: string;
-  title: string;
-  body: string;
-  createdAt: string;
-  updatedAt: string;
+export class NoteView {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ example: 'my first note' })
+  title!: string;
+
+  @ApiProperty({ example: '' })
+  body!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
+
+  @ApiPropertyOptional({ type: NoteOwner, description: "Only where the note may be another's" })
   owner?: NoteOwner;
 }
 
-export interface NotePage {
-  items: NoteView[];
+export class NotePage {
+  @ApiProperty({ type: [NoteView], description: 'Newest first' })
+  items!: NoteView[];
+
   /** Pass as `cursor` for the next page; null on the last page. */
-  nextCursor: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page',
+  })
+  nextCursor!: string | null;
 }
 
 export function noteView(note: Note, withOwner: boolean): NoteView {

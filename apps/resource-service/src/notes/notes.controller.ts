@@ -11,23 +11,53 @@ import {
   Query,
   Req,
 } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
 import { bearerTokenOf, CurrentPrincipal, Scopes } from '@tessera/auth';
 import type { Principal } from '@tessera/auth';
+import { ApiErrors } from '@tessera/platform';
 import type { FastifyRequest } from 'fastify';
 import { CreateNoteDto } from './dto/create-note.dto';
 import { ListNotesQueryDto } from './dto/list-notes-query.dto';
 import { UpdateNoteDto } from './dto/update-note.dto';
-import type { NotePage, NoteView } from './note-view';
+import { NotePage, NoteView } from './note-view';
 import { InvalidNoteIdException } from './notes.errors';
 import { NotesService } from './notes.service';
 
 const NOTE_ID = new ParseUUIDPipe({ exceptionFactory: () => new InvalidNoteIdException() });
+const NOTE_ID_PARAMETER = ApiParam({ name: 'id', format: 'uuid' });
+const NO_SUCH_NOTE = {
+  status: 404,
+  description: "No such note, or another owner's (the same answer)",
+};
+
+export class DeletedNotes {
+  @ApiProperty({ description: 'How many notes were deleted', example: 2 })
+  deleted!: number;
+}
 
 /** The caller's notes (see NotesService for who may see and change what). */
+@ApiTags('notes')
+@ApiErrors({
+  status: 503,
+  description: 'The database is unavailable; `Retry-After` says when to try again',
+})
 @Controller('notes')
 export class NotesController {
   constructor(private readonly notes: NotesService) {}
 
+  @ApiOperation({
+    summary: "The caller's notes, newest first, a page at a time",
+    description: "With `all=true`, every owner's notes (the `admin` role only; 403 otherwise).",
+  })
+  @ApiOkResponse({ type: NotePage })
   @Scopes('notes:read')
   @Get()
   list(
@@ -37,12 +67,18 @@ export class NotesController {
     return this.notes.list(principal, query);
   }
 
+  @ApiOperation({ summary: 'Writes a new note' })
+  @ApiCreatedResponse({ type: NoteView })
   @Scopes('notes:write')
   @Post()
   create(@CurrentPrincipal() principal: Principal, @Body() body: CreateNoteDto): Promise<NoteView> {
     return this.notes.create(principal, body);
   }
 
+  @ApiOperation({ summary: 'One note (an admin may read any)' })
+  @ApiOkResponse({ type: NoteView })
+  @ApiErrors(NO_SUCH_NOTE)
+  @NOTE_ID_PARAMETER
   @Scopes('notes:read')
   @Get(':id')
   get(
@@ -52,6 +88,10 @@ export class NotesController {
     return this.notes.get(principal, id);
   }
 
+  @ApiOperation({ summary: "Changes a note's title, body or both (its owner only)" })
+  @ApiOkResponse({ type: NoteView })
+  @ApiErrors(NO_SUCH_NOTE)
+  @NOTE_ID_PARAMETER
   @Scopes('notes:write')
   @Patch(':id')
   update(
@@ -63,6 +103,12 @@ export class NotesController {
   }
 
   /** Every note of the caller, after auth-service confirms the session is still live. */
+  @ApiOperation({
+    summary: "Deletes every one of the caller's notes",
+    description:
+      'Asks auth-service first whether the token is still active; 503 when it cannot (or without AUTH_CLIENT_SECRET).',
+  })
+  @ApiOkResponse({ type: DeletedNotes })
   @Scopes('notes:write')
   @Delete()
   removeAll(
@@ -72,6 +118,10 @@ export class NotesController {
     return this.notes.removeAll(principal, bearerTokenOf(request) ?? '');
   }
 
+  @ApiOperation({ summary: 'Deletes a note (its owner only)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiErrors(NO_SUCH_NOTE)
+  @NOTE_ID_PARAMETER
   @Scopes('notes:write')
   @Delete(':id')
   @HttpCode(204)

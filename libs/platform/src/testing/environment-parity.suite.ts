@@ -80,7 +80,8 @@ export function describeEnvironmentParity({
       for (const name of tunables) {
         expect({ name, value: environment[name] }).toEqual({
           name,
-          value: String(codeDefaults[name]),
+          // Unset (undefined) in the code is empty in the file, as in .env.example.
+          value: String(codeDefaults[name] ?? ''),
         });
       }
     });

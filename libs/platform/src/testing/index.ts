@@ -7,3 +7,4 @@ export * from './compose-file';
 export * from './environment-parity.suite';
 export * from './tcp-proxy';
 export * from './bad-input.suite';
+export * from './api-docs.suite';

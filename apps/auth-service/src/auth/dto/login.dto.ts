@@ -1,14 +1,22 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
 export class LoginDto {
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
+  @ApiProperty({ format: 'email', maxLength: 254, example: 'ada@example.com' })
   email!: string;
 
   // Only a bound: the policy applies at registration, and a login must not reveal it.
   @IsString()
   @MinLength(1)
   @MaxLength(1024)
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 1024,
+    format: 'password',
+    example: 'correct horse battery staple',
+  })
   password!: string;
 
   /** Space-separated; narrower than the client's scopes. Defaults to all of them. */
@@ -17,6 +25,11 @@ export class LoginDto {
   @MaxLength(1000)
   @Matches(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, {
     message: 'scope must be space-separated scope names (RFC 6749 section 3.3)',
+  })
+  @ApiPropertyOptional({
+    maxLength: 1000,
+    description: "Space-separated, within the client's scopes; all of them when left out",
+    example: 'notes:read notes:write',
   })
   scope?: string;
 }

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
 import { normaliseEmail } from '../normalise-email';
@@ -9,9 +10,20 @@ export class RegisterDto {
   )
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254, { message: 'email must be at most 254 characters long' })
+  @ApiProperty({
+    format: 'email',
+    maxLength: 254,
+    example: 'ada@example.com',
+    description: 'Trimmed and lower-cased',
+  })
   email!: string;
 
   // Only the type here: the password policy gives the precise, actionable message.
   @IsString({ message: 'password must be a string' })
+  @ApiProperty({
+    format: 'password',
+    example: 'correct horse battery staple',
+    description: 'The password policy applies (length, not a common password)',
+  })
   password!: string;
 }

@@ -1,7 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
+import { ROLES_KEY, SCOPES_KEY } from '@tessera/platform';
 
-export const SCOPES_KEY = 'tessera:scopes';
-export const ROLES_KEY = 'tessera:roles';
+export { ROLES_KEY, SCOPES_KEY };
 
 /**
  * The route needs a token with every one of these scopes; without them the answer is 403

@@ -13,6 +13,7 @@ import { serviceLoggerParams } from '../logging/service-logger';
 import { registerHttpMetrics } from '../metrics/http-metrics';
 import { MetricsServer } from '../metrics/metrics-server';
 import { ObservabilityModule } from '../observability.module';
+import { configureApiDocs } from '../api-docs/api-docs';
 
 export interface BootstrapOptions {
   /** Used in log lines, e.g. `auth-service`. */
@@ -31,20 +32,22 @@ export async function bootstrapService(
 ): Promise<NestFastifyApplication> {
   const logger = new Logger(options.name);
   const environment = loadEnvironmentOrExit(options);
-  const started = createServiceApplication(appModule, environment).then(async (app) => {
-    try {
-      await app.listen({ port: environment.PORT, host: environment.HOST });
-      const metricsPort = metricsPortOf(environment);
-      if (metricsPort !== 0) {
-        await app.get(MetricsServer).listen(metricsPort, environment.METRICS_HOST);
+  const started = createServiceApplication(appModule, environment, options.name).then(
+    async (app) => {
+      try {
+        await app.listen({ port: environment.PORT, host: environment.HOST });
+        const metricsPort = metricsPortOf(environment);
+        if (metricsPort !== 0) {
+          await app.get(MetricsServer).listen(metricsPort, environment.METRICS_HOST);
+        }
+      } catch (error) {
+        // A port in use: release the pool and any embedded PostgreSQL before exiting.
+        await app.close().catch(() => undefined);
+        throw error;
       }
-    } catch (error) {
-      // A port in use: release the pool and any embedded PostgreSQL before exiting.
-      await app.close().catch(() => undefined);
-      throw error;
-    }
-    return app;
-  });
+      return app;
+    },
+  );
   // Listen for signals from the first moment: a Ctrl-C while the embedded database starts must
   // still close everything in order.
   handleShutdownSignals(started, environment, logger);
@@ -68,13 +71,14 @@ export async function bootstrapService(
 
 /**
  * The Nest application with the house HTTP wiring, initialised but not listening (tests use it):
- * JSON logs through pino at LOG_LEVEL, a request id on every request and its log lines, and the
- * application's metrics (ObservabilityModule, added around `appModule`). The metrics listener
- * starts only in bootstrapService.
+ * JSON logs through pino at LOG_LEVEL, a request id on every request and its log lines, the
+ * application's metrics (ObservabilityModule, added around `appModule`), and its API docs, titled
+ * `name`. The metrics listener starts only in bootstrapService.
  */
 export async function createServiceApplication(
   appModule: Type<unknown>,
   environment: HttpServiceEnvironment,
+  name = 'Tessera service',
 ): Promise<NestFastifyApplication> {
   // One pino logger for the whole application: Nest's own lines (start-up, a failed start), every
   // `new Logger(Class.name)`, and the request lines of LoggerModule's middleware.
@@ -90,6 +94,7 @@ export async function createServiceApplication(
   configureHttpSecurity(app, environment);
   configureFastify(app);
   registerHttpMetrics(app);
+  configureApiDocs(app, environment, name);
   try {
     await app.init();
   } catch (error) {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
+  IsBoolean,
   IsDefined,
   IsIn,
   IsInt,
@@ -105,6 +106,23 @@ export class HttpServiceEnvironment {
   @Min(0, { message: 'must be a whole number of milliseconds from 0 to 120000' })
   @Max(120000, { message: 'must be a whole number of milliseconds from 0 to 120000' })
   SHUTDOWN_TIMEOUT = 10000;
+
+  /**
+   * The OpenAPI document at `/docs-json` and Swagger UI at `/docs`. Unset: on, except when
+   * NODE_ENV=production (a public API may still want them: set `true`).
+   */
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  )
+  @ValidateIf((environment: HttpServiceEnvironment) => environment.API_DOCS !== undefined)
+  @IsBoolean({ message: 'must be true or false' })
+  // Initialised on purpose: without it class-transformer skips @Transform, and 'false' is true.
+  API_DOCS: boolean | undefined = undefined;
+}
+
+/** Whether the service serves `/docs` and `/docs-json` (see HttpServiceEnvironment.API_DOCS). */
+export function apiDocsEnabled(environment: HttpServiceEnvironment): boolean {
+  return environment.API_DOCS ?? environment.NODE_ENV !== 'production';
 }
 
 /** The variables of a service that owns a PostgreSQL database: the HTTP ones and where it is. */

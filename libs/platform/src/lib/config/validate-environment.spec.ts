@@ -101,6 +101,7 @@ describe('validateEnvironment', () => {
 describe('environmentVariableNames', () => {
   it('lists the declared variables, inherited ones included', () => {
     expect(environmentVariableNames(ExampleEnvironment)).toEqual([
+      'API_DOCS',
       'BODY_LIMIT',
       'CORS_ORIGINS',
       'DATABASE_URL',

@@ -1,6 +1,8 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { HealthCheckResult } from '@nestjs/terminus';
+import { ApiErrors } from '../api-docs/api-errors.decorator';
 import { Public } from '../http/public.decorator';
 import { HEALTH_OPTIONS } from './health.options';
 import type { HealthOptions } from './health.options';
@@ -8,6 +10,35 @@ import type { HealthOptions } from './health.options';
 /** How long readiness waits for the database before it answers 503. */
 const DATABASE_PING_TIMEOUT_MS = 1000;
 
+class Liveness {
+  @ApiProperty({ enum: ['ok'] })
+  status!: 'ok';
+}
+
+/** What @nestjs/terminus answers: each check's status under `info` and `details`. */
+class Readiness {
+  @ApiProperty({ enum: ['ok'] })
+  status!: 'ok';
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { database: { status: 'up' } },
+  })
+  info!: Record<string, unknown>;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: {} })
+  error!: Record<string, unknown>;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { database: { status: 'up' } },
+  })
+  details!: Record<string, unknown>;
+}
+
+@ApiTags('health')
 @Public()
 @Controller('health')
 export class HealthController {
@@ -18,6 +49,8 @@ export class HealthController {
   ) {}
 
   /** The process is up and serving HTTP: restart it only when this fails. */
+  @ApiOperation({ summary: 'The process serves HTTP (restart it when this fails)' })
+  @ApiOkResponse({ type: Liveness })
   @Get('live')
   live(): { status: 'ok' } {
     return { status: 'ok' };
@@ -27,6 +60,9 @@ export class HealthController {
    * The service can do its work: its database (if it has one) answers. Route traffic only while
    * this is 200.
    */
+  @ApiOperation({ summary: 'The service can do its work: its database (if any) answers' })
+  @ApiOkResponse({ type: Readiness })
+  @ApiErrors({ status: 503, description: 'Not ready: the database does not answer' })
   @Get('ready')
   async ready(): Promise<HealthCheckResult> {
     if (!this.options.database) return this.health.check([]);

@@ -3,6 +3,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServiceApplication } from '../bootstrap/bootstrap-service';
 import { validateEnvironment } from '../config/validate-environment';
 import { ServiceEnvironment } from '../config/service-environment';
+import { API_DOCS_CONTENT_SECURITY_POLICY } from '../api-docs/api-docs';
+import { SECURITY_HEADERS } from './http-security';
 
 @Controller()
 class ExampleController {
@@ -41,6 +43,43 @@ describe('HTTP security of every service (O4)', () => {
         expect(response.headers.get('referrer-policy')).toBe('no-referrer');
         expect(response.headers.get('x-powered-by')).toBeNull();
       }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("keeps the strict policy on every response but Swagger UI's page and assets, which get their own", async () => {
+    const { app, url } = await serve({});
+    try {
+      for (const path of ['/thing', '/nope', '/docs-json', '/docsx', '/thing?x=/docs']) {
+        const response = await fetch(`${url}${path}`);
+        await response.arrayBuffer();
+        expect({ path, csp: response.headers.get('content-security-policy') }).toEqual({
+          path,
+          csp: SECURITY_HEADERS['content-security-policy'],
+        });
+      }
+      for (const path of [
+        '/docs',
+        '/docs/',
+        '/docs/swagger-ui-bundle.js',
+        '/docs/swagger-ui.css',
+      ]) {
+        const response = await fetch(`${url}${path}`);
+        await response.arrayBuffer();
+        expect({ path, status: response.status }).toEqual({ path, status: 200 });
+        expect(response.headers.get('content-security-policy')).toBe(
+          API_DOCS_CONTENT_SECURITY_POLICY,
+        );
+        // The other headers stay as strict as anywhere.
+        expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+        expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      }
+      // Relaxed only as far as Swagger UI needs: no inline or evaluated script, nothing from elsewhere.
+      expect(API_DOCS_CONTENT_SECURITY_POLICY).toContain("default-src 'none'");
+      expect(API_DOCS_CONTENT_SECURITY_POLICY).toContain("script-src 'self';");
+      expect(API_DOCS_CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-eval|\*|https?:/);
+      expect(API_DOCS_CONTENT_SECURITY_POLICY).toContain("frame-ancestors 'none'");
     } finally {
       await app.close();
     }

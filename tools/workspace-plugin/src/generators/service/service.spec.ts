@@ -62,6 +62,7 @@ describe('the service generator', () => {
       'apps/orders-service/src/app.module.ts',
       'apps/orders-service/src/config/orders-service.config.ts',
       'apps/orders-service/src/config/environment-parity.spec.ts',
+      'apps/orders-service/src/api-docs.spec.ts',
       'apps/orders-service/src/about/about.controller.ts',
       'apps/orders-service/src/orders/order.entity.ts',
       'apps/orders-service/src/orders/orders.controller.ts',
@@ -90,6 +91,12 @@ describe('the service generator', () => {
       "ORDERS_READ = 'orders:read'",
     );
     expect(read(tree, 'apps/orders-service/src/about/about.controller.ts')).toContain('@Public()');
+    // Documented for /docs: summaries, response types, and the errors the docs cannot derive.
+    expect(controller).toContain('@ApiOkResponse({ type: OrderView })');
+    expect(controller).toContain('@ApiErrors(503)');
+    expect(read(tree, 'apps/orders-service/src/api-docs.spec.ts')).toContain(
+      "'GET /orders/{id}': [404, 503]",
+    );
     expect(read(tree, 'apps/orders-service/src/app.module.ts')).toContain(
       "database: { name: 'orders', dataFolder: 'orders-service', entities, migrations }",
     );

@@ -1,0 +1,52 @@
+import { createTestApplication, describeApiDocs } from '@tessera/platform/testing';
+import type { TestApplication } from '@tessera/platform/testing';
+import type { SecurityRequirementObject } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import { authServiceConfig } from './config/auth-service.config';
+
+let service: TestApplication;
+
+beforeAll(async () => {
+  // NODE_ENV=test: the docs are on, as in development.
+  service = await createTestApplication(AppModule, authServiceConfig);
+});
+afterAll(() => service.close());
+
+/** A client authenticates with `Authorization: Basic` or in the form (or is public). */
+const CLIENT: SecurityRequirementObject[] = [{ clientBasic: [] }, {}];
+
+describeApiDocs({
+  service: 'auth-service',
+  target: () => service,
+  errors: {
+    'POST /auth/register': [409, 503],
+    'POST /auth/login': [401, 429, 503],
+    'POST /auth/refresh': [403, 503],
+    'POST /auth/logout': [403, 503],
+    'POST /auth/logout-all': [503],
+    'GET /auth/sessions': [503],
+    'DELETE /auth/sessions/{id}': [404, 503],
+    'POST /auth/password': [503],
+    'POST /admin/keys/rotate': [403, 503],
+    'POST /admin/users/{id}/disable': [403, 404, 503],
+    'GET /.well-known/jwks.json': [503],
+    'POST /oauth/token': [503],
+    'POST /oauth/revoke': [503],
+    'POST /oauth/introspect': [503],
+    'GET /userinfo': [403, 404, 503],
+    'GET /health/ready': [503],
+  },
+  ownSecurity: {
+    'POST /oauth/token': CLIENT,
+    'POST /oauth/revoke': CLIENT,
+    'POST /oauth/introspect': [...CLIENT, { bearer: ['tokens:introspect'] }],
+    'GET /userinfo': [{ bearer: ['openid'] }],
+    'GET /revocations': [{ bearer: ['revocations:read'] }],
+  },
+  // RFC 6749 §5.2 on the OAuth endpoints; Fastify's 413 (before the route) and a 5xx (the global
+  // filter's) are in the house shape there too.
+  errorSchemaOf: (route, status) =>
+    route.startsWith('POST /oauth/') && status < 500 && status !== 413
+      ? 'OAuthErrorResponse'
+      : undefined,
+});

@@ -1,0 +1,30 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { Principal } from '@tessera/auth';
+
+/** Principal of `@tessera/auth`, as `GET /me` answers it. */
+export class PrincipalView implements Principal {
+  @ApiProperty({ description: '`sub`: a user id, or the client id of a service token' })
+  subject!: string;
+
+  @ApiProperty({ description: '`iss`, byte for byte', example: 'http://127.0.0.1:3001' })
+  issuer!: string;
+
+  @ApiProperty({ description: '`client_id`: the OAuth client the token was issued to' })
+  clientId!: string;
+
+  @ApiProperty({ type: [String], example: ['notes:read', 'notes:write'] })
+  scopes!: string[];
+
+  @ApiProperty({ type: [String], example: [] })
+  roles!: string[];
+
+  @ApiProperty({
+    type: String,
+    required: false,
+    description: '`sid`: the session of a user token; absent for a service token',
+  })
+  sessionId!: string | undefined;
+
+  @ApiProperty({ enum: ['user', 'service'] })
+  kind!: 'user' | 'service';
+}
