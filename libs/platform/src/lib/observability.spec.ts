@@ -1,4 +1,13 @@
-import { Body, Controller, Get, Logger, Module, Param, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Logger,
+  Module,
+  Param,
+  Post,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServiceApplication } from './bootstrap/bootstrap-service';
 import { HttpServiceEnvironment } from './config/service-environment';
@@ -22,7 +31,21 @@ class ThingsController {
   }
 }
 
-@Module({ controllers: [ThingsController] })
+/** A live service whose database is down. */
+@Controller('health')
+class HealthController {
+  @Get('live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  ready() {
+    throw new ServiceUnavailableException('the database is down');
+  }
+}
+
+@Module({ controllers: [ThingsController, HealthController] })
 class ThingsModule {}
 
 let app: NestFastifyApplication;
@@ -86,6 +109,7 @@ describe('the logs of a service application', () => {
         reqId: 'req-42',
         msg: 'request completed',
         req: expect.objectContaining({ method: 'GET', url: '/things/42' }),
+        route: '/things/:id',
         res: { statusCode: 200 },
         responseTime: expect.any(Number),
       }),
@@ -146,15 +170,18 @@ describe('the logs of a service application', () => {
   });
 
   it('leave out the health probes that succeed, and keep those that fail', async () => {
-    await fetch(`${url}/health/live`);
-    await fetch(`${url}/health/ready`);
+    expect((await fetch(`${url}/health/live`)).status).toBe(200);
+    expect((await fetch(`${url}/health/live?probe=1`)).status).toBe(200);
+    expect((await fetch(`${url}/health/ready`)).status).toBe(503);
+    expect((await fetch(`${url}/health/nothing`)).status).toBe(404);
     await fetch(`${url}/things/9`);
-    const logged = (await lines()).filter((line) => line['msg'] === 'request completed');
-    // This application has no health routes: its probes fail (404), and so are logged.
-    expect(logged.map((line) => (line['req'] as { url: string }).url)).toEqual([
-      '/health/live',
-      '/health/ready',
-      '/things/9',
+    const logged = (await lines()).filter((line) => line['req'] !== undefined);
+    expect(
+      logged.map((line) => [line['level'], line['msg'], (line['req'] as { url: string }).url]),
+    ).toEqual([
+      ['error', 'request errored', '/health/ready'],
+      ['info', 'request completed', '/health/nothing'],
+      ['info', 'request completed', '/things/9'],
     ]);
   });
 
@@ -176,8 +203,8 @@ describe('the logs of a service application', () => {
         headers: { 'content-type': 'application/json' },
         body: '{}',
       });
-      // The request lines only: Nest's own start-up lines go through the process's first pino
-      // logger (nestjs-pino keeps one out-of-request logger per process), this file's first app.
+      // The lines logged in a request only: Nest's start-up lines of this second application
+      // and of the first one interleave here.
       const logged = (await lines()).filter((line) => line['reqId'] !== undefined);
       expect(logged.map((line) => line['msg'])).toEqual(['creating a thing']);
       expect(logged[0]).toMatchObject({ level: 'warn', context: 'ThingsController' });

@@ -67,10 +67,11 @@ export function configureApiDocs(
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onRequest', async (request, reply) => {
+    .addHook('onRequest', (request, reply, done) => {
       if (isSwaggerUiPath(request.url)) {
         reply.header('content-security-policy', API_DOCS_CONTENT_SECURITY_POLICY);
       }
+      done();
     });
 }
 

@@ -2,17 +2,17 @@ import { Logger, Module } from '@nestjs/common';
 import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
 import type { ServiceConfig } from '../config/service-config';
 import { EnvironmentValidationError } from '../config/environment-validation.error';
 import { metricsPortOf } from '../config/service-environment';
 import type { HttpServiceEnvironment } from '../config/service-environment';
 import { configureFastify, createFastifyAdapter } from '../http/fastify-adapter';
 import { configureHttpSecurity } from '../http/http-security';
-import { serviceLoggerParams } from '../logging/service-logger';
+import { createNestLogger, registerRequestLogging } from '../logging/request-logging';
+import { createServiceLogger } from '../logging/service-logger';
 import { registerHttpMetrics } from '../metrics/http-metrics';
 import { MetricsServer } from '../metrics/metrics-server';
-import { ObservabilityModule } from '../observability.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { configureApiDocs } from '../api-docs/api-docs';
 
 export interface BootstrapOptions {
@@ -72,7 +72,7 @@ export async function bootstrapService(
 /**
  * The Nest application with the house HTTP wiring, initialised but not listening (tests use it):
  * JSON logs through pino at LOG_LEVEL, a request id on every request and its log lines, the
- * application's metrics (ObservabilityModule, added around `appModule`), and its API docs, titled
+ * application's metrics (MetricsModule, added around `appModule`), and its API docs, titled
  * `name`. The metrics listener starts only in bootstrapService.
  */
 export async function createServiceApplication(
@@ -81,18 +81,19 @@ export async function createServiceApplication(
   name = 'Tessera service',
 ): Promise<NestFastifyApplication> {
   // One pino logger for the whole application: Nest's own lines (start-up, a failed start), every
-  // `new Logger(Class.name)`, and the request lines of LoggerModule's middleware.
-  const logging = serviceLoggerParams(environment);
-  @Module({ imports: [ObservabilityModule.forRoot(logging), appModule] })
+  // `new Logger(Class.name)`, and the request lines.
+  const logger = createServiceLogger(environment);
+  @Module({ imports: [MetricsModule, appModule] })
   class ServiceApplicationModule {}
   const app = await NestFactory.create<NestFastifyApplication>(
     ServiceApplicationModule,
     createFastifyAdapter(environment),
     // Throw instead of process.abort() so a failed start ends with a message and exit code 1.
-    { abortOnError: false, logger: new PinoNestLogger(new PinoLogger(logging), logging) },
+    { abortOnError: false, logger: createNestLogger(logger) },
   );
   configureHttpSecurity(app, environment);
   configureFastify(app);
+  registerRequestLogging(app, logger);
   registerHttpMetrics(app);
   configureApiDocs(app, environment, name);
   try {

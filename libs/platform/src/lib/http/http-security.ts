@@ -34,8 +34,9 @@ export function configureHttpSecurity(
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onRequest', async (_request, reply) => {
+    .addHook('onRequest', (_request, reply, done) => {
       reply.headers(SECURITY_HEADERS);
+      done();
     });
   if (environment.CORS_ORIGINS.length > 0) {
     app.enableCors({

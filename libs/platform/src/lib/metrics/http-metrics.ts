@@ -13,12 +13,14 @@ export function registerHttpMetrics(app: NestFastifyApplication): void {
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onResponse', async (request, reply) => {
+    // A callback hook, not an async one: no promise per request for synchronous work.
+    .addHook('onResponse', (request, reply, done) => {
       metrics.observeHttpRequest(
         request.method,
         request.routeOptions.url ?? UNMATCHED_ROUTE,
         reply.statusCode,
         reply.elapsedTime / 1000,
       );
+      done();
     });
 }
