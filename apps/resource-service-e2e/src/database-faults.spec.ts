@@ -36,7 +36,10 @@ interface Answer extends HttpAnswer {
   at: number;
 }
 
-/** Users refreshing, signing in and reading notes in a loop until `running()` turns false. */
+/**
+ * Users refreshing, signing in, reading notes and listing their sessions in a loop until
+ * `running()` turns false.
+ */
 async function traffic(users: { email: string; tokens: TokenPair }[], running: () => boolean) {
   const answers: Answer[] = [];
   const send = async (
@@ -69,6 +72,14 @@ async function traffic(users: { email: string; tokens: TokenPair }[], running: (
         await send(
           'notes',
           `${system.resourceUrl}/notes`,
+          'GET',
+          undefined,
+          user.tokens.access_token,
+        );
+        // auth-service's own guard reads the session from its database: 503, never a 401.
+        await send(
+          'sessions',
+          `${system.issuer}/auth/sessions`,
           'GET',
           undefined,
           user.tokens.access_token,
@@ -151,6 +162,7 @@ describe('each service when its PostgreSQL goes away under traffic, and comes ba
     // The fault was real: what needs auth-service's database answered 503 ...
     expect(during.filter((a) => a.route !== 'notes').every((a) => a.status === 503)).toBe(true);
     expect(during.some((a) => a.route === 'refresh')).toBe(true);
+    expect(during.some((a) => a.route === 'sessions')).toBe(true);
     // ... while resource-service went on verifying tokens on its own.
     expect(during.filter((a) => a.route === 'notes').every((a) => a.status === 200)).toBe(true);
     expect(recoveryMs).toBeLessThan(5000);

@@ -18,6 +18,8 @@ export {
 } from './lib/http/bearer-challenge';
 export { bearerTokenOf } from './lib/http/bearer-token';
 export { JwksClient } from './lib/jwks/jwks-client';
+export { GuardMetrics, requireBearerToken } from './lib/metrics/guard-metrics';
+export type { GuardRefusalReason } from './lib/metrics/guard-metrics';
 export { RevocationFeed } from './lib/revocation/revocation-feed';
 export type { RevocationFeedState } from './lib/revocation/revocation-feed';
 export { RevocationList } from './lib/revocation/revocation-list';

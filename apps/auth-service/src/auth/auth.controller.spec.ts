@@ -1,3 +1,4 @@
+import { Metrics } from '@tessera/platform';
 import { createTestApplication } from '@tessera/platform/testing';
 import type { TestApplication } from '@tessera/platform/testing';
 import { AppModule } from '../app.module';
@@ -71,6 +72,46 @@ describe('auth-service HTTP wiring', () => {
     expect(reply.status).toBe(401);
     expect(reply.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
     expect(reply.body['message']).toBe('The access token is invalid or expired');
+  });
+
+  it('counts each refusal of its own guards in tessera_guard_refusals_total, by reason', async () => {
+    const counts = async () => {
+      const exposition = await service.app.get(Metrics).render();
+      return Object.fromEntries(
+        [...exposition.matchAll(/^tessera_guard_refusals_total\{reason="(\w+)"\} (\d+)$/gm)].map(
+          ([, reason, count]) => [reason, Number(count)],
+        ),
+      );
+    };
+    const { login } = await signUp(call);
+    const token = login.body['access_token'] as string;
+    const [header, payload] = token.split('.');
+    const before = await counts();
+
+    expect((await call('GET', '/auth/sessions')).status).toBe(401);
+    expect((await call('GET', '/auth/sessions', { token: 'not one token' })).status).toBe(401);
+    expect((await call('GET', '/auth/sessions?access_token=x', { token })).status).toBe(400);
+    expect(
+      (await call('GET', '/auth/sessions', { token: `${header}.${payload}.AAAA` })).status,
+    ).toBe(401);
+    expect((await call('POST', '/admin/keys/rotate', { token })).status).toBe(403);
+    expect((await call('POST', '/auth/logout', { body: {}, token })).status).toBe(204);
+    expect((await call('GET', '/auth/sessions', { token })).status).toBe(401);
+
+    const after = await counts();
+    const added = Object.fromEntries(
+      Object.keys(after)
+        .map((reason) => [reason, (after[reason] ?? 0) - (before[reason] ?? 0)])
+        .filter(([, count]) => count !== 0),
+    );
+    expect(added).toEqual({
+      missing_token: 1,
+      malformed: 1,
+      ambiguous_token: 1,
+      signature: 1,
+      insufficient_scope: 1,
+      revoked: 1,
+    });
   });
 
   it('serves the public routes without a token', async () => {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { GuardMetrics } from '@tessera/auth';
 import { AuditModule } from '../audit/audit.module';
 import { ClientsModule } from '../clients/clients.module';
 import { KeysModule } from '../keys/keys.module';
@@ -16,7 +17,7 @@ import { SessionAccessGuard } from './session-access.guard';
 @Module({
   imports: [AuditModule, ClientsModule, KeysModule, LoginModule, SessionsModule, UsersModule],
   controllers: [AuthController, AdminController],
-  providers: [AuthService, AdminRoleGuard, RefreshTokenCookie, SessionAccessGuard],
-  exports: [AuthService, SessionAccessGuard],
+  providers: [AuthService, AdminRoleGuard, GuardMetrics, RefreshTokenCookie, SessionAccessGuard],
+  exports: [AuthService, GuardMetrics, SessionAccessGuard],
 })
 export class AuthModule {}

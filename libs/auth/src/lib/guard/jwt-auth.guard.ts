@@ -1,18 +1,13 @@
-import { BadRequestException, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { IS_PUBLIC_KEY } from '@tessera/platform';
 import type { FastifyRequest } from 'fastify';
 import { ROLES_KEY, SCOPES_KEY } from '../decorators/requirements';
-import {
-  insufficientScope,
-  invalidBearerToken,
-  missingBearerToken,
-} from '../http/bearer-challenge';
-import { bearerTokenOf } from '../http/bearer-token';
+import { insufficientScope, invalidBearerToken } from '../http/bearer-challenge';
 import { JwksClient } from '../jwks/jwks-client';
-import { GuardMetrics } from '../metrics/guard-metrics';
+import { GuardMetrics, requireBearerToken } from '../metrics/guard-metrics';
 import type { GuardRefusalReason } from '../metrics/guard-metrics';
 import { readAccessTokenHeader } from '../tokens/access-token.format';
 import { InvalidAccessTokenError } from '../tokens/invalid-access-token.error';
@@ -65,7 +60,7 @@ export class JwtAuthGuard extends AuthGuard() {
     const route = this.requirementsOf(context);
     if (route.isPublic) return true;
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    const token = this.bearerTokenOf(request);
+    const token = requireBearerToken(request, this.metrics);
     let verified = this.cache.get(token, (kid) => this.jwks.has(kid));
     if (verified) {
       request.user = verified.principal;
@@ -90,22 +85,6 @@ export class JwtAuthGuard extends AuthGuard() {
       });
     }
     return true;
-  }
-
-  /** The request's bearer token; a missing or unusable one is refused here, and counted. */
-  private bearerTokenOf(request: GuardedRequest): string {
-    let token: string | undefined;
-    try {
-      token = bearerTokenOf(request);
-    } catch (error) {
-      this.metrics.refused(error instanceof BadRequestException ? 'ambiguous_token' : 'malformed');
-      throw error;
-    }
-    if (token === undefined) {
-      this.metrics.refused('missing_token');
-      throw missingBearerToken();
-    }
-    return token;
   }
 
   /** passport's verdict: a principal (cached for the next request) or 401 `invalid_token`. */

@@ -1,6 +1,9 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { BadRequestException, Injectable, Optional } from '@nestjs/common';
 import { Metrics } from '@tessera/platform';
 import type { MetricCounter } from '@tessera/platform';
+import type { FastifyRequest } from 'fastify';
+import { missingBearerToken } from '../http/bearer-challenge';
+import { bearerTokenOf } from '../http/bearer-token';
 import type { InvalidAccessTokenReason } from '../tokens/invalid-access-token.error';
 
 /**
@@ -36,8 +39,9 @@ const REFUSAL_REASONS: readonly GuardRefusalReason[] = [
 ];
 
 /**
- * What AuthModule counts, into the service's Metrics when the application has them (every
- * service built with @tessera/platform does); without them the counts go nowhere.
+ * What AuthModule's guard counts, into the service's Metrics when the application has them (every
+ * service built with @tessera/platform does); without them the counts go nowhere. A service with
+ * guards of its own (auth-service's session guard) provides it and counts into the same series.
  *
  * - `tessera_guard_refusals_total{reason}`: requests the guard refused, by GuardRefusalReason.
  * - `tessera_jwks_fetches_total{outcome}`: requests for the issuer's JWKS, `success` or `failure`.
@@ -69,4 +73,24 @@ export class GuardMetrics {
   jwksFetched(outcome: JwksFetchOutcome): void {
     this.jwksFetches?.inc({ outcome });
   }
+}
+
+/**
+ * The request's bearer token (see {@link bearerTokenOf}), or the guards' refusal: 401 with a bare
+ * challenge when there is none, 400 or 401 `invalid_token` when it is unusable; each refusal is
+ * counted in `metrics`.
+ */
+export function requireBearerToken(request: FastifyRequest, metrics: GuardMetrics): string {
+  let token: string | undefined;
+  try {
+    token = bearerTokenOf(request);
+  } catch (error) {
+    metrics.refused(error instanceof BadRequestException ? 'ambiguous_token' : 'malformed');
+    throw error;
+  }
+  if (token === undefined) {
+    metrics.refused('missing_token');
+    throw missingBearerToken();
+  }
+  return token;
 }
