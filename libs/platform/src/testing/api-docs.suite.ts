@@ -1,12 +1,18 @@
 import { RequestMethod } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type {
   OpenAPIObject,
   OperationObject,
+  ParameterObject,
+  ReferenceObject,
   RequestBodyObject,
   ResponseObject,
+  SchemaObject,
   SecurityRequirementObject,
 } from '@nestjs/swagger';
+import { getMetadataStorage } from 'class-validator';
 import { API_DOCS_CONTENT_SECURITY_POLICY } from '../lib/api-docs/api-docs';
 import { BEARER_SCHEME } from '../lib/api-docs/api-document';
 import { ERROR_BODY_SCHEMA_NAME } from '../lib/api-docs/api-errors.decorator';
@@ -45,8 +51,9 @@ const HTTP_METHODS: Record<number, string> = {
  * serves, so that a new undocumented route fails: its summary; its security (none where
  * `@Public()`, else a bearer token with the route's `@Scopes()`); its request body and success
  * response with their schemas; and its errors (401, 403, 400, 413 as its security and input
- * imply, and the ones listed in `errors`), each with an error schema. Each service's
- * `api-docs.spec.ts` calls it once.
+ * imply, and the ones listed in `errors`), each with an error schema; and, for each `@Body()` and
+ * `@Query()` DTO, that every field's documented limits are those its class-validator rules
+ * enforce. Each service's `api-docs.spec.ts` calls it once.
  */
 export function describeApiDocs(options: ApiDocsSuiteOptions): void {
   let document: OpenAPIObject;
@@ -187,6 +194,27 @@ export function describeApiDocs(options: ApiDocsSuiteOptions): void {
       );
     });
 
+    it('documents each body and query field with the limits its validation enforces', () => {
+      let checked = 0;
+      for (const { key } of routes) {
+        const { route, operation } = documented(key);
+        for (const { source, type } of validatedInputsOf(route)) {
+          const documentedField =
+            source === 'body' ? bodyFieldOf(document, operation) : queryFieldOf(operation);
+          for (const [property, enforced] of enforcedLimitsOf(type)) {
+            expect({ key, property, ...documentedField(property) }).toEqual({
+              key,
+              property,
+              documented: true,
+              ...enforced,
+            });
+            checked += 1;
+          }
+        }
+      }
+      expect(checked).toBeGreaterThan(0);
+    });
+
     it('serves Swagger UI at /docs under its own policy, and the document under the strict one', async () => {
       const { url } = options.target();
       const page = await fetch(`${url}/docs`);
@@ -200,4 +228,118 @@ export function describeApiDocs(options: ApiDocsSuiteOptions): void {
       );
     });
   });
+}
+
+/**
+ * The limits of a field that both class-validator and OpenAPI express. Written twice in a DTO
+ * (`@MaxLength(254)` and `@ApiProperty({ maxLength: 254 })`), so compared here.
+ */
+interface FieldLimits {
+  required: boolean;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  email?: true;
+}
+
+type InputClass = new () => Record<string, unknown>;
+
+/** The route's `@Body()` and `@Query()` classes that carry class-validator rules. */
+function validatedInputsOf(
+  route: ApplicationRoute,
+): Array<{ source: 'body' | 'query'; type: InputClass }> {
+  const parameterTypes = (Reflect.getMetadata(
+    'design:paramtypes',
+    route.controller.prototype as object,
+    route.methodName,
+  ) ?? []) as unknown[];
+  const argumentsOf = (Reflect.getMetadata(
+    ROUTE_ARGS_METADATA,
+    route.controller,
+    route.methodName,
+  ) ?? {}) as Record<string, { index: number; data?: unknown }>;
+  return Object.entries(argumentsOf).flatMap(([id, { index, data }]) => {
+    const kind = Number(id.split(':')[0]);
+    const source =
+      kind === RouteParamtypes.BODY ? 'body' : kind === RouteParamtypes.QUERY ? 'query' : undefined;
+    const type = parameterTypes[index];
+    // A whole DTO (`@Body() dto`), not one field of it (`@Query('q')`).
+    if (source === undefined || data !== undefined || typeof type !== 'function') return [];
+    return enforcedLimitsOf(type as InputClass).size > 0
+      ? [{ source, type: type as InputClass }]
+      : [];
+  });
+}
+
+/** Each validated property of `type` with the limits its decorators enforce. */
+function enforcedLimitsOf(type: InputClass): Map<string, FieldLimits> {
+  const rules = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);
+  const defaults = new type();
+  const limits = new Map<string, FieldLimits>();
+  for (const rule of rules) {
+    const field = limits.get(rule.propertyName) ?? {
+      // A default value makes the field optional as surely as @IsOptional() does.
+      required: defaults[rule.propertyName] === undefined,
+    };
+    const [constraint] = (rule.constraints ?? []) as unknown[];
+    // @IsOptional() and @ValidateIf(): the field may be left out.
+    if (rule.type === 'conditionalValidation') field.required = false;
+    else if (rule.name === 'maxLength') field.maxLength = constraint as number;
+    else if (rule.name === 'minLength' && (constraint as number) > 0)
+      field.minLength = constraint as number;
+    else if (rule.name === 'isText') {
+      const { min, max } = constraint as { min: number; max: number };
+      field.maxLength = max;
+      if (min > 0) field.minLength = min;
+    } else if (rule.name === 'min') field.minimum = constraint as number;
+    else if (rule.name === 'max') field.maximum = constraint as number;
+    else if (rule.name === 'isEmail') field.email = true;
+    limits.set(rule.propertyName, field);
+  }
+  return limits;
+}
+
+function limitsOfSchema(schema: SchemaObject | undefined, required: boolean): FieldLimits {
+  const limits: FieldLimits = { required };
+  // Only the limits the schema sets, so that a failure shows just the difference.
+  if (schema?.minLength !== undefined) limits.minLength = schema.minLength;
+  if (schema?.maxLength !== undefined) limits.maxLength = schema.maxLength;
+  if (schema?.minimum !== undefined) limits.minimum = schema.minimum;
+  if (schema?.maximum !== undefined) limits.maximum = schema.maximum;
+  if (schema?.format === 'email') limits.email = true;
+  return limits;
+}
+
+/** A property of the operation's JSON body schema, as documented. */
+function bodyFieldOf(document: OpenAPIObject, operation: OperationObject) {
+  const body = operation.requestBody as RequestBodyObject | undefined;
+  const reference = body?.content['application/json']?.schema as ReferenceObject | undefined;
+  const name = reference?.$ref?.split('/').pop() ?? '';
+  const schema = document.components?.schemas?.[name] as SchemaObject | undefined;
+  return (property: string): FieldLimits & { documented: boolean } => {
+    const field = schema?.properties?.[property] as SchemaObject | undefined;
+    return {
+      documented: field !== undefined,
+      ...limitsOfSchema(field, schema?.required?.includes(property) === true),
+    };
+  };
+}
+
+/** A query parameter of the operation, as documented. */
+function queryFieldOf(operation: OperationObject) {
+  return (property: string): FieldLimits & { documented: boolean } => {
+    const parameter = (operation.parameters ?? []).find(
+      (candidate) =>
+        (candidate as ParameterObject).in === 'query' &&
+        (candidate as ParameterObject).name === property,
+    ) as ParameterObject | undefined;
+    return {
+      documented: parameter !== undefined,
+      ...limitsOfSchema(
+        parameter?.schema as SchemaObject | undefined,
+        parameter?.required === true,
+      ),
+    };
+  };
 }
