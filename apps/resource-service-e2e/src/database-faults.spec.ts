@@ -223,6 +223,18 @@ describe('each service when its PostgreSQL goes away under traffic, and comes ba
     expect(down.noToken.status).toBe(401);
     expect(down.ready.status).toBe(503);
     expect(down.live.status).toBe(200);
+    // Why it is not ready is logged as JSON a log collector can read, without terminal colours.
+    const failedCheck = system.resource.logs
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg?: string })
+      .find((line) => line.msg?.startsWith('Health Check has failed! '));
+    expect(JSON.parse(failedCheck?.msg?.slice('Health Check has failed! '.length) ?? '{}')).toEqual(
+      {
+        database: expect.objectContaining({ status: 'down' }),
+      },
+    );
+    expect(system.resource.logs).not.toContain('\u001b[');
     // auth-service does not depend on it: an unknown account is still a plain 401.
     expect(down.login.status).toBe(401);
 

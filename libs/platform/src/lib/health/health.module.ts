@@ -10,8 +10,9 @@ export class HealthModule {
   static forRoot(options: HealthOptions): DynamicModule {
     return {
       module: HealthModule,
-      // Terminus logs why a check failed; the controller answers 503 with the house error shape.
-      imports: [TerminusModule.forRoot({ errorLogStyle: 'pretty' })],
+      // Terminus logs why a check failed, as JSON inside the line (its 'pretty' style draws a box
+      // in terminal colours); the controller answers 503 with the house error shape.
+      imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
       providers: [{ provide: HEALTH_OPTIONS, useValue: options }],
       controllers: [HealthController],
     };
