@@ -57,8 +57,15 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
     LOG_LEVEL: 'info',
     ...options.authEnv,
   };
+  // Every process of the system, restarts included: stop() reads all their logs.
+  const started: ServiceProcess[] = [];
+  const track = async (starting: Promise<ServiceProcess>) => {
+    const process = await starting;
+    started.push(process);
+    return process;
+  };
   const startAuth = () =>
-    ServiceProcess.start({ main: dist('auth-service'), url: issuer, env: authEnv });
+    track(ServiceProcess.start({ main: dist('auth-service'), url: issuer, env: authEnv }));
 
   const system: TesseraSystem = {
     issuer,
@@ -68,19 +75,21 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
     authDatabaseProxy,
     resourceDatabaseProxy,
     auth: await startAuth(),
-    resource: await ServiceProcess.start({
-      main: dist('resource-service'),
-      url: resourceUrl,
-      env: {
-        NODE_ENV: 'test',
-        PORT: String(options.resourcePort),
-        DATABASE_URL: resourceDatabaseProxy?.rewrite(resourceDatabase) ?? resourceDatabase,
-        AUTH_ISSUER: issuer,
-        AUTH_CLIENT_SECRET: clientSecret,
-        LOG_LEVEL: 'info',
-        ...options.resourceEnv,
-      },
-    }),
+    resource: await track(
+      ServiceProcess.start({
+        main: dist('resource-service'),
+        url: resourceUrl,
+        env: {
+          NODE_ENV: 'test',
+          PORT: String(options.resourcePort),
+          DATABASE_URL: resourceDatabaseProxy?.rewrite(resourceDatabase) ?? resourceDatabase,
+          AUTH_ISSUER: issuer,
+          AUTH_CLIENT_SECRET: clientSecret,
+          LOG_LEVEL: 'info',
+          ...options.resourceEnv,
+        },
+      }),
+    ),
     async restartAuth() {
       system.auth = await startAuth();
       return system.auth;
@@ -97,6 +106,12 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
         ['auth-service', auth, system.auth],
       ] as const) {
         if (code !== 0) console.error(`${name} exited with ${code}:\n${process.logs.slice(-4000)}`);
+      }
+      // Every suite that runs the system proves R27 on everything the services logged.
+      const secrets = [clientSecret, authEnv.KEY_ENCRYPTION_KEY];
+      const leaked = started.flatMap((process) => credentialsIn(process.logs, secrets));
+      if (leaked.length > 0) {
+        throw new Error(`The services logged credentials (R27): ${leaked.join(', ')}`);
       }
       return [resource, auth];
     },
@@ -159,4 +174,26 @@ export async function registerAndLogin(
 /** The decoded payload of a JWT, unverified: for reading `exp` or `sid` in a test. */
 export function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
+}
+
+/**
+ * What must never be in a log line (R27): by shape, a JWT, a bearer credential, a refresh-token
+ * cookie, or a password or secret field that was not redacted; and each of `secrets` (the
+ * system's client secret and key-encryption key). A match is reported by its first characters.
+ */
+const CREDENTIAL_PATTERNS = [
+  /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*/g,
+  /Bearer [A-Za-z0-9._~+/-]{8,}/g,
+  /tessera_refresh=[\w-]{8,}/g,
+  /"(?:password|current_password|new_password|client_secret|refresh_token)":"(?!\[Redacted\])[^"]+"/g,
+];
+
+export function credentialsIn(logs: string, secrets: readonly string[] = []): string[] {
+  const matches = [
+    ...CREDENTIAL_PATTERNS.flatMap((pattern) =>
+      [...logs.matchAll(pattern)].map(([match]) => match),
+    ),
+    ...secrets.filter((secret) => logs.includes(secret)),
+  ];
+  return matches.map((match) => `${match.slice(0, 12)}…`);
 }
