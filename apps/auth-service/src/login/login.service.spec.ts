@@ -122,7 +122,10 @@ describe('LoginService on real PostgreSQL', () => {
     ).rejects.toThrow(InvalidCredentialsException);
   });
 
-  it('takes as long for an unknown email as for a wrong password (medians within 20%)', async () => {
+  // Skipping the dummy hash for an unknown email gives a ratio of 0.14 here (measured), so a 1.5x
+  // bound still catches that leak, while a loaded CI machine's noise (one run measured 0.83
+  // against the 1.2x bound this test had) does not fail it.
+  it('takes as long for an unknown email as for a wrong password (medians within 1.5x)', async () => {
     await users.register('timing@example.com', 'analytical engine');
     const time = async (email: string): Promise<number> => {
       later(WINDOW); // every failure has left the window: the throttle stays out of the way
@@ -141,8 +144,8 @@ describe('LoginService on real PostgreSQL', () => {
     const median = (values: number[]) =>
       [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const ratio = median(unknown) / median(wrong);
-    expect(ratio).toBeGreaterThan(1 / 1.2);
-    expect(ratio).toBeLessThan(1.2);
+    expect(ratio).toBeGreaterThan(1 / 1.5);
+    expect(ratio).toBeLessThan(1.5);
   });
 
   it('answers 429 with Retry-After once the account has failed its limit, even for the right password', async () => {
