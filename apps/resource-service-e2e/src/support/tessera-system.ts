@@ -60,9 +60,9 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
   // Every process of the system, restarts included: stop() reads all their logs.
   const started: ServiceProcess[] = [];
   const track = async (starting: Promise<ServiceProcess>) => {
-    const process = await starting;
-    started.push(process);
-    return process;
+    const service = await starting;
+    started.push(service);
+    return service;
   };
   const startAuth = () =>
     track(ServiceProcess.start({ main: dist('auth-service'), url: issuer, env: authEnv }));
@@ -109,7 +109,7 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
       }
       // Every suite that runs the system proves R27 on everything the services logged.
       const secrets = [clientSecret, authEnv.KEY_ENCRYPTION_KEY];
-      const leaked = started.flatMap((process) => credentialsIn(process.logs, secrets));
+      const leaked = started.flatMap((service) => credentialsIn(service.logs, secrets));
       if (leaked.length > 0) {
         throw new Error(`The services logged credentials (R27): ${leaked.join(', ')}`);
       }

@@ -198,10 +198,10 @@ export function describeApiDocs(options: ApiDocsSuiteOptions): void {
       let checked = 0;
       for (const { key } of routes) {
         const { route, operation } = documented(key);
-        for (const { source, type } of validatedInputsOf(route)) {
+        for (const { source, limits } of validatedInputsOf(route)) {
           const documentedField =
             source === 'body' ? bodyFieldOf(document, operation) : queryFieldOf(operation);
-          for (const [property, enforced] of enforcedLimitsOf(type)) {
+          for (const [property, enforced] of limits) {
             expect({ key, property, ...documentedField(property) }).toEqual({
               key,
               property,
@@ -245,10 +245,10 @@ interface FieldLimits {
 
 type InputClass = new () => Record<string, unknown>;
 
-/** The route's `@Body()` and `@Query()` classes that carry class-validator rules. */
+/** The route's `@Body()` and `@Query()` classes that carry class-validator rules, with them. */
 function validatedInputsOf(
   route: ApplicationRoute,
-): Array<{ source: 'body' | 'query'; type: InputClass }> {
+): Array<{ source: 'body' | 'query'; limits: Map<string, FieldLimits> }> {
   const parameterTypes = (Reflect.getMetadata(
     'design:paramtypes',
     route.controller.prototype as object,
@@ -266,9 +266,8 @@ function validatedInputsOf(
     const type = parameterTypes[index];
     // A whole DTO (`@Body() dto`), not one field of it (`@Query('q')`).
     if (source === undefined || data !== undefined || typeof type !== 'function') return [];
-    return enforcedLimitsOf(type as InputClass).size > 0
-      ? [{ source, type: type as InputClass }]
-      : [];
+    const limits = enforcedLimitsOf(type as InputClass);
+    return limits.size > 0 ? [{ source, limits }] : [];
   });
 }
 
