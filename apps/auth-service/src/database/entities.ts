@@ -1,17 +1,23 @@
-import { auditEntities } from '../audit/audit.persistence';
-import { clientsEntities } from '../clients/clients.persistence';
-import { keysEntities } from '../keys/keys.persistence';
-import { loginEntities } from '../login/login.persistence';
-import { revocationsEntities } from '../revocations/revocations.persistence';
-import { sessionsEntities } from '../sessions/sessions.persistence';
-import { usersEntities } from '../users/users.persistence';
+import { AuditEvent } from '../audit/audit-event.entity';
+import { Client } from '../clients/client.entity';
+import { SigningKey } from '../keys/signing-key.entity';
+import { LoginFailure } from '../login/login-failure.entity';
+import { Revocation } from '../revocations/revocation.entity';
+import { RefreshToken } from '../sessions/refresh-token.entity';
+import { Session } from '../sessions/session.entity';
+import { User } from '../users/user.entity';
 
+/**
+ * Every entity of the service's one database. This folder owns the persistence lists (this one
+ * and migrations/index.ts); a feature owns its entity classes and never imports from here.
+ */
 export const entities = [
-  ...usersEntities,
-  ...keysEntities,
-  ...loginEntities,
-  ...auditEntities,
-  ...sessionsEntities,
-  ...clientsEntities,
-  ...revocationsEntities,
+  User,
+  SigningKey,
+  LoginFailure,
+  AuditEvent,
+  Session,
+  RefreshToken,
+  Client,
+  Revocation,
 ];

@@ -13,8 +13,8 @@ import { KeysService } from './keys.service';
 import { SigningKey } from './signing-key.entity';
 
 /**
- * Signing keys, the JWKS at `/.well-known/jwks.json`, and the access and ID tokens they sign. Needs
- * `keysEntities` and `keysMigrations` (keys.persistence.ts) in the service's database options.
+ * Signing keys, the JWKS at `/.well-known/jwks.json`, and the access and ID tokens they sign. Its
+ * entity is listed in database/entities.ts and its table made by database/migrations/.
  */
 @Module({
   // Keys are passed per call as KeyObjects, so JwtModule needs no options of its own.

@@ -12,8 +12,8 @@ import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 
 /**
- * Sessions and their rotating refresh tokens; exports SessionsService. Needs `sessionsEntities`
- * and `sessionsMigrations` (sessions.persistence.ts) in the service's database options.
+ * Sessions and their rotating refresh tokens; exports SessionsService. Its entities are listed in
+ * database/entities.ts and its tables made by database/migrations/.
  */
 @Module({
   imports: [

@@ -1,3 +1,7 @@
-import { notesEntities } from '../notes/notes.persistence';
+import { Note } from '../notes/note.entity';
 
-export const entities = [...notesEntities];
+/**
+ * Every entity of the service's one database. This folder owns the persistence lists (this one
+ * and migrations/index.ts); a feature owns its entity classes and never imports from here.
+ */
+export const entities = [Note];

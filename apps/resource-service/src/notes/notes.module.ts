@@ -5,7 +5,7 @@ import { Note } from './note.entity';
 import { NotesController } from './notes.controller';
 import { NotesService } from './notes.service';
 
-/** Needs `notesEntities` and `notesMigrations` (notes.persistence.ts) in the app's database. */
+/** Its entity is listed in src/database/entities.ts; its table comes from src/database/migrations/. */
 @Module({
   imports: [TypeOrmModule.forFeature([Note])],
   controllers: [NotesController],

@@ -6,7 +6,10 @@ import { CreateSessions1763798400300 } from './1763798400300-create-sessions';
 import { CreateClients1763798400400 } from './1763798400400-create-clients';
 import { CreateRevocations1763798400500 } from './1763798400500-create-revocations';
 
-/** In order. Listed, not globbed: the service is a webpack bundle. */
+/**
+ * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
+ * service is a webpack bundle.
+ */
 export const migrations = [
   CreateUsers1763798400000,
   CreateSigningKeys1763798400100,

@@ -1,5 +1,8 @@
 import { CreateNotes1763798400000 } from './1763798400000-create-notes';
 import { IndexNotesForKeysetPages1763798400100 } from './1763798400100-index-notes-for-keyset-pages';
 
-/** In order. Listed, not globbed: the service is a webpack bundle. */
+/**
+ * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
+ * service is a webpack bundle.
+ */
 export const migrations = [CreateNotes1763798400000, IndexNotesForKeysetPages1763798400100];
