@@ -15,6 +15,8 @@ export const AUDIT_EVENT_TYPES = [
   'token.revoked',
   'introspection.denied',
   'client.secret_set',
+  'client.registered',
+  'client.updated',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AuditEvent } from './audit-event.entity';
 import type { AuditDetail, AuditEventType } from './audit-event.entity';
 
@@ -26,11 +27,14 @@ export class AuditService {
    * token, a token hash, an `Authorization` header or a whole request in it (checklist R27);
    * ids, reasons and counts are what belong there.
    *
+   * `within`: the transaction whose change this event records, so both commit or neither does.
+   *
    * @example
    * await audit.record({ type: 'login.failed', userId: user.id, clientAddress, detail: { reason: 'wrong_password' } });
    */
-  async record(event: AuditRecord): Promise<void> {
-    await this.events.insert({
+  async record(event: AuditRecord, within?: EntityManager): Promise<void> {
+    const events = within ? within.getRepository(AuditEvent) : this.events;
+    await events.insert({
       type: event.type,
       userId: event.userId ?? null,
       sessionId: event.sessionId ?? null,

@@ -28,6 +28,13 @@ export class Client {
   @Column({ type: 'text', array: true })
   audiences!: string[];
 
+  /**
+   * What a token gets when the request names no `resource` (RFC 8707): a subset of `audiences`.
+   * Set by the registry; empty for a client made with the `clients` command.
+   */
+  @Column({ name: 'default_audiences', type: 'text', array: true, default: () => "'{}'" })
+  defaultAudiences!: string[];
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

@@ -1,9 +1,8 @@
-import { createTestApplication } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
+import { createTestApplication } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { DataSource } from 'typeorm';
+import registryFile from '../../registry.json';
 import { AppModule } from '../app.module';
 import { authServiceConfig } from '../config/auth-service.config';
 import { hashClientSecret } from './client-secret';
@@ -23,8 +22,7 @@ describe('OAuth clients on real PostgreSQL', () => {
   });
   afterAll(() => service.close());
 
-  it('seeds the first-party public client and a confidential client for resource-service', async () => {
-    // Services made by the service generator add clients of their own.
+  it('starts with the clients of apps/auth-service/registry.json, and no other', async () => {
     expect(await clients.list()).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -41,25 +39,10 @@ describe('OAuth clients on real PostgreSQL', () => {
         }),
       ]),
     );
-  });
-
-  it('seeds no other client than one per generated service, which may only read revocations', async () => {
-    // nx g @tessera/workspace-plugin:service adds a migration named <ts>-register-<client id>.ts.
-    const generated = readdirSync(resolve(__dirname, '../database/migrations')).flatMap(
-      (file) => /^\d{13}-register-(.+)\.ts$/.exec(file)?.[1] ?? [],
+    // Services made by the service generator add clients of their own to the registry.
+    expect((await clients.list()).map((client) => client.id).sort()).toEqual(
+      registryFile.clients.map((client) => client.id).sort(),
     );
-    const all = await clients.list();
-    expect(all.map((client) => client.id).sort()).toEqual(
-      ['resource-service', 'tessera-first-party', ...generated].sort(),
-    );
-    for (const id of generated) {
-      expect(all.find((client) => client.id === id)).toMatchObject({
-        type: 'confidential',
-        grantTypes: ['client_credentials'],
-        scopes: ['revocations:read'],
-        audiences: ['auth-service'],
-      });
-    }
   });
 
   it('sets CLIENT_SECRETS at start-up as hashes, never in plaintext', async () => {

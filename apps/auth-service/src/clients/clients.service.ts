@@ -49,7 +49,7 @@ export class ClientsService implements OnApplicationBootstrap {
       );
       if (!affected) {
         throw new Error(
-          `CLIENT_SECRETS names ${id}, which is not a confidential client; create it first with the clients command`,
+          `CLIENT_SECRETS names ${id}, which is not a confidential client; list it in apps/auth-service/registry.json or create it with the clients command`,
         );
       }
     }

@@ -1,12 +1,13 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * OAuth clients, with the two every installation needs: Tessera's own front ends (public: they
- * keep no secret, and use /auth/login and the refresh grant) and resource-service (confidential:
- * client credentials, to call auth-service as itself). No secret is seeded: a confidential client
- * works once one is set, by CLIENT_SECRETS or the `clients` command. A client id is never
- * UUID-shaped, so a service token's `sub` (its client id) never collides with a user id (I6).
- * The audit log learns new event types here as well.
+ * OAuth clients. A client id is never UUID-shaped, so a service token's `sub` (its client id)
+ * never collides with a user id (I6). The audit log learns new event types here as well.
+ *
+ * Until the registry (apps/auth-service/registry.json) this migration also seeded the first-party
+ * client and resource-service's. Schema migrations now hold schema only: databases made before
+ * keep those rows, and the registry, applied at every start-up, creates them on a new database
+ * and brings old ones to what it says.
  */
 export class CreateClients1763798400400 implements MigrationInterface {
   name = 'CreateClients1763798400400';
@@ -26,12 +27,6 @@ export class CreateClients1763798400400 implements MigrationInterface {
         CONSTRAINT "clients_public_without_secret" CHECK ("type" = 'confidential' OR "secret_hash" IS NULL),
         CONSTRAINT "clients_grants_known" CHECK ("grant_types" <@ ARRAY['refresh_token', 'client_credentials']::text[])
       )`);
-    await queryRunner.query(`
-      INSERT INTO "clients" ("id", "type", "grant_types", "scopes", "audiences") VALUES
-        ('tessera-first-party', 'public', ARRAY['refresh_token'],
-         ARRAY['openid', 'email', 'notes:read', 'notes:write'], ARRAY['resource-service']),
-        ('resource-service', 'confidential', ARRAY['client_credentials'],
-         ARRAY['tokens:introspect'], ARRAY['auth-service'])`);
     await queryRunner.query(`ALTER TABLE "audit_events" DROP CONSTRAINT "audit_events_type_known"`);
     await queryRunner.query(`
       ALTER TABLE "audit_events" ADD CONSTRAINT "audit_events_type_known" CHECK ("type" IN (

@@ -5,6 +5,7 @@ import { CreateAuditEvents1763798400210 } from './1763798400210-create-audit-eve
 import { CreateSessions1763798400300 } from './1763798400300-create-sessions';
 import { CreateClients1763798400400 } from './1763798400400-create-clients';
 import { CreateRevocations1763798400500 } from './1763798400500-create-revocations';
+import { AddClientDefaultAudiences1763798400700 } from './1763798400700-add-client-default-audiences';
 
 /**
  * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
@@ -18,4 +19,5 @@ export const migrations = [
   CreateSessions1763798400300,
   CreateClients1763798400400,
   CreateRevocations1763798400500,
+  AddClientDefaultAudiences1763798400700,
 ];
