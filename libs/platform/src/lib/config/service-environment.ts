@@ -5,6 +5,7 @@ import {
   IsDefined,
   IsIn,
   IsInt,
+  IsOptional,
   IsString,
   Matches,
   Max,
@@ -139,11 +140,33 @@ export class ServiceEnvironment extends HttpServiceEnvironment {
     message: 'is required when NODE_ENV=production (the embedded PostgreSQL is for development)',
   })
   @IsPostgresUrl()
+  // With DATABASE_PASSWORD, the URL the service connects to carries that password.
+  @Transform(({ value, obj }: { value: unknown; obj: Record<string, unknown> }) =>
+    withPassword(value, obj['DATABASE_PASSWORD']),
+  )
   DATABASE_URL?: string;
+
+  /**
+   * The password of DATABASE_URL's user, for a URL written without one: docker-compose keeps the
+   * generated database password in a secrets file (DATABASE_PASSWORD_FILE) rather than in the URL
+   * it writes into the service's environment. Set, it replaces any password the URL has.
+   */
+  @IsOptional()
+  @IsString()
+  DATABASE_PASSWORD?: string;
 
   @IsString()
   @MinLength(1)
   DATA_DIR = '.data';
+}
+
+/** `url` with `password` as its password (percent-encoded); anything else unchanged. */
+function withPassword(url: unknown, password: unknown): unknown {
+  if (typeof url !== 'string' || typeof password !== 'string' || password === '') return url;
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
 }
 
 /** The metrics listener's port: METRICS_PORT, else PORT + 6000; 0 means none. */

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { metricsPortOf, ServiceEnvironment } from './service-environment';
 import { EnvironmentValidationError } from './environment-validation.error';
 import { environmentVariableNames, validateEnvironment } from './validate-environment';
@@ -104,6 +107,7 @@ describe('environmentVariableNames', () => {
       'API_DOCS',
       'BODY_LIMIT',
       'CORS_ORIGINS',
+      'DATABASE_PASSWORD',
       'DATABASE_URL',
       'DATA_DIR',
       'HOST',
@@ -115,6 +119,122 @@ describe('environmentVariableNames', () => {
       'SHUTDOWN_TIMEOUT',
       'TRUST_PROXY',
     ]);
+  });
+});
+
+describe('a variable read from the file X_FILE names (Docker secrets)', () => {
+  let folder: string;
+  const file = (name: string, content: string) => {
+    const path = join(folder, name);
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  };
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'tessera-env-files-'));
+  });
+  afterEach(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('takes the file content without its one trailing newline', () => {
+    const environment = validateEnvironment(ExampleEnvironment, {
+      LOG_LEVEL_FILE: file('log-level', 'debug\n'),
+      HOST_FILE: file('host', '0.0.0.0\r\n'),
+    });
+    expect(environment).toMatchObject({ LOG_LEVEL: 'debug', HOST: '0.0.0.0' });
+  });
+
+  it('keeps everything but that one newline', () => {
+    const environment = validateEnvironment(ExampleEnvironment, {
+      DATA_DIR_FILE: file('data-dir', ' .data two \n\n'),
+    });
+    expect(environment.DATA_DIR).toBe(' .data two \n');
+  });
+
+  it('lets a value set directly win, and reads the file when that value is empty', () => {
+    const levelFile = file('log-level', 'debug\n');
+    expect(
+      validateEnvironment(ExampleEnvironment, { LOG_LEVEL: 'warn', LOG_LEVEL_FILE: levelFile })
+        .LOG_LEVEL,
+    ).toBe('warn');
+    expect(
+      validateEnvironment(ExampleEnvironment, { LOG_LEVEL: '', LOG_LEVEL_FILE: levelFile })
+        .LOG_LEVEL,
+    ).toBe('debug');
+    // Not even a missing file matters then.
+    expect(
+      validateEnvironment(ExampleEnvironment, {
+        LOG_LEVEL: 'warn',
+        LOG_LEVEL_FILE: join(folder, 'absent'),
+      }).LOG_LEVEL,
+    ).toBe('warn');
+  });
+
+  it('validates the file content like any value', () => {
+    expect(problemsOf({ PORT_FILE: file('port', 'abc\n') })).toEqual(['PORT']);
+  });
+
+  it('refuses to start when the file is missing or unreadable, naming the variable and the path', () => {
+    const missing = join(folder, 'no-such-file');
+    expect(() => validateEnvironment(ExampleEnvironment, { DATABASE_URL_FILE: missing })).toThrow(
+      `DATABASE_URL_FILE: must name a readable file holding DATABASE_URL (${missing}: ENOENT)`,
+    );
+    expect(problemsOf({ PORT_FILE: folder, LOG_LEVEL_FILE: missing })).toEqual([
+      'LOG_LEVEL_FILE',
+      'PORT_FILE',
+    ]);
+  });
+
+  it('never echoes the content of a file', () => {
+    const secret = file('url', 'postgres://user:hunter2-secret@/\n');
+    expect(() => validateEnvironment(ExampleEnvironment, { DATABASE_URL_FILE: secret })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
+    );
+  });
+
+  it('reads only the files of declared variables', () => {
+    const environment = validateEnvironment(ExampleEnvironment, {
+      UNRELATED_FILE: join(folder, 'absent'),
+    });
+    expect(environment).not.toHaveProperty('UNRELATED');
+  });
+});
+
+describe('DATABASE_PASSWORD', () => {
+  it('puts the password into a DATABASE_URL written without one, percent-encoded', () => {
+    const environment = validateEnvironment(ExampleEnvironment, {
+      DATABASE_URL: 'postgres://tessera@postgres:5432/auth',
+      DATABASE_PASSWORD: 'p@ss/w:rd%41',
+    });
+    const url = new URL(environment.DATABASE_URL ?? '');
+    expect(decodeURIComponent(url.password)).toBe('p@ss/w:rd%41');
+    expect(url.username).toBe('tessera');
+    expect(url.host).toBe('postgres:5432');
+    expect(url.pathname).toBe('/auth');
+  });
+
+  it('replaces a password the URL has, and changes nothing without one', () => {
+    const url = 'postgres://tessera:old@postgres:5432/auth';
+    expect(
+      validateEnvironment(ExampleEnvironment, { DATABASE_URL: url, DATABASE_PASSWORD: 'new' })
+        .DATABASE_URL,
+    ).toBe('postgres://tessera:new@postgres:5432/auth');
+    expect(validateEnvironment(ExampleEnvironment, { DATABASE_URL: url }).DATABASE_URL).toBe(url);
+  });
+
+  it('comes from DATABASE_PASSWORD_FILE like any variable', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'tessera-env-files-'));
+    try {
+      const path = join(folder, 'postgres-password');
+      writeFileSync(path, 'generated-secret\n');
+      expect(
+        validateEnvironment(ExampleEnvironment, {
+          NODE_ENV: 'production',
+          DATABASE_URL: 'postgres://tessera@postgres:5432/auth',
+          DATABASE_PASSWORD_FILE: path,
+        }).DATABASE_URL,
+      ).toBe('postgres://tessera:generated-secret@postgres:5432/auth');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 
