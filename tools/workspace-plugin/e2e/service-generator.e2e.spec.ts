@@ -1,4 +1,4 @@
-import { ServiceProcess } from '@tessera/platform/testing';
+import { ServiceProcess } from '@tessera/platform-testing';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -75,7 +75,7 @@ describe('nx g @tessera/workspace-plugin:service', () => {
       'CREATE apps/orders-service/src/main.ts',
       'CREATE apps/orders-service-e2e/src/token-story.spec.ts',
       'UPDATE docker-compose.yml',
-      'UPDATE apps/auth-service/src/database/migrations/index.ts',
+      'UPDATE apps/auth-service/registry.json',
     ]) {
       expect(dry.output).toContain(line);
     }
@@ -124,8 +124,8 @@ describe('nx g @tessera/workspace-plugin:service', () => {
         // Two at a time on CI's two cores: this suite must stay a few minutes of the CI run.
         '--parallel=2',
       );
-    // auth-service is built for the runs below and linted because the generator edited it; its
-    // own tests are not this suite's business (and --exclude takes projects, not tasks).
+    // auth-service is built for the runs below (with the registry the generator appended to) and
+    // linted; its own tests are not this suite's business (and --exclude takes projects, not tasks).
     const built = runMany(
       ['build', 'lint'],
       ['auth-service', ...generated, ...generated.map((name) => `${name}-e2e`)],
@@ -236,7 +236,14 @@ describe('nx g @tessera/workspace-plugin:service', () => {
     it('accepts a login token for its audience on its guarded route, and refuses one for another audience', async () => {
       const account = { email: 'ada@example.com', password: 'correct horse battery staple' };
       expect((await post(`${issuer}/auth/register`, account)).status).toBe(201);
-      const login = (await (await post(`${issuer}/auth/login`, account)).json()) as {
+      // Tokens for both services (RFC 8707 resource): the first-party client may ask for the
+      // audiences the generator registered, though it does not get them by default.
+      const login = (await (
+        await post(`${issuer}/auth/login`, {
+          ...account,
+          resource: ['orders-service', 'quotes-service'],
+        })
+      ).json()) as {
         access_token: string;
         scope: string;
       };

@@ -30,7 +30,7 @@ export interface ServiceOptions {
   featureConstant: string;
   entityClass: string;
   entityFile: string;
-  /** Milliseconds since the epoch, 13 digits, after every existing migration: the migrations' timestamps. */
+  /** Milliseconds since the epoch (13 digits): its first migration's timestamp, as TypeORM orders them. */
   timestamp: number;
 }
 

@@ -19,6 +19,7 @@ function workspaceTree(): Tree {
     '.env.example',
     'eslint.config.mjs',
     'apps/auth-service/project.json',
+    'apps/auth-service/registry.json',
     'apps/auth-service/src/config/auth-service.config.ts',
     'apps/resource-service/project.json',
     'apps/system-e2e/project.json',
@@ -120,9 +121,6 @@ describe('the service generator', () => {
     expect(block).toContain('METRICS_HOST: 0.0.0.0');
     expect(block).not.toContain('9003:9003');
     expect(compose).toContain('@postgres:5432/orders\n');
-    expect(compose).toContain(
-      'ACCESS_TOKEN_AUDIENCES: ${ACCESS_TOKEN_AUDIENCES:-resource-service,orders-service}',
-    );
     expect(compose).toMatch(
       /CLIENT_SECRETS: resource-service=\$\{RESOURCE_SERVICE_CLIENT_SECRET:\?[^}]*\},orders-service=\$\{ORDERS_SERVICE_CLIENT_SECRET:\?/,
     );
@@ -133,7 +131,6 @@ describe('the service generator', () => {
     expect(env).toMatch(
       /\n# orders-service\n[\s\S]*# PORT=3003\n[\s\S]*# METRICS_PORT=\n# [^\n]*\n# METRICS_HOST=127\.0\.0\.1\n[\s\S]*# AUTH_AUDIENCE=orders-service\n[\s\S]*\n# docker-compose\n/,
     );
-    expect(env).toContain('# ACCESS_TOKEN_AUDIENCES=resource-service,orders-service\n');
     expect(env).toMatch(/\nORDERS_SERVICE_CLIENT_SECRET=\n$/);
     expect(read(tree, 'eslint.config.mjs')).toMatch(
       /sourceTag: 'scope:orders-service',\s+onlyDependOnLibsWithTags: \['scope:orders-service', 'scope:shared'\]/,
@@ -149,91 +146,61 @@ describe('the service generator', () => {
     expect(project.targets.e2e.dependsOn).toEqual([{ projects: all, target: 'build' }]);
   });
 
-  it('registers its audience and scopes with auth-service', async () => {
+  it("registers its audience and clients in auth-service's registry, and changes no auth-service code or migration", async () => {
+    const registry = 'apps/auth-service/registry.json';
+    const before = snapshot(tree);
     await serviceGenerator(tree, { name: 'orders' });
-    expect(read(tree, 'apps/auth-service/src/config/auth-service.config.ts')).toContain(
-      "ACCESS_TOKEN_AUDIENCES: string[] = ['resource-service', 'orders-service'];",
+    const { audiences, clients } = JSON.parse(read(tree, registry));
+    expect(audiences.map((audience: { id: string }) => audience.id)).toEqual([
+      'auth-service',
+      'resource-service',
+      'orders-service',
+    ]);
+    expect(clients.at(-1)).toEqual({
+      id: 'orders-service',
+      type: 'confidential',
+      grantTypes: ['client_credentials'],
+      scopes: ['tokens:introspect', 'revocations:read'],
+      audiences: ['auth-service'],
+      defaultAudiences: ['auth-service'],
+    });
+    const firstParty = clients.find(
+      (client: { id: string }) => client.id === 'tessera-first-party',
     );
-    const migrations = 'apps/auth-service/src/database/migrations';
-    const registration = tree
-      .children(migrations)
-      .find((file) => file.endsWith('-register-orders-service.ts'));
-    expect(registration).toBeDefined();
-    const sql = read(tree, `${migrations}/${registration}`);
-    expect(sql).toContain(`"scopes" = "scopes" || ARRAY['orders:read', 'orders:write']`);
-    expect(sql).toContain(`WHERE "id" = 'tessera-first-party'`);
-    expect(sql).toContain(`('orders-service', 'confidential', ARRAY['client_credentials']`);
-    const className = /export class (\w+)/.exec(sql)?.[1] ?? '';
-    const index = read(tree, `${migrations}/index.ts`);
-    expect(index).toContain(
-      `import { ${className} } from './${registration?.replace(/\.ts$/, '')}';`,
+    expect(firstParty.audiences).toEqual(['auth-service', 'resource-service', 'orders-service']);
+    expect(firstParty.scopes.slice(-2)).toEqual(['orders:read', 'orders:write']);
+    // A login gets a token for it when it asks (RFC 8707 resource), never by default.
+    expect(firstParty.defaultAudiences).toEqual(['resource-service']);
+
+    const after = snapshot(tree);
+    const changedInAuthService = [...after.keys()].filter(
+      (path) => path.startsWith('apps/auth-service/') && after.get(path) !== before.get(path),
     );
-    expect(index).toMatch(new RegExp(`CreateRevocations1763798400500,\\n {2}${className},\\n\\];`));
+    expect(changedInAuthService).toEqual([registry]);
   });
 
-  describe('the migrations it adds', () => {
-    const migrations = 'apps/auth-service/src/database/migrations';
-    const timestampsOf = (folder: string) =>
-      tree
-        .children(folder)
-        .map((file) => /^(\d+)-/.exec(file)?.[1])
-        .filter((value): value is string => value !== undefined)
-        .map(Number);
-    /** What TypeORM reads: the last 13 characters of the class name, as a number. */
-    const typeormTimestamp = (source: string) => {
-      const className = /export class (\w+)/.exec(source)?.[1] ?? '';
-      expect(className).toMatch(/^[A-Z][A-Za-z]*\d{13}$/);
-      expect(source).toContain(`name = '${className}';`);
-      return Number(className.slice(-13));
-    };
-    const added = (folder: string, suffix: string) => {
-      const file = tree.children(folder).find((name) => name.endsWith(suffix)) ?? '';
-      return { file, source: read(tree, `${folder}/${file}`) };
-    };
-    afterEach(() => jest.restoreAllMocks());
+  it('refuses, changing nothing, when the registry has no first-party client to extend', async () => {
+    tree.write('apps/auth-service/registry.json', JSON.stringify({ audiences: [], clients: [] }));
+    const before = snapshot(tree);
+    await expect(serviceGenerator(tree, { name: 'orders' })).rejects.toThrow(
+      'apps/auth-service/registry.json: could not find its "audiences" list and a "clients" entry "tessera-first-party"',
+    );
+    expect(snapshot(tree)).toEqual(before);
+  });
 
-    it('date them by the clock when the clock is past every existing migration', async () => {
-      const now = Math.max(...timestampsOf(migrations)) + 86_400_000;
-      jest.spyOn(Date, 'now').mockReturnValue(now);
-      await serviceGenerator(tree, { name: 'orders' });
-      const registration = added(migrations, '-register-orders-service.ts');
-      expect(registration.file).toBe(`${now}-register-orders-service.ts`);
-      expect(typeormTimestamp(registration.source)).toBe(now);
-      const own = added('apps/orders-service/src/database/migrations', '-create-orders.ts');
-      expect(own.file).toBe(`${now}-create-orders.ts`);
-      expect(typeormTimestamp(own.source)).toBe(now);
-    });
-
-    it('sort them after every existing migration even when the clock is behind', async () => {
-      // A migration written on a machine whose clock was ahead, listed only in index.ts's class name.
-      tree.write(
-        `${migrations}/index.ts`,
-        read(tree, `${migrations}/index.ts`).replace(
-          'CreateRevocations1763798400500,\n];',
-          'CreateRevocations1763798400500,\n  AddLater4102444800000,\n];',
-        ),
-      );
-      jest.spyOn(Date, 'now').mockReturnValue(1763798400123);
-      await serviceGenerator(tree, { name: 'orders' });
-      const registration = added(migrations, '-register-orders-service.ts');
-      expect(typeormTimestamp(registration.source)).toBe(4102444800100);
-      expect(registration.file).toBe('4102444800100-register-orders-service.ts');
-
-      // And a second service sorts after the first, though generated in the same millisecond.
-      await serviceGenerator(tree, { name: 'quotes', database: false });
-      expect(typeormTimestamp(added(migrations, '-register-quotes-service.ts').source)).toBe(
-        4102444800200,
-      );
-    });
-
-    it('refuses when no 13-digit timestamp is left after the existing ones', async () => {
-      tree.write(`${migrations}/9999999999950-last.ts`, '');
-      const before = snapshot(tree);
-      await expect(serviceGenerator(tree, { name: 'orders' })).rejects.toThrow(
-        'room for a 13-digit migration timestamp',
-      );
-      expect(snapshot(tree)).toEqual(before);
-    });
+  it('dates its own first migration by the clock', async () => {
+    const now = 1893456000000;
+    jest.spyOn(Date, 'now').mockReturnValue(now);
+    await serviceGenerator(tree, { name: 'orders' });
+    jest.restoreAllMocks();
+    const folder = 'apps/orders-service/src/database/migrations';
+    expect(tree.children(folder).sort()).toEqual([`${now}-create-orders.ts`, 'index.ts']);
+    const source = read(tree, `${folder}/${now}-create-orders.ts`);
+    expect(source).toContain(`export class CreateOrders${now} implements MigrationInterface`);
+    expect(source).toContain(`name = 'CreateOrders${now}';`);
+    expect(read(tree, `${folder}/index.ts`)).toContain(
+      `export const migrations = [CreateOrders${now}];`,
+    );
   });
 
   it('uses --port', async () => {
@@ -287,10 +254,13 @@ describe('the service generator', () => {
 
   it.each([
     [
-      'apps/auth-service/src/config/auth-service.config.ts',
-      (text: string) =>
-        text.replace("['resource-service']", "['resource-service', 'orders-service']"),
-      'orders-service in apps/auth-service/src/config/auth-service.config.ts',
+      'apps/auth-service/registry.json',
+      (text: string) => {
+        const registry = JSON.parse(text);
+        registry.audiences.push({ id: 'orders-service', description: 'left behind' });
+        return JSON.stringify(registry);
+      },
+      'the orders-service audience in apps/auth-service/registry.json',
     ],
     [
       'docker/postgres/init.sql',

@@ -11,26 +11,22 @@ import {
   addToSystemE2e,
   composePorts,
   existingTraces,
-  nextMigrationTimestamp,
   registerWithAuthService,
 } from './workspace-edits';
 
 /**
  * `nx g @tessera/workspace-plugin:service orders [--port 3003] [--no-database]`: creates
  * apps/orders-service and apps/orders-service-e2e in the house layout, wired to @tessera/auth
- * and registered with auth-service, docker-compose, .env.example, the Postgres init script, the
- * module boundaries and system-e2e. See docs/adding-a-service.md.
+ * and registered in auth-service's registry (apps/auth-service/registry.json, data: no
+ * auth-service code or migration changes), docker-compose, .env.example, the Postgres init
+ * script, the module boundaries and system-e2e. See docs/adding-a-service.md.
  */
 export async function serviceGenerator(
   tree: Tree,
   schema: ServiceGeneratorSchema,
 ): Promise<GeneratorCallback> {
   const usedPorts = composePorts(tree);
-  const options = normaliseOptions(
-    schema,
-    Math.max(3000, ...usedPorts) + 1,
-    nextMigrationTimestamp(tree, Date.now()),
-  );
+  const options = normaliseOptions(schema, Math.max(3000, ...usedPorts) + 1, Date.now());
   // Every check comes before the first write: a refused run leaves the workspace as it was.
   assertNew(tree, options, usedPorts);
 

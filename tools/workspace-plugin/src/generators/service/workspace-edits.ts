@@ -15,8 +15,7 @@ export const COMPOSE = 'docker-compose.yml';
 export const INIT_SQL = 'docker/postgres/init.sql';
 export const ENV_EXAMPLE = '.env.example';
 export const ESLINT_CONFIG = 'eslint.config.mjs';
-export const AUTH_CONFIG = 'apps/auth-service/src/config/auth-service.config.ts';
-export const AUTH_MIGRATIONS = 'apps/auth-service/src/database/migrations';
+export const AUTH_REGISTRY = 'apps/auth-service/registry.json';
 export const SYSTEM_E2E = 'apps/system-e2e/project.json';
 
 /** Thrown when a file the generator edits does not look the way it expects. */
@@ -58,29 +57,6 @@ export function composePorts(tree: Tree): number[] {
   );
 }
 
-/**
- * The timestamp for the migrations a new service adds: after every migration auth-service has
- * (its registration must run last there) and never in the past. TypeORM orders migrations by the
- * 13 digits that end the class name, so it must stay a 13-digit millisecond count.
- */
-export function nextMigrationTimestamp(tree: Tree, now: number): number {
-  const listed = read(tree, `${AUTH_MIGRATIONS}/index.ts`);
-  const existing = [
-    ...tree.children(AUTH_MIGRATIONS).map((file) => /^(\d{13})-/.exec(file)?.[1]),
-    ...[...listed.matchAll(/[A-Za-z_]\w*?(\d{13})\b/g)].map((match) => match[1]),
-  ]
-    .map(Number)
-    .filter((value) => Number.isSafeInteger(value));
-  const timestamp = Math.max(now, ...existing.map((value) => value + 100));
-  if (!/^\d{13}$/.test(String(timestamp))) {
-    throw new WorkspaceEditError(
-      AUTH_MIGRATIONS,
-      `room for a 13-digit migration timestamp after ${Math.max(...existing)}`,
-    );
-  }
-  return timestamp;
-}
-
 /** Where the generator has been before for this name: the files and entries it would make. */
 export function existingTraces(tree: Tree, options: ServiceOptions): string[] {
   const traces: string[] = [];
@@ -96,8 +72,12 @@ export function existingTraces(tree: Tree, options: ServiceOptions): string[] {
   if (read(tree, ESLINT_CONFIG).includes(`'scope:${options.serviceName}'`)) {
     traces.push(`the scope:${options.serviceName} rule in ${ESLINT_CONFIG}`);
   }
-  if (read(tree, AUTH_CONFIG).includes(`'${options.serviceName}'`)) {
-    traces.push(`${options.serviceName} in ${AUTH_CONFIG}`);
+  const registry = readRegistry(tree);
+  if (registry.audiences.some((audience) => audience.id === options.serviceName)) {
+    traces.push(`the ${options.serviceName} audience in ${AUTH_REGISTRY}`);
+  }
+  if (registry.clients.some((client) => client.id === options.serviceName)) {
+    traces.push(`the ${options.serviceName} client in ${AUTH_REGISTRY}`);
   }
   if (
     options.database &&
@@ -105,10 +85,6 @@ export function existingTraces(tree: Tree, options: ServiceOptions): string[] {
   ) {
     traces.push(`the ${options.databaseName} database in ${INIT_SQL}`);
   }
-  const registration = tree
-    .children(AUTH_MIGRATIONS)
-    .find((file) => file.endsWith(`-register-${options.serviceName}.ts`));
-  if (registration) traces.push(`${AUTH_MIGRATIONS}/${registration}`);
   return traces;
 }
 
@@ -173,13 +149,6 @@ export function addComposeService(tree: Tree, options: ServiceOptions): void {
   edit(
     tree,
     COMPOSE,
-    /(\n {6}ACCESS_TOKEN_AUDIENCES: \$\{ACCESS_TOKEN_AUDIENCES:-)([^}\n]*)\}/,
-    (_match, start: string, audiences: string) => `${start}${audiences},${options.serviceName}}`,
-    "auth-service's ACCESS_TOKEN_AUDIENCES: ${ACCESS_TOKEN_AUDIENCES:-…}",
-  );
-  edit(
-    tree,
-    COMPOSE,
     /(\n {6}CLIENT_SECRETS: )([^\n]+)/,
     (_match, start: string, secrets: string) =>
       `${start}${secrets},${options.serviceName}=${secret}`,
@@ -230,7 +199,7 @@ export function addEnvExampleSection(tree: Tree, options: ServiceOptions): void 
     '',
     "# The `iss` of accepted tokens: auth-service's ISSUER, byte for byte (docker-compose passes ISSUER).",
     '# AUTH_ISSUER=http://127.0.0.1:3001',
-    "# This service's id: accepted tokens must name it in `aud` (auth-service's ACCESS_TOKEN_AUDIENCES).",
+    "# This service's id: accepted tokens must name it in `aud` (its audience in apps/auth-service/registry.json).",
     `# AUTH_AUDIENCE=${options.serviceName}`,
     '# Where this service reaches auth-service (JWKS, token endpoint, revocations). Unset: AUTH_ISSUER.',
     '# AUTH_SERVICE_URL=',
@@ -250,13 +219,6 @@ export function addEnvExampleSection(tree: Tree, options: ServiceOptions): void 
     /\n(?=# docker-compose\n)/,
     () => `\n${section}`,
     'the `# docker-compose` section heading',
-  );
-  edit(
-    tree,
-    ENV_EXAMPLE,
-    /(\n# ACCESS_TOKEN_AUDIENCES=)([^\n]*)/,
-    (_match, start: string, audiences: string) => `${start}${audiences},${options.serviceName}`,
-    'the `# ACCESS_TOKEN_AUDIENCES=…` line',
   );
   const text = read(tree, ENV_EXAMPLE);
   tree.write(
@@ -310,88 +272,73 @@ export function addToSystemE2e(tree: Tree, options: ServiceOptions): void {
   });
 }
 
-/**
- * auth-service learns of the service in two places: ACCESS_TOKEN_AUDIENCES (so every login's
- * access token names it in `aud`) and a migration that lets the first-party client grant its
- * scopes (so the login's token carries them) and seeds its confidential client (so it can follow
- * the revocation feed once CLIENT_SECRETS gives it a secret).
- */
-export function registerWithAuthService(tree: Tree, options: ServiceOptions): string {
-  edit(
-    tree,
-    AUTH_CONFIG,
-    /(\n {2}ACCESS_TOKEN_AUDIENCES: string\[\] = \[)([^\]]*)\]/,
-    (_match, start: string, audiences: string) => `${start}${audiences}, '${options.serviceName}']`,
-    'ACCESS_TOKEN_AUDIENCES: string[] = [...]',
-  );
-  const className = `Register${options.environmentClass.replace(/Environment$/, '')}${options.timestamp}`;
-  const fileName = `${options.timestamp}-register-${options.serviceName}`;
-  tree.write(`${AUTH_MIGRATIONS}/${fileName}.ts`, registrationMigration(options, className));
-  addToMigrationList(tree, `${AUTH_MIGRATIONS}/index.ts`, className, `./${fileName}`);
-  return `${AUTH_MIGRATIONS}/${fileName}.ts`;
+/** The parts of apps/auth-service/registry.json the generator reads and appends to. */
+interface RegistryFile {
+  audiences: { id: string; description: string }[];
+  clients: {
+    id: string;
+    type: string;
+    grantTypes: string[];
+    scopes: string[];
+    audiences: string[];
+    defaultAudiences: string[];
+  }[];
 }
 
-/** Imports a migration into a service's `migrations/index.ts` and lists it last. */
-export function addToMigrationList(
-  tree: Tree,
-  file: string,
-  className: string,
-  from: string,
-): void {
-  const lines = read(tree, file).split('\n');
-  const lastImport = lines.map((line) => line.startsWith('import ')).lastIndexOf(true);
-  const listEnd = lines.lastIndexOf('];');
+/** The client every login speaks for: it may ask for the new service's audience and scopes. */
+export const FIRST_PARTY_CLIENT = 'tessera-first-party';
+
+function readRegistry(tree: Tree): RegistryFile {
+  let registry: Partial<RegistryFile>;
+  try {
+    registry = JSON.parse(read(tree, AUTH_REGISTRY)) as Partial<RegistryFile>;
+  } catch (error) {
+    if (error instanceof WorkspaceEditError) throw error;
+    throw new WorkspaceEditError(AUTH_REGISTRY, 'valid JSON');
+  }
+  const firstParty = Array.isArray(registry.clients)
+    ? registry.clients.find((client) => client.id === FIRST_PARTY_CLIENT)
+    : undefined;
   if (
-    lastImport === -1 ||
-    listEnd === -1 ||
-    !/^export const migrations = \[/m.test(lines.join('\n'))
+    !Array.isArray(registry.audiences) ||
+    !firstParty ||
+    !Array.isArray(firstParty.audiences) ||
+    !Array.isArray(firstParty.scopes)
   ) {
     throw new WorkspaceEditError(
-      file,
-      'its imports and an `export const migrations = [ … ];` list',
+      AUTH_REGISTRY,
+      `its "audiences" list and a "clients" entry "${FIRST_PARTY_CLIENT}" with "audiences" and "scopes"`,
     );
   }
-  const last = lines[listEnd - 1];
-  if (!last.trimEnd().endsWith(',') && !last.trimEnd().endsWith('['))
-    lines[listEnd - 1] = `${last},`;
-  lines.splice(listEnd, 0, `  ${className},`);
-  lines.splice(lastImport + 1, 0, `import { ${className} } from '${from}';`);
-  tree.write(file, lines.join('\n'));
+  return registry as RegistryFile;
 }
-
-function registrationMigration(options: ServiceOptions, className: string): string {
-  const scopes = `ARRAY['${options.readScope}', '${options.writeScope}']`;
-  return `import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Registers ${options.serviceName} (made by \`nx g @tessera/workspace-plugin:service\`): logins may
- * grant its scopes, and it gets a confidential client of its own to follow the revocation feed
- * (its secret comes from CLIENT_SECRETS or the \`clients\` command). Its audience is in
- * ACCESS_TOKEN_AUDIENCES.
+ * auth-service learns of the service from its registry (apps/auth-service/registry.json), which
+ * it applies to its clients table at start-up: the service's audience; its confidential client,
+ * to introspect tokens and follow the revocation feed once CLIENT_SECRETS gives it a secret; and
+ * the first-party client may ask for the new audience (RFC 8707 `resource`) and its scopes.
+ * The first-party client's default audiences stay as they are: a login gets a token for the new
+ * service when it asks for one.
  */
-export class ${className} implements MigrationInterface {
-  name = '${className}';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(\`
-      UPDATE "clients"
-         SET "scopes" = "scopes" || ${scopes},
-             "audiences" = "audiences" || ARRAY['${options.serviceName}']
-       WHERE "id" = 'tessera-first-party'\`);
-    await queryRunner.query(\`
-      INSERT INTO "clients" ("id", "type", "grant_types", "scopes", "audiences") VALUES
-        ('${options.serviceName}', 'confidential', ARRAY['client_credentials'],
-         ARRAY['revocations:read'], ARRAY['auth-service'])\`);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(\`DELETE FROM "clients" WHERE "id" = '${options.serviceName}'\`);
-    await queryRunner.query(\`
-      UPDATE "clients"
-         SET "scopes" = array_remove(array_remove("scopes", '${options.readScope}'), '${options.writeScope}'),
-             "audiences" = array_remove("audiences", '${options.serviceName}')
-       WHERE "id" = 'tessera-first-party'\`);
-  }
-}
-`;
+export function registerWithAuthService(tree: Tree, options: ServiceOptions): void {
+  readRegistry(tree);
+  updateJson<RegistryFile>(tree, AUTH_REGISTRY, (registry) => {
+    registry.audiences.push({
+      id: options.serviceName,
+      description: `${options.serviceName}: the ${options.resource} API`,
+    });
+    registry.clients.push({
+      id: options.serviceName,
+      type: 'confidential',
+      grantTypes: ['client_credentials'],
+      scopes: ['tokens:introspect', 'revocations:read'],
+      audiences: ['auth-service'],
+      defaultAudiences: ['auth-service'],
+    });
+    const firstParty = registry.clients.find((client) => client.id === FIRST_PARTY_CLIENT);
+    firstParty?.audiences.push(options.serviceName);
+    firstParty?.scopes.push(options.readScope, options.writeScope);
+    return registry;
+  });
 }
