@@ -148,6 +148,55 @@ describe('the registry, applied at start-up on real PostgreSQL', () => {
     ]);
   });
 
+  it('takes over the rows the old create-clients migration seeded, as the registry says', async () => {
+    // What a database made before the registry holds after the new migration (default_audiences empty).
+    await query(`
+      UPDATE clients SET scopes = ARRAY['openid', 'email', 'notes:read', 'notes:write'],
+                         audiences = ARRAY['resource-service'], default_audiences = '{}'
+       WHERE id = 'tessera-first-party'`);
+    await query(`
+      UPDATE clients SET scopes = ARRAY['tokens:introspect', 'revocations:read'],
+                         default_audiences = '{}'
+       WHERE id = 'resource-service'`);
+    const eventsBefore = (await registryEvents()).length;
+    const restarted = await restart();
+    await restarted.close();
+    const rows = await clientRows();
+    for (const client of registryFile.clients) {
+      expect(rows.find((row) => row.id === client.id)).toMatchObject({
+        type: client.type,
+        grant_types: client.grantTypes,
+        scopes: client.scopes,
+        audiences: client.audiences,
+        default_audiences: client.defaultAudiences,
+      });
+    }
+    expect((await registryEvents()).slice(eventsBefore)).toEqual([
+      {
+        type: 'client.updated',
+        detail: {
+          clientId: 'resource-service',
+          changed: 'defaultAudiences',
+          defaultAudiences: 'auth-service',
+          defaultAudiencesBefore: '',
+        },
+      },
+      {
+        type: 'client.updated',
+        detail: {
+          clientId: 'tessera-first-party',
+          changed: 'scopes audiences defaultAudiences',
+          scopes: 'openid email admin notes:read notes:write',
+          scopesBefore: 'openid email notes:read notes:write',
+          audiences: 'auth-service resource-service',
+          audiencesBefore: 'resource-service',
+          defaultAudiences: 'resource-service',
+          defaultAudiencesBefore: '',
+        },
+      },
+    ]);
+  });
+
   it('refuses to start on an invalid registry, saying what is wrong and where', async () => {
     const invalid = asWritten();
     invalid.clients[0].audiences.push('orders-servce');
