@@ -25,7 +25,7 @@ interface HttpyacReport {
     name: string;
     response?: { statusCode: number; body?: unknown };
     summary: { totalTests: number; failedTests: number; erroredTests: number };
-    testResults?: Array<{ message: string; status: string; error?: unknown }>;
+    testResults?: Array<{ message: string; status: string; error?: { message?: string } }>;
   }>;
 }
 
@@ -83,7 +83,7 @@ describe('the request collection in http/', () => {
       tests: request.summary.totalTests > 0,
       failed: (request.testResults ?? [])
         .filter((test) => test.status !== 'SUCCESS')
-        .map((test) => `${test.message}: ${JSON.stringify(test.error ?? test.status)}`),
+        .map((test) => `${test.message}: ${test.error?.message ?? test.status}`),
       ...(request.summary.failedTests + request.summary.erroredTests > 0 && {
         status: request.response?.statusCode,
         body: request.response?.body,
