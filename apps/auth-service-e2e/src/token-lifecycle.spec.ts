@@ -245,7 +245,7 @@ describe('auth-service token lifecycle over HTTP', () => {
     expect((await refresh(second.refresh_token)).response.status).toBe(400);
   });
 
-  it('changes the password, ending every other session but the current one', async () => {
+  it('changes the password, ending every other session and renewing the current one', async () => {
     const { email, password, tokens } = await registerAndLogin();
     const other = (await call('POST', '/auth/login', { email, password }))
       .body as unknown as TokenResponse;
@@ -258,9 +258,13 @@ describe('auth-service token lifecycle over HTTP', () => {
       { current_password: password, new_password: next },
       tokens.access_token,
     );
-    expect(change.response.status).toBe(204);
+    expect(change.response.status).toBe(200);
+    const renewed = change.body as unknown as TokenResponse;
+    secrets.push(renewed.access_token, renewed.refresh_token);
     expect((await refresh(other.refresh_token)).response.status).toBe(400);
-    expect((await refresh(tokens.refresh_token)).response.status).toBe(200);
+    // The current session goes on with a fresh refresh-token family: its old token is spent.
+    expect((await refresh(tokens.refresh_token)).response.status).toBe(400);
+    expect((await refresh(renewed.refresh_token)).response.status).toBe(200);
     expect((await call('POST', '/auth/login', { email, password })).response.status).toBe(401);
     expect((await call('POST', '/auth/login', { email, password: next })).response.status).toBe(
       200,

@@ -26,7 +26,7 @@ describeApiDocs({
     'POST /auth/logout-all': [503],
     'GET /auth/sessions': [503],
     'DELETE /auth/sessions/{id}': [404, 503],
-    'POST /auth/password': [503],
+    'POST /auth/password': [429, 503],
     'POST /admin/keys/rotate': [403, 503],
     'POST /admin/users/{id}/disable': [403, 404, 503],
     'GET /.well-known/jwks.json': [503],

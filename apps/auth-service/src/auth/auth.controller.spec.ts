@@ -2,7 +2,10 @@ import { Metrics } from '@tessera/platform';
 import { createTestApplication } from '@tessera/platform/testing';
 import type { TestApplication } from '@tessera/platform/testing';
 import { AppModule } from '../app.module';
+import { Clock } from '../clock/clock';
 import { authServiceConfig } from '../config/auth-service.config';
+import { LoginService } from '../login/login.service';
+import { SessionsService } from '../sessions/sessions.service';
 import { UsersService } from '../users/users.service';
 
 interface Reply {
@@ -32,6 +35,11 @@ function client(service: TestApplication) {
       body: text ? JSON.parse(text) : {},
     };
   };
+}
+
+/** The payload of a JWT, unverified: what the tests check the claims of. */
+function claimsOf(token: unknown): Record<string, unknown> {
+  return JSON.parse(Buffer.from(String(token).split('.')[1] ?? '', 'base64url').toString());
 }
 
 let accounts = 0;
@@ -147,10 +155,104 @@ describe('auth-service HTTP wiring', () => {
       body: { email, password, scope: 'notes:read admin:all' },
     });
     expect(wider.status).toBe(400);
-    // Services made by the service generator add their scopes after these.
+    // Services made by the service generator add their scopes after these (the registry's).
     expect(wider.body['message']).toMatch(
-      /^scope may only include: openid email notes:read notes:write( |$)/,
+      /^scope may only include: openid email admin notes:read notes:write( |$)/,
     );
+  });
+
+  describe('RFC 8707 resource', () => {
+    it("gives a login without resource the client's default audiences, which leave auth-service out", async () => {
+      const { login } = await signUp(call);
+      expect(login.status).toBe(200);
+      expect(claimsOf(login.body['access_token'])['aud']).toEqual(['resource-service']);
+    });
+
+    it('gives a login the audiences it names, one or several, and refuses others with invalid_target', async () => {
+      const { email, password, login } = await signUp(call);
+      const one = await call('POST', '/auth/login', {
+        body: { email, password, resource: 'auth-service' },
+      });
+      expect(one.status).toBe(200);
+      expect(claimsOf(one.body['access_token'])['aud']).toEqual(['auth-service']);
+      const several = await call('POST', '/auth/login', {
+        body: { email, password, resource: ['auth-service', 'resource-service', 'auth-service'] },
+      });
+      expect(claimsOf(several.body['access_token'])['aud']).toEqual([
+        'auth-service',
+        'resource-service',
+      ]);
+      const unknown = await call('POST', '/auth/login', {
+        body: { email, password, resource: ['resource-service', 'orders-service'] },
+      });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body).toMatchObject({ error: 'invalid_target' });
+      expect(String(unknown.body['message'])).toMatch(/^resource may only name: /);
+      expect(login.status).toBe(200);
+    });
+
+    it.each([
+      ['an empty list', []],
+      ['a value with a space', 'auth-service resource-service'],
+      ['a number', 7],
+      ['too many values', Array.from({ length: 21 }, (_, index) => `service-${index}`)],
+    ])('refuses a login whose resource is %s with 400', async (_case, resource) => {
+      const reply = await call('POST', '/auth/login', {
+        body: { email: 'a@example.com', password: 'x', resource },
+      });
+      expect(reply.status).toBe(400);
+      expect(String(reply.body['message'])).toContain('resource');
+    });
+
+    it('lets a refresh narrow the audiences but never widen them, and a refused one spends nothing', async () => {
+      const { email, password } = await signUp(call);
+      const both = await call('POST', '/auth/login', {
+        body: { email, password, resource: ['auth-service', 'resource-service'] },
+      });
+      const narrowed = await call('POST', '/auth/refresh', {
+        body: { refresh_token: both.body['refresh_token'], resource: 'resource-service' },
+      });
+      expect(narrowed.status).toBe(200);
+      expect(claimsOf(narrowed.body['access_token'])['aud']).toEqual(['resource-service']);
+      // The session keeps its grant: the next refresh without resource has it all again.
+      const whole = await call('POST', '/auth/refresh', {
+        body: { refresh_token: narrowed.body['refresh_token'] },
+      });
+      expect(claimsOf(whole.body['access_token'])['aud']).toEqual([
+        'auth-service',
+        'resource-service',
+      ]);
+
+      const notes = await call('POST', '/auth/login', { body: { email, password } });
+      const widened = await call('POST', '/auth/refresh', {
+        body: { refresh_token: notes.body['refresh_token'], resource: 'auth-service' },
+      });
+      expect(widened.status).toBe(400);
+      expect(widened.body).toMatchObject({ error: 'invalid_target' });
+      // Past the reuse grace window: had the refusal spent the token, this would be reuse.
+      const clock = jest
+        .spyOn(service.app.get(Clock), 'now')
+        .mockImplementation(() => new Date(Date.now() + 11_000));
+      try {
+        const retry = await call('POST', '/auth/refresh', {
+          body: { refresh_token: notes.body['refresh_token'] },
+        });
+        expect(retry.status).toBe(200);
+        expect(claimsOf(retry.body['access_token'])['aud']).toEqual(['resource-service']);
+      } finally {
+        clock.mockRestore();
+      }
+    });
+
+    it('grants the admin scope only when asked for, and refuses it to a user without the admin role', async () => {
+      const { email, password, login } = await signUp(call);
+      expect(String(login.body['scope']).split(' ')).not.toContain('admin');
+      const asked = await call('POST', '/auth/login', {
+        body: { email, password, scope: 'admin notes:read' },
+      });
+      expect(asked.status).toBe(400);
+      expect(asked.body).toMatchObject({ error: 'invalid_scope' });
+    });
   });
 
   it("answers another user's session as not found, and ends one's own", async () => {
@@ -216,6 +318,62 @@ describe('auth-service HTTP wiring', () => {
     expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('after a password change, gives the current session a fresh refresh-token family and ends every other', async () => {
+    const { email, password, login } = await signUp(call);
+    const other = await call('POST', '/auth/login', { body: { email, password } });
+    const before = await call('GET', '/auth/sessions', {
+      token: login.body['access_token'] as string,
+    });
+    const changed = await call('POST', '/auth/password', {
+      token: login.body['access_token'] as string,
+      body: { current_password: password, new_password: 'a brand new passphrase' },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 900,
+      refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      scope: login.body['scope'],
+    });
+    expect(changed.headers.get('cache-control')).toBe('no-store');
+    // The session goes on, with the same grant; only its refresh tokens are new.
+    expect(claimsOf(changed.body['access_token'])).toMatchObject({
+      sid: claimsOf(login.body['access_token'])['sid'],
+      aud: claimsOf(login.body['access_token'])['aud'],
+    });
+    // Every refresh token from before the change works no more, this session's included; and a
+    // stale one presented now is refused without ending the session.
+    for (const stale of [login, other]) {
+      const refresh = await call('POST', '/auth/refresh', {
+        body: { refresh_token: stale.body['refresh_token'] },
+      });
+      expect(refresh.status).toBe(400);
+    }
+    expect(
+      (await call('GET', '/auth/sessions', { token: other.body['access_token'] as string })).status,
+    ).toBe(401);
+    const sessions = await call('GET', '/auth/sessions', {
+      token: changed.body['access_token'] as string,
+    });
+    expect(sessions.body['sessions']).toEqual([
+      expect.objectContaining({
+        id: (before.body['sessions'] as { id: string; current: boolean }[]).find(
+          (session) => session.current,
+        )?.id,
+        current: true,
+      }),
+    ]);
+    const refreshed = await call('POST', '/auth/refresh', {
+      body: { refresh_token: changed.body['refresh_token'] },
+    });
+    expect(refreshed.status).toBe(200);
+    const relogin = await call('POST', '/auth/login', {
+      body: { email, password: 'a brand new passphrase' },
+    });
+    expect(relogin.status).toBe(200);
+  });
+
   describe('as an admin', () => {
     let adminToken: string;
 
@@ -224,6 +382,23 @@ describe('auth-service HTTP wiring', () => {
       await service.app.get(UsersService).setRoles(email, ['user', 'admin']);
       const login = await call('POST', '/auth/login', { body: { email, password } });
       adminToken = login.body['access_token'] as string;
+    });
+
+    it('grants an admin the admin scope when asked for, and not by default', async () => {
+      const { email, password } = await signUp(call);
+      await service.app.get(UsersService).setRoles(email, ['user', 'admin']);
+      const plain = await call('POST', '/auth/login', { body: { email, password } });
+      expect(String(plain.body['scope']).split(' ')).not.toContain('admin');
+      const asked = await call('POST', '/auth/login', {
+        body: { email, password, scope: 'admin notes:read', resource: 'auth-service' },
+      });
+      expect(asked.status).toBe(200);
+      expect(asked.body['scope']).toBe('admin notes:read');
+      expect(claimsOf(asked.body['access_token'])).toMatchObject({
+        scope: 'admin notes:read',
+        aud: ['auth-service'],
+        roles: ['user', 'admin'],
+      });
     });
 
     it('refuses the admin routes to a user without the admin role', async () => {
@@ -264,6 +439,26 @@ describe('auth-service HTTP wiring', () => {
         (await call('GET', '/auth/sessions', { token: login.body['access_token'] as string }))
           .status,
       ).toBe(401);
+    });
+
+    it('leaves no live session for a user disabled while their login is in flight', async () => {
+      const { email, password } = await signUp(call);
+      const userId = (await service.app.get(UsersService).findByEmail(email))?.id as string;
+      const logins = service.app.get(LoginService);
+      const authenticate = logins.authenticate.bind(logins);
+      // The admin's disable lands between the password check and the session's start.
+      jest.spyOn(logins, 'authenticate').mockImplementationOnce(async (credentials) => {
+        const user = await authenticate(credentials);
+        const disabled = await call('POST', `/admin/users/${userId}/disable`, {
+          token: adminToken,
+        });
+        expect(disabled.status).toBe(204);
+        return user;
+      });
+      const reply = await call('POST', '/auth/login', { body: { email, password } });
+      expect(reply.status).toBe(401);
+      expect(reply.body).not.toHaveProperty('refresh_token');
+      expect(await service.app.get(SessionsService).listForUser(userId)).toEqual([]);
     });
   });
 });
@@ -318,5 +513,28 @@ describe('auth-service with REFRESH_TOKEN_COOKIE=true', () => {
       headers: { cookie: cookieOf(refreshed), 'x-tessera-csrf': '1' },
     });
     expect(after.status).toBe(400);
+  });
+
+  it('moves the fresh refresh token of a password change into the cookie', async () => {
+    const { password, login } = await signUp(call);
+    const changed = await call('POST', '/auth/password', {
+      token: login.body['access_token'] as string,
+      body: { current_password: password, new_password: 'a brand new passphrase' },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body).not.toHaveProperty('refresh_token');
+    expect(changed.body['access_token']).toEqual(expect.any(String));
+    expect(cookieOf(changed)).toMatch(/^tessera_refresh=[A-Za-z0-9_-]{43}$/);
+    expect(cookieOf(changed)).not.toBe(cookieOf(login));
+    const stale = await call('POST', '/auth/refresh', {
+      body: {},
+      headers: { cookie: cookieOf(login), 'x-tessera-csrf': '1' },
+    });
+    expect(stale.status).toBe(400);
+    const fresh = await call('POST', '/auth/refresh', {
+      body: {},
+      headers: { cookie: cookieOf(changed), 'x-tessera-csrf': '1' },
+    });
+    expect(fresh.status).toBe(200);
   });
 });

@@ -26,15 +26,21 @@ import { CurrentUser } from './authenticated-user';
 import type { AuthenticatedUser } from './authenticated-user';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
-import { RefreshTokenDto } from './dto/refresh-token.dto';
+import { RefreshRequestDto, RefreshTokenDto } from './dto/refresh-token.dto';
 import { SessionListResponse } from './dto/session-list.response';
 import { RefreshTokenCookie } from './refresh-token-cookie';
 import { SessionAccessGuard } from './session-access.guard';
 import { noStore, TokenResponse } from './token-response';
 
-const INVALID_GRANT = {
+const INVALID_REFRESH = {
   status: 400,
-  description: '`invalid_grant`: the refresh token is invalid, expired, revoked or reused',
+  description:
+    "`invalid_grant`: the refresh token is invalid, expired, revoked or reused; `invalid_target` (RFC 8707): a `resource` beyond the session's audiences (the refresh token is left unspent)",
+};
+const INVALID_LOGIN = {
+  status: 400,
+  description:
+    'The request is invalid; `invalid_scope`: a scope the client may not have (or `admin` without the admin role); `invalid_target` (RFC 8707): a `resource` the client may not have',
 };
 const CSRF_HEADER_MISSING = {
   status: 403,
@@ -53,10 +59,12 @@ export class AuthController {
 
   @ApiOperation({
     summary: 'Signs a user in: an access token and a refresh token',
-    description: "The `access_token` is what **Authorize** takes on the resource services' docs.",
+    description:
+      "The `access_token` is what **Authorize** takes on the resource services' docs. It is for the audiences named by `resource` (RFC 8707), or else the client's default ones; ask for `auth-service` to call the account API (`/auth/sessions`, `/auth/password`, …), and for the `admin` scope as well for `/admin/*`.",
   })
   @ApiOkResponse({ type: TokenResponse })
   @ApiErrors(
+    INVALID_LOGIN,
     { status: 401, description: '`invalid_credentials`: the email or password is not correct' },
     429,
   )
@@ -72,20 +80,24 @@ export class AuthController {
     const tokens = await this.auth.signIn(
       body.email,
       body.password,
-      body.scope,
+      { scope: body.scope, resource: body.resource },
       contextOf(request),
     );
     return this.cookie.deliver(tokens, reply);
   }
 
-  @ApiOperation({ summary: 'Rotates a refresh token: new tokens, the old refresh token spent' })
+  @ApiOperation({
+    summary: 'Rotates a refresh token: new tokens, the old refresh token spent',
+    description:
+      "`resource` may narrow the new access token's audiences to some of the session's, never widen them. A refused `resource` leaves the refresh token unspent.",
+  })
   @ApiOkResponse({ type: TokenResponse })
-  @ApiErrors(INVALID_GRANT, CSRF_HEADER_MISSING)
+  @ApiErrors(INVALID_REFRESH, CSRF_HEADER_MISSING)
   @Public()
   @Post('refresh')
   @HttpCode(200)
   async refresh(
-    @Body() body: RefreshTokenDto,
+    @Body() body: RefreshRequestDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponse> {
@@ -93,6 +105,7 @@ export class AuthController {
     const tokens = await this.auth.refresh(
       this.cookie.read(request, body.refresh_token),
       contextOf(request),
+      { resource: body.resource },
     );
     return this.cookie.deliver(tokens, reply);
   }
@@ -156,21 +169,32 @@ export class AuthController {
     return this.auth.endSession(user, id, contextOf(request));
   }
 
-  @ApiOperation({ summary: "Changes the caller's password and ends every other session" })
-  @ApiNoContentResponse({ description: 'Changed' })
+  @ApiOperation({
+    summary: "Changes the caller's password, ends every other session, and renews this one",
+    description:
+      "Every refresh token issued before the change stops working, the caller's included. The caller's session goes on (its id, scope and audiences, and its access tokens) with a fresh refresh-token family, whose first refresh token this answers with a new access token; with REFRESH_TOKEN_COOKIE the refresh token comes in the cookie.",
+  })
+  @ApiOkResponse({ type: TokenResponse, description: "Changed: the session's new tokens" })
+  @ApiErrors(
+    { status: 400, description: 'The current password is wrong, or the new one is too weak' },
+    429,
+  )
   @UseGuards(SessionAccessGuard)
   @Post('password')
-  @HttpCode(204)
-  changePassword(
+  @HttpCode(200)
+  async changePassword(
     @CurrentUser() user: AuthenticatedUser,
     @Body() body: ChangePasswordDto,
     @Req() request: FastifyRequest,
-  ): Promise<void> {
-    return this.auth.changePassword(
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TokenResponse> {
+    noStore(reply);
+    const tokens = await this.auth.changePassword(
       user,
       body.current_password,
       body.new_password,
       contextOf(request),
     );
+    return this.cookie.deliver(tokens, reply);
   }
 }

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { invalidBearerToken } from '@tessera/auth';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
@@ -10,9 +10,23 @@ import { UsersService } from '../users/users.service';
 import type { AuthenticatedUser } from './authenticated-user';
 import { ClientsService } from '../clients/clients.service';
 import { IdTokenService } from '../tokens/id-token.service';
-import { FIRST_PARTY_CLIENT_ID, grantedScope } from './first-party-client';
-import { InvalidScopeException } from './invalid-scope.exception';
+import { InvalidCredentialsException } from '../login/login.errors';
+import type { Session } from '../sessions/session.entity';
+import { UserDisabledError } from '../sessions/sessions.service';
+import type { IssuedRefreshToken, StartSession } from '../sessions/sessions.service';
+import type { User } from '../users/user.entity';
+import {
+  ADMIN_ROLE,
+  ADMIN_SCOPE,
+  FIRST_PARTY_CLIENT_ID,
+  grantedScope,
+  scopeIncludes,
+  withAdminOnlyFor,
+} from './first-party-client';
 import { InvalidGrantException } from './invalid-grant.exception';
+import { InvalidScopeException } from './invalid-scope.exception';
+import { InvalidTargetException } from './invalid-target.exception';
+import { grantedAudiences, listed } from './resource-indicators';
 import type { TokenResponse } from './token-response';
 
 /** Where a request came from, for sessions, throttling and the audit log. */
@@ -29,6 +43,41 @@ export function contextOf(request: FastifyRequest): RequestContext {
   };
 }
 
+/** What a login or refresh asks for: both optional, both within what is allowed. */
+export interface TokenRequest {
+  /** Space-separated scopes. */
+  scope?: string;
+  /** RFC 8707: the audiences the access token is for. */
+  resource?: readonly string[];
+}
+
+/** What one access token is granted. */
+interface Grant {
+  scope: string;
+  audiences: readonly string[];
+}
+
+/**
+ * The session's grant, or the part of it `requested` asks for.
+ * @throws InvalidScopeException, InvalidTargetException for anything the session was not granted
+ */
+function narrowedGrant(session: Session, requested: TokenRequest): Grant {
+  const scope =
+    requested.scope === undefined
+      ? session.scope
+      : grantedScope(requested.scope, session.scope.split(' '));
+  if (scope === undefined) {
+    throw new InvalidScopeException(`scope may only narrow the session's: ${session.scope}`);
+  }
+  const audiences = grantedAudiences(requested.resource, session.audiences, session.audiences);
+  if (audiences === undefined) {
+    throw new InvalidTargetException(
+      `resource may only narrow the session's audiences: ${listed(session.audiences)}`,
+    );
+  }
+  return { scope, audiences };
+}
+
 /** The first-party login flow: credentials in, a session and its tokens out. */
 @Injectable()
 export class AuthService {
@@ -43,55 +92,78 @@ export class AuthService {
     private readonly idTokens: IdTokenService,
   ) {}
 
+  /**
+   * Signs a user in on the first-party client. `scope` and `resource` (RFC 8707) are checked
+   * against the client before the password is: without `resource` the token is for the client's
+   * default audiences; the `admin` scope needs the `admin` role as well.
+   *
+   * @throws InvalidScopeException, InvalidTargetException (400) for more than the client may have
+   * @throws InvalidCredentialsException (401) as LoginService says, or when the user is disabled
+   *   while the login is in flight
+   */
   async signIn(
     email: string,
     password: string,
-    requestedScope: string | undefined,
+    requested: TokenRequest,
     context: RequestContext,
   ): Promise<TokenResponse> {
     const client = await this.firstPartyClient();
-    const scope = grantedScope(requestedScope, client.scopes);
+    const scope = grantedScope(requested.scope, client.scopes);
     if (scope === undefined) {
-      throw new BadRequestException(`scope may only include: ${client.scopes.join(' ')}`);
+      throw new InvalidScopeException(`scope may only include: ${client.scopes.join(' ')}`);
+    }
+    const audiences = grantedAudiences(
+      requested.resource,
+      client.audiences,
+      client.defaultAudiences,
+    );
+    if (audiences === undefined) {
+      throw new InvalidTargetException(
+        requested.resource === undefined
+          ? 'Name the audiences you need with resource: this client has no default ones'
+          : `resource may only name: ${listed(client.audiences)}`,
+      );
     }
     const user = await this.login.authenticate({ email, password, ...context });
-    const { session, refreshToken } = await this.sessions.start({
+    if (scopeIncludes(scope, ADMIN_SCOPE) && !user.roles.includes(ADMIN_ROLE)) {
+      throw new InvalidScopeException(`The scope ${ADMIN_SCOPE} needs the ${ADMIN_ROLE} role`);
+    }
+    const { session, refreshToken } = await this.startSession({
       userId: user.id,
       clientId: client.id,
       scope,
+      audiences,
       ...context,
     });
-    const tokens = await this.tokenResponse(
-      user.id,
-      user.roles,
-      session.id,
-      scope,
-      refreshToken,
-      client.id,
-    );
-    if (!scope.split(' ').includes('openid')) return tokens;
+    const tokens = await this.tokenResponse(user, session, { scope, audiences }, refreshToken);
+    if (!scopeIncludes(scope, 'openid')) return tokens;
     const idToken = await this.idTokens.issue({
       subject: user.id,
       audience: client.id,
       authTime: session.createdAt,
       sessionId: session.id,
-      ...(scope.split(' ').includes('email') && { email: user.email }),
+      ...(scopeIncludes(scope, 'email') && { email: user.email }),
     });
     return { ...tokens, id_token: idToken };
   }
 
   /**
    * Rotates a refresh token of `options.clientId` (the first-party client by default) into new
-   * tokens. `options.scope` may narrow the new access token's scope, never widen it (F6); the
-   * session keeps its scope.
+   * tokens. `options.scope` and `options.resource` may narrow the new access token's scope and
+   * audiences, never widen them (F6, RFC 8707); the session keeps its grant. They are checked
+   * before the token is spent, so a refused request leaves it as it was: a retry is no reuse.
    */
   async refresh(
     refreshToken: string | undefined,
     context: RequestContext,
-    options: { clientId?: string; scope?: string } = {},
+    options: TokenRequest & { clientId?: string } = {},
   ): Promise<TokenResponse> {
     if (!refreshToken) throw new InvalidGrantException('A refresh token is required');
     const clientId = options.clientId ?? FIRST_PARTY_CLIENT_ID;
+    // Only for a token that can still be spent by this client: anything else is refused (or
+    // answered within the grace window) by the rotation, exactly as before.
+    const live = await this.sessions.inspectRefreshToken(refreshToken);
+    if (live?.session.clientId === clientId) narrowedGrant(live.session, options);
     try {
       const { session, refreshToken: successor } = await this.sessions.rotate(refreshToken, {
         clientId,
@@ -101,14 +173,7 @@ export class AuthService {
         await this.sessions.revoke(session.id, 'user_disabled');
         throw new InvalidGrantException();
       }
-      const scope =
-        options.scope === undefined
-          ? session.scope
-          : grantedScope(options.scope, session.scope.split(' '));
-      if (scope === undefined) {
-        throw new InvalidScopeException(`scope may only narrow the session's: ${session.scope}`);
-      }
-      return await this.tokenResponse(user.id, user.roles, session.id, scope, successor, clientId);
+      return await this.tokenResponse(user, session, narrowedGrant(session, options), successor);
     } catch (error) {
       await this.recordReuse(error, context);
       throw InvalidGrantException.from(error);
@@ -150,12 +215,19 @@ export class AuthService {
     });
   }
 
+  /**
+   * Changes the password, ends every other session of the user, and gives the caller's session a
+   * fresh refresh-token family: whatever refresh token leaked before the change, this session's
+   * included, works no more. The session itself goes on (its id, grant and access tokens).
+   *
+   * @returns the session's new tokens: an access token and the new family's refresh token
+   */
   async changePassword(
     user: AuthenticatedUser,
     current: string,
     next: string,
     context: RequestContext,
-  ): Promise<void> {
+  ): Promise<TokenResponse> {
     await this.login.changePassword({
       userId: user.userId,
       currentPassword: current,
@@ -165,12 +237,24 @@ export class AuthService {
     await this.sessions.revokeAllForUser(user.userId, 'password_changed', {
       exceptSessionId: user.sessionId,
     });
+    const renewed = await this.sessions.renew(user.sessionId);
     await this.audit.record({
       type: 'password.changed',
       userId: user.userId,
       sessionId: user.sessionId,
       ...context,
     });
+    const account = await this.users.findById(user.userId);
+    // Ended meanwhile (a logout, a disable): the password has changed, but there is no session
+    // left to hand tokens for.
+    if (!renewed || !account || account.disabledAt) throw invalidBearerToken();
+    const { session, refreshToken } = renewed;
+    return this.tokenResponse(
+      account,
+      session,
+      { scope: session.scope, audiences: session.audiences },
+      refreshToken,
+    );
   }
 
   listSessions(user: AuthenticatedUser) {
@@ -223,20 +307,31 @@ export class AuthService {
     });
   }
 
+  /** A session for a user who may have been disabled meanwhile: then the login is refused. */
+  private async startSession(input: StartSession): Promise<IssuedRefreshToken> {
+    try {
+      return await this.sessions.start(input);
+    } catch (error) {
+      if (error instanceof UserDisabledError) throw new InvalidCredentialsException();
+      throw error;
+    }
+  }
+
   private async tokenResponse(
-    userId: string,
-    roles: string[],
-    sessionId: string,
-    scope: string,
+    user: User,
+    session: Session,
+    grant: Grant,
     refreshToken: string,
-    clientId: string,
   ): Promise<TokenResponse> {
+    // The admin scope goes with the admin role: a user who lost the role loses it at once.
+    const scope = withAdminOnlyFor(grant.scope, user.roles);
     const access = await this.accessTokens.issue({
-      subject: userId,
-      clientId,
+      subject: user.id,
+      clientId: session.clientId,
       scope,
-      roles,
-      sessionId,
+      roles: user.roles,
+      sessionId: session.id,
+      audience: grant.audiences,
     });
     return {
       access_token: access.token,

@@ -22,7 +22,8 @@ export function OAuthEndpoint(
     ApiResponse({
       status: 400,
       type: OAuthErrorResponse,
-      description: 'RFC 6749 §5.2: `invalid_request`, `invalid_grant`, `invalid_scope`, …',
+      description:
+        'RFC 6749 §5.2: `invalid_request`, `invalid_grant`, `invalid_scope`, `invalid_target` (RFC 8707), …',
     }),
     ApiResponse({
       status: 401,

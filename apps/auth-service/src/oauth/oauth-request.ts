@@ -4,8 +4,13 @@ import { OAuthException } from './oauth.exception';
 
 /** An OAuth endpoint's request, read as RFC 6749 wants it: form parameters and client credentials. */
 export interface OAuthRequest {
-  /** Each parameter once (a repeated one is refused, I1); empty values count as absent. */
+  /**
+   * Each parameter once (a repeated one is refused, I1), but the repeatable ones; empty values
+   * count as absent.
+   */
   params: Record<string, string>;
+  /** RFC 8707 `resource`, which may be repeated: every value, in order; empty when absent. */
+  resources: string[];
   /** From `Authorization: Basic` (client_secret_basic) or the form (client_secret_post, or a public client's client_id). */
   credentials?: ClientCredentials;
   /** Whether the client authenticated with the Authorization header, so a 401 must carry `WWW-Authenticate: Basic`. */
@@ -13,6 +18,10 @@ export interface OAuthRequest {
   /** A bearer token in the Authorization header (RFC 7662 lets a resource server introspect with one). */
   bearer?: string;
 }
+
+/** The parameters a request may repeat (RFC 8707 §2: `resource`). */
+const REPEATABLE = new Set(['resource']);
+const MAX_REPEATS = 20;
 
 const FORM = /^application\/x-www-form-urlencoded(\s*;.*)?$/i;
 const MAX_PARAMETER_LENGTH = 8192;
@@ -30,7 +39,7 @@ export function readOAuthRequest(request: FastifyRequest): OAuthRequest {
       'Send the parameters as application/x-www-form-urlencoded',
     );
   }
-  const params = formParameters(request.body);
+  const { params, resources } = formParameters(request.body);
   const authorization = request.headers.authorization;
   const basic = authorization === undefined ? undefined : basicCredentials(authorization);
   const bearer = authorization?.match(/^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i)?.[1];
@@ -53,16 +62,30 @@ export function readOAuthRequest(request: FastifyRequest): OAuthRequest {
         };
   return {
     params,
+    resources,
     credentials: basic ?? posted,
     viaHeader: basic !== undefined,
     ...(bearer && { bearer }),
   };
 }
 
-function formParameters(body: unknown): Record<string, string> {
+function formParameters(body: unknown): { params: Record<string, string>; resources: string[] } {
   const params: Record<string, string> = {};
-  if (typeof body !== 'object' || body === null) return params;
+  const resources: string[] = [];
+  if (typeof body !== 'object' || body === null) return { params, resources };
   for (const [name, value] of Object.entries(body)) {
+    if (REPEATABLE.has(name)) {
+      const values = ([] as unknown[]).concat(value);
+      if (values.length > MAX_REPEATS)
+        throw new OAuthException('invalid_request', `${name} is repeated too often`);
+      for (const item of values) {
+        if (typeof item !== 'string' || item === '') continue;
+        if (item.length > MAX_PARAMETER_LENGTH)
+          throw new OAuthException('invalid_request', `${name} is too long`);
+        resources.push(item);
+      }
+      continue;
+    }
     if (Array.isArray(value))
       throw new OAuthException(
         'invalid_request',
@@ -73,7 +96,7 @@ function formParameters(body: unknown): Record<string, string> {
       throw new OAuthException('invalid_request', `${name.slice(0, 64)} is too long`);
     if (value !== '') params[name] = value;
   }
-  return params;
+  return { params, resources };
 }
 
 /** RFC 6749 §2.3.1: base64 of `id:secret`, each form-urlencoded first. Undefined when not Basic. */

@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import type { RequestContext } from '../auth/auth.service';
 import { AuthService } from '../auth/auth.service';
 import { grantedScope } from '../auth/first-party-client';
+import { grantedAudiences, listed } from '../auth/resource-indicators';
 import type { TokenResponse } from '../auth/token-response';
 import type { Client } from '../clients/client.entity';
 import { authServiceConfig } from '../config/auth-service.config';
@@ -15,7 +16,8 @@ const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 
 /**
  * `POST /oauth/token` (RFC 6749 §3.2): the refresh-token grant, with the rotation rules of
- * `/auth/refresh`, and the client-credentials grant for services (I14). The password grant is
+ * `/auth/refresh`, and the client-credentials grant for services (I14). Both take RFC 8707
+ * `resource`, repeated for several audiences. The password grant is
  * not offered (I15): first-party login is its own endpoint; no grant uses the authorization
  * endpoint, so there is none.
  */
@@ -69,10 +71,16 @@ export class OAuthTokenService {
     return this.auth.refresh(refreshToken, context, {
       clientId: client.id,
       scope: request.params['scope'],
+      ...(request.resources.length > 0 && { resource: request.resources }),
     });
   }
 
-  /** A token for the client itself: `sub` = its id, no session, no refresh token, a short life. */
+  /**
+   * A token for the client itself: `sub` = its id, no session, no refresh token, a short life.
+   * Its audiences are the `resource` values (RFC 8707), or the space-separated `audience`
+   * parameter (the older name, still accepted), or else the client's default audiences (all of
+   * its audiences when it has no default ones).
+   */
   private async clientCredentials(request: OAuthRequest, client: Client): Promise<TokenResponse> {
     const scope = grantedScope(request.params['scope'] ?? client.scopes.join(' '), client.scopes);
     if (scope === undefined) {
@@ -81,14 +89,23 @@ export class OAuthTokenService {
         `scope may only include: ${client.scopes.join(' ')}`,
       );
     }
-    const requested = request.params['audience']?.split(' ') ?? client.audiences;
-    if (
-      requested.length === 0 ||
-      !requested.every((audience) => client.audiences.includes(audience))
-    ) {
+    const alias = request.params['audience'];
+    if (alias !== undefined && request.resources.length > 0) {
+      throw new OAuthException(
+        'invalid_request',
+        'Name the audiences with resource or with audience, not both',
+      );
+    }
+    const requested = request.resources.length > 0 ? request.resources : alias?.split(' ');
+    const audiences = grantedAudiences(
+      requested,
+      client.audiences,
+      client.defaultAudiences.length > 0 ? client.defaultAudiences : client.audiences,
+    );
+    if (audiences === undefined) {
       throw new OAuthException(
         'invalid_target',
-        `audience may only include: ${client.audiences.join(' ') || '(none)'}`,
+        `resource may only name: ${listed(client.audiences)}`,
       );
     }
     const access = await this.accessTokens.issue({
@@ -96,7 +113,7 @@ export class OAuthTokenService {
       clientId: client.id,
       scope,
       roles: [],
-      audience: [...new Set(requested)],
+      audience: audiences,
       expiresIn: this.environment.SERVICE_TOKEN_TTL,
     });
     return {

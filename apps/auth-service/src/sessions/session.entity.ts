@@ -34,6 +34,13 @@ export class Session {
   @Column({ type: 'text' })
   scope!: string;
 
+  /**
+   * The audiences (`aud`) granted at login (RFC 8707 `resource`, or the client's default ones);
+   * a refresh can narrow them, never widen them.
+   */
+  @Column({ type: 'text', array: true })
+  audiences!: string[];
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -6,7 +6,7 @@ import { Session } from './session.entity';
 import type { SessionRevocationReason } from './session.entity';
 
 /** Every column of `sessions`, named as the entity's properties, for raw RETURNING clauses. */
-const SESSION_COLUMNS = `id, user_id AS "userId", client_id AS "clientId", scope,
+const SESSION_COLUMNS = `id, user_id AS "userId", client_id AS "clientId", scope, audiences,
   created_at AS "createdAt", last_used_at AS "lastUsedAt", idle_expires_at AS "idleExpiresAt",
   absolute_expires_at AS "absoluteExpiresAt", revoked_at AS "revokedAt",
   revoked_reason AS "revokedReason", user_agent AS "userAgent", client_address AS "clientAddress"`;
@@ -34,13 +34,22 @@ export class SessionsRepository {
     @InjectRepository(RefreshToken) private readonly tokens: Repository<RefreshToken>,
   ) {}
 
-  /** The session and its first refresh token, in one statement. */
-  async insert(session: NewSession, tokenHash: Buffer): Promise<Session> {
+  /**
+   * The session and its first refresh token, in one statement, only while the user exists and is
+   * not disabled: null otherwise. The user's row is locked (FOR SHARE) until the statement
+   * commits, so a disable that is under way is waited for and then seen, and a disable that comes
+   * later waits for the session and then ends it with the others. No session outlives a disable.
+   */
+  async insert(session: NewSession, tokenHash: Buffer): Promise<Session | null> {
     const [row] = await this.rows(
-      `WITH session AS (
-         INSERT INTO sessions (user_id, client_id, scope, created_at, last_used_at,
+      `WITH owner AS (
+         SELECT id FROM users WHERE id = $1 AND disabled_at IS NULL FOR SHARE
+       ), session AS (
+         INSERT INTO sessions (user_id, client_id, scope, audiences, created_at, last_used_at,
                                idle_expires_at, absolute_expires_at, user_agent, client_address)
-         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)
+         SELECT id, $2::text, $3::text, $10::text[], $4::timestamptz, $4::timestamptz,
+                $5::timestamptz, $6::timestamptz, $7::text, $8::text
+           FROM owner
          RETURNING ${SESSION_COLUMNS}
        ), token AS (
          INSERT INTO refresh_tokens (session_id, token_hash, created_at)
@@ -57,9 +66,40 @@ export class SessionsRepository {
         session.userAgent,
         session.clientAddress,
         tokenHash,
+        session.audiences,
       ],
     );
-    return row;
+    return row ?? null;
+  }
+
+  /**
+   * Gives a live session a new refresh-token family in one statement: its refresh tokens, spent
+   * or not, are deleted and `tokenHash` becomes its only one; its idle expiry slides as on a
+   * rotation. Null, and nothing changed, if the session is revoked or expired.
+   */
+  async renew(
+    id: string,
+    tokenHash: Buffer,
+    now: Date,
+    idleExpiresAt: Date,
+  ): Promise<Session | null> {
+    const [row] = await this.rows(
+      `WITH session AS (
+         UPDATE sessions
+            SET last_used_at = $3, idle_expires_at = LEAST($4, absolute_expires_at)
+          WHERE id = $1 AND revoked_at IS NULL
+            AND idle_expires_at > $3 AND absolute_expires_at > $3
+         RETURNING ${SESSION_COLUMNS}
+       ), dropped AS (
+         DELETE FROM refresh_tokens WHERE session_id = (SELECT id FROM session)
+       ), token AS (
+         INSERT INTO refresh_tokens (session_id, token_hash, created_at)
+         SELECT id, $2, $3 FROM session
+       )
+       SELECT * FROM session`,
+      [id, tokenHash, now, idleExpiresAt],
+    );
+    return row ?? null;
   }
 
   /**

@@ -11,13 +11,14 @@ import { InvalidGrantError } from './invalid-grant.error';
 import type { InvalidGrantReason } from './invalid-grant.error';
 import { SessionsPruner } from './sessions-pruner.service';
 import { SessionsModule } from './sessions.module';
-import { SessionsService } from './sessions.service';
+import { SessionsService, UserDisabledError } from './sessions.service';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const GRACE = 10;
 const WEB = 'web';
+const NOTES = 'resource-service';
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /** Resolves to the InvalidGrantError `promise` rejects with; fails the test on anything else. */
@@ -77,6 +78,7 @@ describe('SessionsService on real PostgreSQL', () => {
       userId: await harness.newUser(),
       clientId,
       scope: 'openid notes:read',
+      audiences: [NOTES],
       userAgent: 'Firefox/140',
       clientAddress: '203.0.113.7',
     });
@@ -96,7 +98,7 @@ describe('SessionsService on real PostgreSQL', () => {
 
     it('starts a fresh session with fresh tokens on every login, even for the same user', async () => {
       const userId = await harness.newUser();
-      const input = { userId, clientId: WEB, scope: 'openid' };
+      const input = { userId, clientId: WEB, scope: 'openid', audiences: [NOTES] };
       const first = await sessions.start(input);
       const second = await sessions.start(input);
       expect(second.session.id).not.toBe(first.session.id);
@@ -109,12 +111,55 @@ describe('SessionsService on real PostgreSQL', () => {
       expect(session).toMatchObject({
         clientId: WEB,
         scope: 'openid notes:read',
+        audiences: [NOTES],
         createdAt: new Date(now),
         lastUsedAt: new Date(now),
         idleExpiresAt: new Date(now + HOUR * 1000),
         absoluteExpiresAt: new Date(now + DAY * 1000),
         revokedAt: null,
       });
+    });
+
+    it('refuses to start a session for a disabled user', async () => {
+      const userId = await harness.newUser();
+      await harness.dataSource.query('UPDATE users SET disabled_at = now() WHERE id = $1', [
+        userId,
+      ]);
+      await expect(
+        sessions.start({ userId, clientId: WEB, scope: 'openid', audiences: [NOTES] }),
+      ).rejects.toThrow(UserDisabledError);
+      expect(await sessions.listForUser(userId)).toEqual([]);
+    });
+
+    it('waits for a disable in flight, then refuses: no session starts behind its back', async () => {
+      const userId = await harness.newUser();
+      const admin = harness.dataSource.createQueryRunner();
+      await admin.connect();
+      try {
+        await admin.startTransaction();
+        await admin.query('UPDATE users SET disabled_at = now() WHERE id = $1', [userId]);
+        let settled = false;
+        const start = sessions.start({
+          userId,
+          clientId: WEB,
+          scope: 'openid',
+          audiences: [NOTES],
+        });
+        start.then(
+          () => (settled = true),
+          () => (settled = true),
+        );
+        // The disable has not committed: a session must neither start nor be refused yet, or
+        // the disable's "end every session" that follows its commit could miss it.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(settled).toBe(false);
+        await admin.commitTransaction();
+        await expect(start).rejects.toThrow(UserDisabledError);
+        expect(await sessions.listForUser(userId)).toEqual([]);
+      } finally {
+        if (admin.isTransactionActive) await admin.rollbackTransaction();
+        await admin.release();
+      }
     });
   });
 
@@ -199,6 +244,35 @@ describe('SessionsService on real PostgreSQL', () => {
     });
   });
 
+  describe('renewing a session (after a password change)', () => {
+    it('replaces every refresh token of the session with a fresh one; a stale one is refused and ends nothing', async () => {
+      const { session, refreshToken } = await login();
+      const rotated = await sessions.rotate(refreshToken, { clientId: WEB });
+      harness.clock.advance(GRACE + 1);
+      const renewed = await sessions.renew(session.id);
+      expect(renewed).toMatchObject({
+        session: { id: session.id, scope: session.scope, audiences: session.audiences },
+        refreshToken: expect.stringMatching(TOKEN),
+      });
+      for (const stale of [refreshToken, rotated.refreshToken]) {
+        expect(await reasonOf(sessions.rotate(stale, { clientId: WEB }))).toBe('unknown_token');
+      }
+      await expect(sessions.findActive(session.id)).resolves.toMatchObject({ revokedAt: null });
+      await expect(
+        sessions.rotate(renewed?.refreshToken ?? '', { clientId: WEB }),
+      ).resolves.toMatchObject({ session: { id: session.id } });
+    });
+
+    it('renews nothing of a revoked session', async () => {
+      const { session, refreshToken } = await login();
+      await sessions.revoke(session.id, 'logout');
+      expect(await sessions.renew(session.id)).toBeNull();
+      expect(await reasonOf(sessions.rotate(refreshToken, { clientId: WEB }))).toBe(
+        'session_revoked',
+      );
+    });
+  });
+
   describe('pruning', () => {
     it('deletes sessions a week after they ended, with their tokens, and keeps the live ones', async () => {
       const ended = await login();
@@ -262,8 +336,18 @@ describe('SessionsService on real PostgreSQL', () => {
 
     it('revokes the session when a spent token comes back after the grace window; its successor stops working, other sessions go on', async () => {
       const userId = await harness.newUser();
-      const stolen = await sessions.start({ userId, clientId: WEB, scope: 'openid' });
-      const other = await sessions.start({ userId, clientId: WEB, scope: 'openid' });
+      const stolen = await sessions.start({
+        userId,
+        clientId: WEB,
+        scope: 'openid',
+        audiences: [NOTES],
+      });
+      const other = await sessions.start({
+        userId,
+        clientId: WEB,
+        scope: 'openid',
+        audiences: [NOTES],
+      });
       const successor = await sessions.rotate(stolen.refreshToken, { clientId: WEB });
       harness.clock.advance(GRACE);
 
@@ -367,7 +451,9 @@ describe('SessionsService on real PostgreSQL', () => {
     it("revokes every session of a user but the one kept, and no other user's", async () => {
       const userId = await harness.newUser();
       const [kept, second, third] = await Promise.all(
-        [1, 2, 3].map(() => sessions.start({ userId, clientId: WEB, scope: 'openid' })),
+        [1, 2, 3].map(() =>
+          sessions.start({ userId, clientId: WEB, scope: 'openid', audiences: [NOTES] }),
+        ),
       );
       const stranger = await login();
 
@@ -408,6 +494,7 @@ describe('SessionsService on real PostgreSQL', () => {
           userId,
           clientId: WEB,
           scope: 'openid',
+          audiences: [NOTES],
           userAgent,
           clientAddress: '198.51.100.1',
         });
@@ -460,7 +547,12 @@ describe('SessionsService with the grace window off (REFRESH_REUSE_GRACE=0)', ()
   afterAll(() => harness.service.close());
 
   async function login() {
-    return harness.sessions.start({ userId: await harness.newUser(), clientId: WEB, scope: '' });
+    return harness.sessions.start({
+      userId: await harness.newUser(),
+      clientId: WEB,
+      scope: '',
+      audiences: [NOTES],
+    });
   }
 
   it('treats an immediate retry of a spent token as reuse and revokes the session', async () => {
@@ -518,7 +610,8 @@ describe('SessionsService metrics', () => {
 
   it('count new refresh tokens, reuse once however many race, and each session ended once', async () => {
     const userId = await harness.newUser();
-    const start = () => harness.sessions.start({ userId, clientId: WEB, scope: '' });
+    const start = () =>
+      harness.sessions.start({ userId, clientId: WEB, scope: '', audiences: [NOTES] });
     const before = await counts();
 
     const { refreshToken } = await start();

@@ -15,6 +15,8 @@ export interface StartSession {
   clientId: string;
   /** Space-separated scopes already granted by the caller. */
   scope: string;
+  /** The audiences (`aud`) already granted by the caller; refreshes may narrow them. */
+  audiences: readonly string[];
   userAgent?: string | null;
   clientAddress?: string | null;
 }
@@ -35,6 +37,18 @@ export interface ActiveSession {
   clientAddress: string | null;
 }
 
+/**
+ * A session cannot start: its user is disabled (or gone), perhaps by an admin while the login was
+ * in flight. The login layer answers it like any refused login.
+ */
+export class UserDisabledError extends Error {
+  override readonly name = 'UserDisabledError';
+
+  constructor() {
+    super('The account is disabled');
+  }
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -43,7 +57,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * {@link InvalidGrantError} to 400 `invalid_grant` and writes the audit log.
  *
  * @example
- * const { session, refreshToken } = await sessions.start({ userId, clientId, scope, userAgent, clientAddress });
+ * const { session, refreshToken } = await sessions.start({ userId, clientId, scope, audiences, userAgent, clientAddress });
  * const next = await sessions.rotate(refreshToken, { clientId }); // throws InvalidGrantError
  * await sessions.revokeByRefreshToken(next.refreshToken, 'logout');
  */
@@ -63,6 +77,10 @@ export class SessionsService {
    * Starts a new session and issues its first refresh token. Every login calls this: sessions are
    * never reused across logins. Idle expiry is SESSION_IDLE_TTL from now, absolute expiry
    * SESSION_ABSOLUTE_TTL from now (the idle one never later than the absolute one).
+   *
+   * @throws UserDisabledError if the user is disabled or gone when the session would start: the
+   *   check and the insert are one statement that locks the user's row, so a concurrent disable
+   *   either comes first and is seen, or comes after and ends this session with the others.
    */
   async start(input: StartSession): Promise<IssuedRefreshToken> {
     const now = this.clock.now();
@@ -73,6 +91,7 @@ export class SessionsService {
         userId: input.userId,
         clientId: input.clientId,
         scope: input.scope,
+        audiences: [...input.audiences],
         createdAt: now,
         lastUsedAt: now,
         idleExpiresAt: earliest(secondsAfter(now, this.env.SESSION_IDLE_TTL), absoluteExpiresAt),
@@ -82,6 +101,7 @@ export class SessionsService {
       },
       this.tokens.hash(refreshToken),
     );
+    if (!session) throw new UserDisabledError();
     this.metrics.tokenIssued('refresh');
     return { session, refreshToken };
   }
@@ -120,6 +140,29 @@ export class SessionsService {
       return { session, refreshToken: successor };
     }
     return this.retryOrRefuse(refreshToken, successor, options.clientId, now);
+  }
+
+  /**
+   * Gives a live session a fresh refresh-token family, as after a password change: every refresh
+   * token it had stops working, and the new family's first token is returned. A token of the old
+   * family is unknown from then on, so whoever presents one later is refused without ending the
+   * session (no reuse detection against the session's rightful owner). The session keeps its id,
+   * so its access tokens (`sid`) stay valid.
+   * @returns null if the session is revoked, expired or does not exist.
+   */
+  async renew(sessionId: string): Promise<IssuedRefreshToken | null> {
+    if (!UUID.test(sessionId)) return null;
+    const now = this.clock.now();
+    const refreshToken = this.tokens.generate();
+    const session = await this.store.renew(
+      sessionId,
+      this.tokens.hash(refreshToken),
+      now,
+      secondsAfter(now, this.env.SESSION_IDLE_TTL),
+    );
+    if (!session) return null;
+    this.metrics.tokenIssued('refresh');
+    return { session, refreshToken };
   }
 
   /**

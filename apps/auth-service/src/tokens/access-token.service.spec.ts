@@ -13,6 +13,13 @@ import type { InvalidAccessTokenReason } from '@tessera/auth';
 import { AccessTokenService } from './access-token.service';
 
 const ISSUER = 'https://auth.example.com';
+const SERVICE_INPUT = {
+  subject: 'u1',
+  clientId: 'c1',
+  scope: 'a',
+  roles: [],
+  audience: 'resource-service',
+};
 const TTL = 900;
 const DELAY = 600;
 
@@ -36,6 +43,7 @@ describe('AccessTokenService on real PostgreSQL', () => {
     scope: 'openid notes:read',
     roles: ['user'],
     sessionId: '9d1d8a0c-0b1a-4a4e-8f3e-4a5a2c1d0e9f',
+    audience: ['resource-service', 'notes-service'],
   };
 
   /**
@@ -68,7 +76,6 @@ describe('AccessTokenService on real PostgreSQL', () => {
       { imports: [KeysModule] },
       {
         ISSUER,
-        ACCESS_TOKEN_AUDIENCES: 'resource-service, notes-service',
         ACCESS_TOKEN_TTL: String(TTL),
         SIGNING_KEY_ACTIVATION_DELAY: String(DELAY),
       },
@@ -331,14 +338,14 @@ describe('AccessTokenService with SIGNING_ALGORITHM=RS256', () => {
       Buffer.from(keys[0].kty === 'RSA' ? keys[0].n : '', 'base64url').length * 8,
     ).toBeGreaterThanOrEqual(2048);
 
-    const { token } = await tokens.issue({ subject: 'u1', clientId: 'c1', scope: 'a', roles: [] });
+    const { token } = await tokens.issue(SERVICE_INPUT);
     expect(decodeSegment(token, 0)).toEqual({ alg: 'RS256', typ: 'at+jwt', kid: keys[0].kid });
     await expect(tokens.verify(token)).resolves.toMatchObject({ sub: 'u1' });
   });
 
   it('refuses a token whose alg differs from the algorithm of the key it names', async () => {
     const tokens = service.app.get(AccessTokenService);
-    const { token } = await tokens.issue({ subject: 'u1', clientId: 'c1', scope: 'a', roles: [] });
+    const { token } = await tokens.issue(SERVICE_INPUT);
     const [, body, signature] = token.split('.');
     const header = { ...decodeSegment(token, 0), alg: 'ES256' };
     await expect(

@@ -25,8 +25,11 @@ export interface IssueAccessTokenInput {
   roles: readonly string[];
   /** The session the token belongs to, as `sid`, so the session's revocation reaches it. */
   sessionId?: string;
-  /** Defaults to ACCESS_TOKEN_AUDIENCES. */
-  audience?: string | readonly string[];
+  /**
+   * `aud`: what the token was asked for and allowed (RFC 8707 `resource`, the session's grant, or
+   * the client's default audiences). Always given: there is no default audience.
+   */
+  audience: string | readonly string[];
   /** Seconds; defaults to ACCESS_TOKEN_TTL. */
   expiresIn?: number;
 }
@@ -59,7 +62,7 @@ export class AccessTokenService {
     const claims: AccessTokenClaims = {
       iss: this.environment.ISSUER,
       sub: input.subject,
-      aud: [...(toList(input.audience) ?? this.environment.ACCESS_TOKEN_AUDIENCES)],
+      aud: typeof input.audience === 'string' ? [input.audience] : [...input.audience],
       exp: iat + expiresIn,
       iat,
       jti,
@@ -108,10 +111,6 @@ export class AccessTokenService {
       });
     return readAccessTokenClaims(payload);
   }
-}
-
-function toList(value: string | readonly string[] | undefined): readonly string[] | undefined {
-  return typeof value === 'string' ? [value] : value;
 }
 
 function refusal(error: unknown): InvalidAccessTokenError {

@@ -13,7 +13,7 @@ export interface IssueIdTokenInput {
   /** When the user authenticated (OpenID Connect `auth_time`). */
   authTime: Date;
   sessionId: string;
-  /** Only when the login asked for the `email` scope. */
+  /** Only when the login asked for the `email` scope; with `email_verified: false`. */
   email?: string;
 }
 
@@ -44,7 +44,8 @@ export class IdTokenService {
         iat,
         auth_time: Math.floor(input.authTime.getTime() / 1000),
         sid: input.sessionId,
-        ...(input.email !== undefined && { email: input.email }),
+        // No address is verified yet: say so, rather than leave clients to assume it was.
+        ...(input.email !== undefined && { email: input.email, email_verified: false }),
       },
       {
         privateKey: key.privateKey,

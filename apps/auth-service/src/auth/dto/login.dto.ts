@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { ResourceField } from './resource.field';
 
 export class LoginDto {
   @IsEmail({}, { message: 'email must be an email address' })
@@ -19,7 +20,10 @@ export class LoginDto {
   })
   password!: string;
 
-  /** Space-separated; narrower than the client's scopes. Defaults to all of them. */
+  /**
+   * Space-separated; narrower than the client's scopes. Defaults to all of them but `openid`,
+   * `email` and `admin`, which are granted only when asked for (`admin` needs the admin role).
+   */
   @IsOptional()
   @IsString()
   @MaxLength(1000)
@@ -28,8 +32,14 @@ export class LoginDto {
   })
   @ApiPropertyOptional({
     maxLength: 1000,
-    description: "Space-separated, within the client's scopes; all of them when left out",
+    description:
+      "Space-separated, within the client's scopes; when left out, all of them but `openid`, `email` and `admin`, which are granted only when asked for (`admin` only to a user with the `admin` role)",
     example: 'notes:read notes:write',
   })
   scope?: string;
+
+  @ResourceField(
+    "The audiences the access token is for, within the client's: `auth-service` for the account and admin APIs, a resource service's id for its API. When left out, the client's default audiences, which never include `auth-service`.",
+  )
+  resource?: string[];
 }

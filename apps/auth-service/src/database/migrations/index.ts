@@ -6,6 +6,7 @@ import { CreateSessions1763798400300 } from './1763798400300-create-sessions';
 import { CreateClients1763798400400 } from './1763798400400-create-clients';
 import { CreateRevocations1763798400500 } from './1763798400500-create-revocations';
 import { AddClientDefaultAudiences1763798400700 } from './1763798400700-add-client-default-audiences';
+import { AddSessionAudiences1763798400800 } from './1763798400800-add-session-audiences';
 
 /**
  * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
@@ -20,4 +21,5 @@ export const migrations = [
   CreateClients1763798400400,
   CreateRevocations1763798400500,
   AddClientDefaultAudiences1763798400700,
+  AddSessionAudiences1763798400800,
 ];

@@ -28,7 +28,17 @@ export class TokenRequestForm extends ClientForm {
   scope?: string;
 
   @ApiPropertyOptional({
-    description: "grant_type=client_credentials: space-separated audiences, within the client's",
+    description:
+      "RFC 8707: an audience the access token is for; repeat the parameter for several. Within the client's audiences (client_credentials; when left out, the client's default ones) or the session's (refresh_token; when left out, all of them). Else `invalid_target`.",
+    type: [String],
+    maxItems: 20,
+    example: ['auth-service'],
+  })
+  resource?: string[];
+
+  @ApiPropertyOptional({
+    description:
+      'grant_type=client_credentials: space-separated audiences, the older name of `resource` (not both)',
   })
   audience?: string;
 }
