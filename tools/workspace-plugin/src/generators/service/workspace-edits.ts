@@ -66,6 +66,9 @@ export function existingTraces(tree: Tree, options: ServiceOptions): string[] {
   if (new RegExp(`^  ${options.serviceName}:\\s*$`, 'm').test(read(tree, COMPOSE))) {
     traces.push(`the ${options.serviceName} service in ${COMPOSE}`);
   }
+  if (new RegExp(`^ +${options.clientSecretVariable}:`, 'm').test(read(tree, COMPOSE))) {
+    traces.push(`${options.clientSecretVariable} in the secrets service of ${COMPOSE}`);
+  }
   if (new RegExp(`^# ${options.serviceName}\\s*$`, 'm').test(read(tree, ENV_EXAMPLE))) {
     traces.push(`the ${options.serviceName} section of ${ENV_EXAMPLE}`);
   }
@@ -88,14 +91,22 @@ export function existingTraces(tree: Tree, options: ServiceOptions): string[] {
   return traces;
 }
 
+/** Where docker-compose.yml's `secrets` service keeps the secrets, in every container mounting it. */
+const SECRETS_DIR = '/run/secrets/tessera';
+
+/**
+ * The service in docker-compose.yml, reading its secrets from the volume the one-shot `secrets`
+ * service fills (docker/secrets/generate-secrets.mjs): the database password, and its own client
+ * secret, which that service generates for every `<SERVICE>_CLIENT_SECRET` in its environment
+ * and also writes into auth-service's CLIENT_SECRETS file. A value set in the shell or .env wins.
+ */
 export function addComposeService(tree: Tree, options: ServiceOptions): void {
-  const required = (name: string, hint: string) =>
-    `\${${name}:?set ${name} in the shell or in .env (${hint})}`;
-  const secret = required(options.clientSecretVariable, 'see .env.example');
-  const postgresPassword = required('POSTGRES_PASSWORD', 'see .env.example');
+  const secretVariable = options.clientSecretVariable;
   const database = options.database
     ? [
-        `      DATABASE_URL: postgres://\${POSTGRES_USER:-tessera}:${postgresPassword}@postgres:5432/${options.databaseName}`,
+        `      DATABASE_URL: postgres://\${POSTGRES_USER:-tessera}@postgres:5432/${options.databaseName}`,
+        '      DATABASE_PASSWORD: ${POSTGRES_PASSWORD:-}',
+        `      DATABASE_PASSWORD_FILE: ${SECRETS_DIR}/postgres-password`,
       ]
     : [];
   const block = [
@@ -123,7 +134,10 @@ export function addComposeService(tree: Tree, options: ServiceOptions): void {
     '      AUTH_SERVICE_URL: http://auth-service:3001',
     '      AUTH_CLOCK_TOLERANCE: ${AUTH_CLOCK_TOLERANCE:-30}',
     `      AUTH_CLIENT_ID: ${options.serviceName}`,
-    `      AUTH_CLIENT_SECRET: ${secret}`,
+    `      AUTH_CLIENT_SECRET: \${${secretVariable}:-}`,
+    `      AUTH_CLIENT_SECRET_FILE: ${SECRETS_DIR}/${options.serviceName}-client-secret`,
+    '    volumes:',
+    `      - secrets:${SECRETS_DIR}:ro`,
     '    ports:',
     `      - '127.0.0.1:${options.port}:${options.port}'`,
     '    healthcheck:',
@@ -137,6 +151,8 @@ export function addComposeService(tree: Tree, options: ServiceOptions): void {
     '      retries: 3',
     '      start_period: 30s',
     '    depends_on:',
+    '      secrets:',
+    '        condition: service_completed_successfully',
     ...(options.database ? ['      postgres:', '        condition: service_healthy'] : []),
     '      auth-service:',
     '        condition: service_healthy',
@@ -146,13 +162,13 @@ export function addComposeService(tree: Tree, options: ServiceOptions): void {
     '',
   ].join('\n');
   edit(tree, COMPOSE, /\n(?=volumes:\n)/, () => `\n${block}\n`, 'the top-level `volumes:` key');
+  // After the secrets service's last <SERVICE>_CLIENT_SECRET, the line before its `volumes:`.
   edit(
     tree,
     COMPOSE,
-    /(\n {6}CLIENT_SECRETS: )([^\n]+)/,
-    (_match, start: string, secrets: string) =>
-      `${start}${secrets},${options.serviceName}=${secret}`,
-    "auth-service's CLIENT_SECRETS",
+    /(\n {6}([A-Z][A-Z0-9_]*_CLIENT_SECRET): \$\{\2:-\}\n)(?= {4}volumes:\n)/,
+    (_match, line: string) => `${line}      ${secretVariable}: \${${secretVariable}:-}\n`,
+    "the secrets service's last `<SERVICE>_CLIENT_SECRET: ${<SERVICE>_CLIENT_SECRET:-}` line",
   );
 }
 
@@ -166,6 +182,9 @@ export function addEnvExampleSection(tree: Tree, options: ServiceOptions): void 
     ? [
         `# URL of its PostgreSQL database, \`${options.databaseName}\`. Unset: the service runs an embedded one under DATA_DIR.`,
         '# DATABASE_URL=',
+        "# Password for DATABASE_URL's user, put into the URL (replacing any there). docker-compose gives it",
+        '# through DATABASE_PASSWORD_FILE, so that the URL holds no secret.',
+        '# DATABASE_PASSWORD=',
         '# Development only: folder (relative to the working directory) for the embedded PostgreSQL.',
         '# DATA_DIR=.data',
       ]
@@ -223,7 +242,13 @@ export function addEnvExampleSection(tree: Tree, options: ServiceOptions): void 
   const text = read(tree, ENV_EXAMPLE);
   tree.write(
     ENV_EXAMPLE,
-    `${text.replace(/\n*$/, '\n')}# Required: ${options.serviceName}'s client secret, given to it and to auth-service (openssl rand -base64 32 | tr '+/' '-_' | tr -d =)\n${options.clientSecretVariable}=\n`,
+    [
+      text.replace(/\n*$/, ''),
+      `# ${options.serviceName}'s client secret, given to it and to auth-service (32+ base64url characters:`,
+      "# openssl rand -base64 32 | tr '+/' '-_' | tr -d =). Unset: generated.",
+      `# ${options.clientSecretVariable}=`,
+      '',
+    ].join('\n'),
   );
 }
 
