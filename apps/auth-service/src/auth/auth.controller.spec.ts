@@ -43,12 +43,18 @@ function claimsOf(token: unknown): Record<string, unknown> {
 }
 
 let accounts = 0;
+/**
+ * A new account, logged in for auth-service's account API (`resource: 'auth-service'`), so its
+ * access token works at /auth/sessions, /auth/password and the like.
+ */
 async function signUp(call: ReturnType<typeof client>, scope?: string) {
   accounts += 1;
   const email = `person${accounts}@example.com`;
   const password = `a long passphrase ${accounts}`;
   expect((await call('POST', '/auth/register', { body: { email, password } })).status).toBe(201);
-  const login = await call('POST', '/auth/login', { body: { email, password, scope } });
+  const login = await call('POST', '/auth/login', {
+    body: { email, password, scope, resource: 'auth-service' },
+  });
   return { email, password, login };
 }
 
@@ -163,7 +169,8 @@ describe('auth-service HTTP wiring', () => {
 
   describe('RFC 8707 resource', () => {
     it("gives a login without resource the client's default audiences, which leave auth-service out", async () => {
-      const { login } = await signUp(call);
+      const { email, password } = await signUp(call);
+      const login = await call('POST', '/auth/login', { body: { email, password } });
       expect(login.status).toBe(200);
       expect(claimsOf(login.body['access_token'])['aud']).toEqual(['resource-service']);
     });
@@ -320,7 +327,9 @@ describe('auth-service HTTP wiring', () => {
 
   it('after a password change, gives the current session a fresh refresh-token family and ends every other', async () => {
     const { email, password, login } = await signUp(call);
-    const other = await call('POST', '/auth/login', { body: { email, password } });
+    const other = await call('POST', '/auth/login', {
+      body: { email, password, resource: 'auth-service' },
+    });
     const before = await call('GET', '/auth/sessions', {
       token: login.body['access_token'] as string,
     });
@@ -380,7 +389,9 @@ describe('auth-service HTTP wiring', () => {
     beforeAll(async () => {
       const { email, password } = await signUp(call);
       await service.app.get(UsersService).setRoles(email, ['user', 'admin']);
-      const login = await call('POST', '/auth/login', { body: { email, password } });
+      const login = await call('POST', '/auth/login', {
+        body: { email, password, scope: 'admin', resource: 'auth-service' },
+      });
       adminToken = login.body['access_token'] as string;
     });
 

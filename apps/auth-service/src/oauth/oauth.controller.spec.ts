@@ -85,11 +85,12 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
     return credentials;
   }
 
-  /** A new user, logged in: the first-party tokens. */
-  async function login(scope?: string): Promise<Record<string, string>> {
+  /** A new user, logged in: the first-party tokens, for `resource` when given. */
+  async function login(scope?: string, resource?: string): Promise<Record<string, string>> {
     const reply = await json('POST', '/auth/login', {
       ...(await account()),
       ...(scope && { scope }),
+      ...(resource && { resource }),
     });
     expect(reply.status).toBe(200);
     return reply.body as Record<string, string>;
@@ -636,7 +637,7 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
     });
 
     it('answers /userinfo for an access token with openid, and never takes an ID token for an access token', async () => {
-      const tokens = await login('openid email');
+      const tokens = await login('openid email', 'auth-service');
       const info = await json('GET', '/userinfo', undefined, tokens['access_token']);
       expect(info.status).toBe(200);
       expect(info.body).toEqual({
@@ -644,7 +645,7 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
         email: expect.any(String),
         email_verified: false,
       });
-      const withoutOpenId = await login('notes:read');
+      const withoutOpenId = await login('notes:read', 'auth-service');
       expect(
         (await json('GET', '/userinfo', undefined, withoutOpenId['access_token'])).status,
       ).toBe(403);
