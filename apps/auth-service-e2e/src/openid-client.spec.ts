@@ -59,7 +59,13 @@ async function signIn(): Promise<LoginResponse> {
       body: JSON.stringify(body),
     });
   expect((await post('/auth/register', { email, password })).status).toBe(201);
-  const login = await post('/auth/login', { email, password, scope: 'openid notes:read' });
+  // For /userinfo (auth-service) and for resource-service, which introspects the tokens below.
+  const login = await post('/auth/login', {
+    email,
+    password,
+    scope: 'openid notes:read',
+    resource: ['auth-service', 'resource-service'],
+  });
   expect(login.status).toBe(200);
   const tokens = (await login.json()) as LoginResponse;
   secrets.push(tokens.access_token, tokens.refresh_token, tokens.id_token);

@@ -45,7 +45,12 @@ async function registerAndLogin(): Promise<{
   const password = `correct horse battery ${counter}`;
   secrets.push(password);
   expect((await call('POST', '/auth/register', { email, password })).response.status).toBe(201);
-  const login = await call('POST', '/auth/login', { email, password });
+  // For the notes API and for auth-service's account API (/auth/sessions, /auth/password, …).
+  const login = await call('POST', '/auth/login', {
+    email,
+    password,
+    resource: ['auth-service', 'resource-service'],
+  });
   expect(login.response.status).toBe(200);
   const tokens = login.body as unknown as TokenResponse;
   secrets.push(tokens.access_token, tokens.refresh_token);

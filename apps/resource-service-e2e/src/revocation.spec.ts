@@ -30,7 +30,10 @@ async function signUp() {
     password: `a long passphrase ${accounts}`,
   };
   expect((await post('/auth/register', account)).status).toBe(201);
-  const login = async () => (await post('/auth/login', account)).body;
+  // For the notes API and for auth-service's account API (/auth/logout-all, /auth/password).
+  const login = async () =>
+    (await post('/auth/login', { ...account, resource: ['auth-service', 'resource-service'] }))
+      .body;
   return { account, login };
 }
 

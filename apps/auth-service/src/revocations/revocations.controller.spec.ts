@@ -89,15 +89,17 @@ describe('GET /revocations on real PostgreSQL', () => {
     });
     return ((await response.json()) as { access_token: string }).access_token;
   };
-  const signUp = async () => {
+  /** A new user with two sessions; by default logged in for auth-service's account API. */
+  const signUp = async ({ resource }: { resource?: string } = { resource: 'auth-service' }) => {
     accounts += 1;
     const account = {
       email: `revoked${accounts}@example.com`,
       password: `a long passphrase ${accounts}`,
     };
     await post('/auth/register', account);
-    const first = (await post('/auth/login', account)).body;
-    const second = (await post('/auth/login', account)).body;
+    const login = { ...account, ...(resource && { resource }) };
+    const first = (await post('/auth/login', login)).body;
+    const second = (await post('/auth/login', login)).body;
     const claims = (token: string) =>
       JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
     return {
@@ -118,7 +120,7 @@ describe('GET /revocations on real PostgreSQL', () => {
   afterAll(() => service.close());
 
   it('is only for a service token with revocations:read', async () => {
-    const user = await signUp();
+    const user = await signUp({});
     for (const token of [
       undefined,
       user.first.access_token,
@@ -190,7 +192,9 @@ describe('GET /revocations on real PostgreSQL', () => {
 
       const admin = await signUp();
       await service.app.get(UsersService).setRoles(admin.account.email, ['user', 'admin']);
-      const adminToken = (await post('/auth/login', admin.account)).body.access_token as string;
+      const adminToken = (
+        await post('/auth/login', { ...admin.account, scope: 'admin', resource: 'auth-service' })
+      ).body.access_token as string;
       const disabled = await signUp();
       expect((await post(`/admin/users/${disabled.sub}/disable`, {}, adminToken)).status).toBe(204);
       await feed.until(() =>

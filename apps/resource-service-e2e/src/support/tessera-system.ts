@@ -159,14 +159,21 @@ export interface TokenPair {
   refresh_token: string;
 }
 
-/** Registers `email` (if new) and logs in with first-party defaults. */
+/**
+ * Registers `email` (if new) and logs in with the first-party client, for both APIs a test calls:
+ * resource-service's notes and auth-service's account API (`/auth/sessions`, …).
+ */
 export async function registerAndLogin(
   issuer: string,
   email: string,
   password = 'correct horse battery staple',
 ): Promise<TokenPair> {
   await call(`${issuer}/auth/register`, 'POST', { email, password });
-  const login = await call(`${issuer}/auth/login`, 'POST', { email, password });
+  const login = await call(`${issuer}/auth/login`, 'POST', {
+    email,
+    password,
+    resource: ['auth-service', 'resource-service'],
+  });
   if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login)}`);
   return login.body as unknown as TokenPair;
 }
