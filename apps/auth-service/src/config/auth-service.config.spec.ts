@@ -20,20 +20,12 @@ describe('AuthServiceEnvironment', () => {
     expect(validate({})).toMatchObject({
       PORT: 3001,
       ISSUER: 'http://127.0.0.1:3001',
-      // Services made by the service generator add their audience after it.
-      ACCESS_TOKEN_AUDIENCES: expect.arrayContaining(['resource-service']),
       ACCESS_TOKEN_TTL: 900,
       SESSION_IDLE_TTL: 14 * 86400,
       SESSION_ABSOLUTE_TTL: 30 * 86400,
       REFRESH_REUSE_GRACE: 10,
       SIGNING_ALGORITHM: 'ES256',
       REFRESH_TOKEN_COOKIE: false,
-    });
-  });
-
-  it('reads a comma-separated list of audiences', () => {
-    expect(validate({ ACCESS_TOKEN_AUDIENCES: 'resource-service, orders-service' })).toMatchObject({
-      ACCESS_TOKEN_AUDIENCES: ['resource-service', 'orders-service'],
     });
   });
 
@@ -60,7 +52,6 @@ describe('AuthServiceEnvironment', () => {
     ['KEY_ENCRYPTION_KEY', randomBytes(16).toString('base64')],
     ['ISSUER', 'http://127.0.0.1:3001/'],
     ['ISSUER', 'not a url'],
-    ['ACCESS_TOKEN_AUDIENCES', ' , '],
     ['ACCESS_TOKEN_TTL', '4'],
     ['ACCESS_TOKEN_TTL', '3601'],
     ['REFRESH_REUSE_GRACE', '61'],

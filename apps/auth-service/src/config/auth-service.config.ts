@@ -2,12 +2,10 @@ import { registerAs } from '@nestjs/config';
 import { CommaSeparated, ServiceEnvironment, validateEnvironment } from '@tessera/platform';
 import { Transform, Type } from 'class-transformer';
 import {
-  ArrayNotEmpty,
   IsBoolean,
   IsDefined,
   IsIn,
   IsInt,
-  IsString,
   IsUrl,
   Matches,
   Max,
@@ -33,12 +31,6 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   )
   @Matches(/[^/]$/, { message: 'must not end with a slash' })
   ISSUER = 'http://127.0.0.1:3001';
-
-  /** The `aud` of access tokens: the ids of the resource services they are for, comma-separated. */
-  @CommaSeparated()
-  @ArrayNotEmpty({ message: 'must name at least one resource service, e.g. resource-service' })
-  @IsString({ each: true })
-  ACCESS_TOKEN_AUDIENCES: string[] = ['resource-service'];
 
   /**
    * Access-token lifetime. Keep it short (RFC 9700); values under a minute are for tests and
