@@ -96,29 +96,44 @@ function readAudiences(value: unknown, problems: string[]): RegisteredAudience[]
     return [];
   }
   const audiences: RegisteredAudience[] = [];
-  value.forEach((entry: unknown, index) => {
-    const where = `audiences[${index}]`;
-    if (!isObject(entry)) return problems.push(`${where} must be an object { id, description }`);
-    const { id, description } = entry;
-    for (const key of Object.keys(entry)) {
-      if (key !== 'id' && key !== 'description') problems.push(`${where}: unknown key "${key}"`);
+  for (const [index, entry] of (value as unknown[]).entries()) {
+    const audience = readAudience(entry, `audiences[${index}]`, problems);
+    if (!audience) continue;
+    if (audiences.some(({ id }) => id === audience.id)) {
+      problems.push(`audiences[${index}]: the audience "${audience.id}" is listed twice`);
+    } else {
+      audiences.push(audience);
     }
-    if (typeof id !== 'string' || !ID.test(id)) {
-      return problems.push(`${where}: id ${JSON.stringify(id)} is not a service id (${ID.source})`);
-    }
-    if (typeof description !== 'string' || description.trim() === '') {
-      problems.push(`${where} "${id}": description must be a non-empty string`);
-    }
-    if (audiences.some((audience) => audience.id === id)) {
-      return problems.push(`${where}: the audience "${id}" is listed twice`);
-    }
-    audiences.push({ id, description: String(description) });
-    return undefined;
-  });
-  if (!audiences.some((audience) => audience.id === AUTH_SERVICE_AUDIENCE)) {
+  }
+  if (!audiences.some(({ id }) => id === AUTH_SERVICE_AUDIENCE)) {
     problems.push(`audiences must include "${AUTH_SERVICE_AUDIENCE}" (auth-service's own APIs)`);
   }
   return audiences;
+}
+
+function readAudience(
+  entry: unknown,
+  where: string,
+  problems: string[],
+): RegisteredAudience | undefined {
+  if (!isObject(entry)) {
+    problems.push(`${where} must be an object { id, description }`);
+    return undefined;
+  }
+  const before = problems.length;
+  const { id, description } = entry;
+  for (const key of Object.keys(entry)) {
+    if (key !== 'id' && key !== 'description') problems.push(`${where}: unknown key "${key}"`);
+  }
+  if (typeof id !== 'string' || !ID.test(id)) {
+    problems.push(`${where}: id ${JSON.stringify(id)} is not a service id (${ID.source})`);
+  }
+  if (typeof description !== 'string' || description.trim() === '') {
+    problems.push(`${where}: description must be a non-empty string`);
+  }
+  return problems.length === before
+    ? { id: id as string, description: description as string }
+    : undefined;
 }
 
 function readClients(
@@ -131,81 +146,87 @@ function readClients(
     return [];
   }
   const clients: RegisteredClient[] = [];
-  value.forEach((entry: unknown, index) => {
-    let where = `clients[${index}]`;
-    if (!isObject(entry)) return problems.push(`${where} must be an object`);
-    const { id, type } = entry;
-    if (typeof id !== 'string' || !ID.test(id) || UUID.test(id)) {
-      return problems.push(
-        `${where}: id ${JSON.stringify(id)} is not a client id (2–64 characters: a lower-case letter, then letters, digits, ".", "_" or "-")`,
-      );
+  for (const [index, entry] of (value as unknown[]).entries()) {
+    const client = readClient(entry, `clients[${index}]`, knownAudiences, problems);
+    if (!client) continue;
+    if (clients.some(({ id }) => id === client.id)) {
+      problems.push(`clients[${index}] "${client.id}": the client "${client.id}" is listed twice`);
+    } else {
+      clients.push(client);
     }
-    where = `${where} "${id}"`;
-    const before = problems.length;
-    if (clients.some((client) => client.id === id)) {
-      problems.push(`${where}: the client "${id}" is listed twice`);
-    }
-    for (const key of Object.keys(entry)) {
-      if (/secret/i.test(key)) {
-        problems.push(
-          `${where}: "${key}": secrets never go in the registry (CLIENT_SECRETS or the clients command set them)`,
-        );
-      } else if (!CLIENT_KEYS.includes(key)) {
-        problems.push(`${where}: unknown key "${key}" (expected ${CLIENT_KEYS.join(', ')})`);
-      }
-    }
-    if (type !== 'public' && type !== 'confidential') {
-      problems.push(
-        `${where}: type must be "public" or "confidential", not ${JSON.stringify(type)}`,
-      );
-    }
-    const grantTypes = readList(entry['grantTypes'], `${where}: grantTypes`, problems, (grant) =>
-      (GRANT_TYPES as readonly string[]).includes(grant)
-        ? undefined
-        : `"${grant}" is not one of ${GRANT_TYPES.join(', ')}`,
-    ) as GrantType[];
-    if (grantTypes.length === 0 && Array.isArray(entry['grantTypes'])) {
-      problems.push(`${where}: grantTypes needs at least one of ${GRANT_TYPES.join(', ')}`);
-    }
-    if (type === 'public' && grantTypes.includes('client_credentials')) {
-      problems.push(
-        `${where}: a public client holds no secret, so it cannot use client_credentials`,
-      );
-    }
-    const scopes = readList(entry['scopes'], `${where}: scopes`, problems, (scope) =>
-      SCOPE.test(scope) ? undefined : `"${scope}" is not a scope token (RFC 6749 §3.3)`,
-    );
-    const unknownAudience = (audience: string) =>
-      knownAudiences.has(audience)
-        ? undefined
-        : `"${audience}" is not a registered audience (${[...knownAudiences].join(', ') || 'none'}); add it to audiences first`;
-    const audiences = readList(
-      entry['audiences'],
-      `${where}: audiences`,
-      problems,
-      unknownAudience,
-    );
-    const defaultAudiences = readList(
-      entry['defaultAudiences'],
-      `${where}: defaultAudiences`,
-      problems,
-      (audience) =>
-        audiences.includes(audience)
-          ? undefined
-          : `"${audience}" is not among this client's audiences (${audiences.join(', ') || 'none'})`,
-    );
-    if (problems.length > before) return undefined;
-    clients.push({
-      id,
-      type: type as RegisteredClient['type'],
-      grantTypes,
-      scopes,
-      audiences,
-      defaultAudiences,
-    });
-    return undefined;
-  });
+  }
   return clients;
+}
+
+function readClient(
+  entry: unknown,
+  at: string,
+  knownAudiences: ReadonlySet<string>,
+  problems: string[],
+): RegisteredClient | undefined {
+  if (!isObject(entry)) {
+    problems.push(`${at} must be an object`);
+    return undefined;
+  }
+  const { id, type } = entry;
+  if (typeof id !== 'string' || !ID.test(id) || UUID.test(id)) {
+    problems.push(
+      `${at}: id ${JSON.stringify(id)} is not a client id (2–64 characters: a lower-case letter, then letters, digits, ".", "_" or "-")`,
+    );
+    return undefined;
+  }
+  const where = `${at} "${id}"`;
+  const before = problems.length;
+  for (const key of Object.keys(entry)) {
+    if (/secret/i.test(key)) {
+      problems.push(
+        `${where}: "${key}": secrets never go in the registry (CLIENT_SECRETS or the clients command set them)`,
+      );
+    } else if (!CLIENT_KEYS.includes(key)) {
+      problems.push(`${where}: unknown key "${key}" (expected ${CLIENT_KEYS.join(', ')})`);
+    }
+  }
+  if (type !== 'public' && type !== 'confidential') {
+    problems.push(`${where}: type must be "public" or "confidential", not ${JSON.stringify(type)}`);
+  }
+  const grantTypes = readList(entry['grantTypes'], `${where}: grantTypes`, problems, (grant) =>
+    (GRANT_TYPES as readonly string[]).includes(grant)
+      ? undefined
+      : `"${grant}" is not one of ${GRANT_TYPES.join(', ')}`,
+  ) as GrantType[];
+  if (grantTypes.length === 0 && Array.isArray(entry['grantTypes'])) {
+    problems.push(`${where}: grantTypes needs at least one of ${GRANT_TYPES.join(', ')}`);
+  }
+  if (type === 'public' && grantTypes.includes('client_credentials')) {
+    problems.push(`${where}: a public client holds no secret, so it cannot use client_credentials`);
+  }
+  const scopes = readList(entry['scopes'], `${where}: scopes`, problems, (scope) =>
+    SCOPE.test(scope) ? undefined : `"${scope}" is not a scope token (RFC 6749 §3.3)`,
+  );
+  const registered = [...knownAudiences].join(', ') || 'none';
+  const audiences = readList(entry['audiences'], `${where}: audiences`, problems, (audience) =>
+    knownAudiences.has(audience)
+      ? undefined
+      : `"${audience}" is not a registered audience (${registered}); add it to audiences first`,
+  );
+  const defaultAudiences = readList(
+    entry['defaultAudiences'],
+    `${where}: defaultAudiences`,
+    problems,
+    (audience) =>
+      audiences.includes(audience)
+        ? undefined
+        : `"${audience}" is not among this client's audiences (${audiences.join(', ') || 'none'})`,
+  );
+  if (problems.length > before) return undefined;
+  return {
+    id,
+    type: type as RegisteredClient['type'],
+    grantTypes,
+    scopes,
+    audiences,
+    defaultAudiences,
+  };
 }
 
 /** A list of distinct strings, each passing `check` (which returns what is wrong, if anything). */
