@@ -1,9 +1,9 @@
+const { join } = require('node:path');
 const nxPreset = require('@nx/jest/preset').default;
 
 // Every Tessera project tests the same way: TypeScript through ts-jest with the project's own
 // tsconfig.spec.json, and one real PostgreSQL per run (or the server in DATABASE_URL) from
-// @tessera/platform's global setup; each suite creates its own database on it. All projects sit
-// two folders below the root, which the paths rely on.
+// @tessera/platform's global setup; each suite creates its own database on it.
 module.exports = {
   ...nxPreset,
   testEnvironment: 'node',
@@ -11,7 +11,7 @@ module.exports = {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
   },
   moduleFileExtensions: ['ts', 'js'],
-  globalSetup: '<rootDir>/../../libs/platform/src/testing/jest-global-setup.ts',
-  globalTeardown: '<rootDir>/../../libs/platform/src/testing/jest-global-teardown.ts',
+  globalSetup: join(__dirname, 'libs/platform/testing/src/jest-global-setup.ts'),
+  globalTeardown: join(__dirname, 'libs/platform/testing/src/jest-global-teardown.ts'),
   testTimeout: 30000,
 };

@@ -20,14 +20,14 @@
  * machine, and turns plus a median keep a passing disturbance out of a ratio. BENCH_CONNECTIONS
  * (default 50) sets the concurrency (login uses a fifth of it).
  */
-import { TestIssuer } from '@tessera/auth/testing';
+import { TestIssuer } from '@tessera/auth-testing';
 import {
   createTestDatabase,
   ServiceProcess,
   startTestPostgres,
   TEST_POSTGRES_URL_VARIABLE,
-} from '@tessera/platform/testing';
-import type { ServiceProcessOptions } from '@tessera/platform/testing';
+} from '@tessera/platform-testing';
+import type { ServiceProcessOptions } from '@tessera/platform-testing';
 import autocannon from 'autocannon';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

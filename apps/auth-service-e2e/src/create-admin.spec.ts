@@ -1,4 +1,4 @@
-import { ServiceProcess } from '@tessera/platform/testing';
+import { ServiceProcess } from '@tessera/platform-testing';
 import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,3 @@
-import { describeServiceLifecycle } from '@tessera/platform/testing';
+import { describeServiceLifecycle } from '@tessera/platform-testing';
 
 describeServiceLifecycle({ name: 'auth-service', port: 13001 });

@@ -1,4 +1,4 @@
-import { createTestDatabase, ServiceProcess } from '@tessera/platform/testing';
+import { createTestDatabase, ServiceProcess } from '@tessera/platform-testing';
 import * as client from 'openid-client';
 import type { Configuration } from 'openid-client';
 import { createPublicKey, randomBytes, verify } from 'node:crypto';

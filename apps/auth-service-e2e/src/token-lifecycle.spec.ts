@@ -1,4 +1,4 @@
-import { ServiceProcess } from '@tessera/platform/testing';
+import { ServiceProcess } from '@tessera/platform-testing';
 import { createPublicKey, verify } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';

@@ -1,5 +1,5 @@
-import { createTestApplication, describeApiDocs } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
+import { createTestApplication, describeApiDocs } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import type { SecurityRequirementObject } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { authServiceConfig } from './config/auth-service.config';

@@ -1,12 +1,19 @@
 import { Module } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { AuthModule as GuardModule } from '@tessera/auth-resource-server';
 import { ServiceCoreModule } from '@tessera/platform';
 import { authServiceConfig } from './config/auth-service.config';
 import { entities } from './database/entities';
 import { migrations } from './database/migrations';
 import { AuthModule } from './auth/auth.module';
+import { ClockModule } from './clock/clock.module';
 import { KeysModule } from './keys/keys.module';
+import { KeysService } from './keys/keys.service';
 import { OAuthModule } from './oauth/oauth.module';
+import { AUTH_SERVICE_AUDIENCE } from './oauth/service-caller';
 import { RevocationsModule } from './revocations/revocations.module';
+import { SessionsModule } from './sessions/sessions.module';
+import { SessionsService } from './sessions/sessions.service';
 import { UsersModule } from './users/users.module';
 
 @Module({
@@ -14,6 +21,27 @@ import { UsersModule } from './users/users.module';
     ServiceCoreModule.forRoot({
       config: authServiceConfig,
       database: { name: 'auth', dataFolder: 'auth-service', entities, migrations },
+    }),
+    // The same global guard as every resource service: every route below needs an access token
+    // for auth-service unless marked @Public(). It verifies with this service's own keys (no JWKS
+    // fetch), and a user token's session must still be live in the database.
+    GuardModule.forRootAsync({
+      imports: [ClockModule, KeysModule, SessionsModule],
+      inject: [authServiceConfig.KEY, KeysService, SessionsService],
+      useFactory: (
+        environment: ConfigType<typeof authServiceConfig>,
+        keys: KeysService,
+        sessions: SessionsService,
+      ) => ({
+        issuer: environment.ISSUER,
+        audience: AUTH_SERVICE_AUDIENCE,
+        algorithms: [environment.SIGNING_ALGORITHM],
+        keys,
+        isSessionActive: async (principal) => {
+          const session = principal.sessionId && (await sessions.findActive(principal.sessionId));
+          return !!session && session.userId === principal.subject;
+        },
+      }),
     }),
     AuthModule,
     KeysModule,

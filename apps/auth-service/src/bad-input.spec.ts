@@ -1,5 +1,5 @@
-import { createTestApplication, describeBadInput } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
+import { createTestApplication, describeBadInput } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { randomBytes } from 'node:crypto';
 import { AppModule } from './app.module';
 import { authServiceConfig } from './config/auth-service.config';

@@ -1,5 +1,5 @@
-import { createTestApplication, createTestDatabase, TcpProxy } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
+import { createTestApplication, createTestDatabase, TcpProxy } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { AppModule } from './app.module';
 import { authServiceConfig } from './config/auth-service.config';
 

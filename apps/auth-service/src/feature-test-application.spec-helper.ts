@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import type { ModuleMetadata, Type } from '@nestjs/common';
 import { ServiceCoreModule } from '@tessera/platform';
-import { createTestApplication } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
-import { Clock } from './clock/clock';
+import { createTestApplication } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
+import { Clock } from '@tessera/auth-token';
 import { authServiceConfig } from './config/auth-service.config';
 import { entities } from './database/entities';
 import { migrations } from './database/migrations';

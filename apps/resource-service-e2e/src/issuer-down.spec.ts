@@ -1,4 +1,4 @@
-import { TestIssuer } from '@tessera/auth/testing';
+import { TestIssuer } from '@tessera/auth-testing';
 import { call, claimsOf, registerAndLogin, startTesseraSystem } from './support/tessera-system';
 import type { TesseraSystem, TokenPair } from './support/tessera-system';
 

@@ -1,5 +1,5 @@
-import { createTestApplication, describeApiDocs } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
+import { createTestApplication, describeApiDocs } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { AppModule } from './app.module';
 import { resourceServiceConfig } from './config/resource-service.config';
 

@@ -1,5 +1,5 @@
-import { createTestApplication } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
+import { createTestApplication } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { resourceServiceConfig } from './config/resource-service.config';

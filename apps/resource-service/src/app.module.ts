@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { AuthModule, authOptionsFromEnvironment } from '@tessera/auth';
+import { AuthModule, authOptionsFromEnvironment } from '@tessera/auth-resource-server';
 import { ServiceCoreModule } from '@tessera/platform';
 import { resourceServiceConfig } from './config/resource-service.config';
 import { entities } from './database/entities';

@@ -1,6 +1,6 @@
-import { TestIssuer } from '@tessera/auth/testing';
-import { createTestApplication, describeBadInput } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
+import { TestIssuer } from '@tessera/auth-testing';
+import { createTestApplication, describeBadInput } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { randomBytes } from 'node:crypto';
 import { AppModule } from './app.module';
 import { resourceServiceConfig } from './config/resource-service.config';

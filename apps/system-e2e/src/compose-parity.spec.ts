@@ -1,23 +1,33 @@
 import {
   composeServiceEnvironment,
-  composeTestValue,
+  composeServiceMounts,
   composeVariableReferences,
+  ComposeVolumes,
   readComposeFile,
   ServiceProcess,
   TEST_POSTGRES_URL_VARIABLE,
-} from '@tessera/platform/testing';
-import type { ComposeFile, VariableSource } from '@tessera/platform/testing';
-import { readFileSync } from 'node:fs';
+} from '@tessera/platform-testing';
+import type { ComposeFile, VariableSource } from '@tessera/platform-testing';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 
 const root = resolve(__dirname, '../../..');
 const composePath = resolve(root, 'docker-compose.yml');
 const initSqlPath = resolve(root, 'docker/postgres/init.sql');
-/** Set on the databases this suite creates, so that it never drops one it did not make. */
+/** Set on the databases and the role this suite creates, so that it never drops one it did not make. */
 const MARK = 'created by apps/system-e2e/src/compose-parity.spec.ts';
+/** The one-shot service that fills the secrets volume before anything else starts. */
+const SECRETS = 'secrets';
+/**
+ * The only variable this suite sets, as a `.env` could: the PostgreSQL superuser the compose
+ * postgres container would create. The test server is shared, and `tessera` may be a real role on
+ * it. Every secret comes, as in a first `docker-compose up`, from the secrets service.
+ */
+const VARIABLES: VariableSource = { POSTGRES_USER: 'tessera_compose_parity' };
 
 interface AppService {
   name: string;
@@ -30,26 +40,111 @@ interface AppService {
 }
 
 /**
- * What `docker-compose up` would run, checked without Docker: the init script on a real
- * PostgreSQL, and each service built from this repository run as a process with exactly the
- * environment docker-compose.yml gives its container.
+ * What `docker-compose up` would run, checked without Docker, with no variable set but
+ * POSTGRES_USER: the secrets service's script run into a folder standing in for the `secrets`
+ * volume, PostgreSQL's superuser made with the password it generated and the init script run as
+ * that user on a real PostgreSQL, and each service built from this repository run as a process
+ * with exactly the environment docker-compose.yml gives its container, the secrets files included.
  */
 describe('docker-compose.yml, run without Docker', () => {
   const admin = new URL(testPostgresUrl());
-  const compose = readComposeFile(composePath, composeVariables(admin));
+  const compose = readComposeFile(composePath, VARIABLES);
   const services = appServices(compose);
   const databases = services.flatMap((service) => (service.database ? [service.database] : []));
+  const postgresUser = composeServiceEnvironment(compose, 'postgres')['POSTGRES_USER'] as string;
+  const volumesFolder = mkdtempSync(join(tmpdir(), 'tessera-compose-volumes-'));
+  const volumes = new ComposeVolumes(compose, root, volumesFolder);
   const running: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    await dropDatabasesOfEarlierRuns(databases);
-    await runInitSql();
+    await dropEarlierRuns(databases);
+    volumes.runNodeService(SECRETS, definedOnly(composeServiceEnvironment(compose, SECRETS)));
+    await startPostgresAsComposeWould();
   });
 
   afterAll(async () => {
     // A failed assertion must not leave services running.
     for (const service of running.reverse()) await service.stop('SIGTERM');
-    await dropDatabasesOfEarlierRuns(databases);
+    await dropEarlierRuns(databases);
+    rmSync(volumesFolder, { recursive: true, force: true });
+  });
+
+  it('needs no variable set: every ${…} in it has a default', () => {
+    const raw = readComposeFile(composePath);
+    const required = composeVariableReferences(raw).filter((reference) =>
+      reference.operator?.endsWith('?'),
+    );
+    expect(required.map((reference) => reference.name)).toEqual([]);
+    expect(() => readComposeFile(composePath, {})).not.toThrow();
+  });
+
+  it('starts a one-shot secrets service first, which every container reading the secrets waits for', () => {
+    const secrets = compose.services[SECRETS];
+    expect(secrets).toMatchObject({ restart: 'no' });
+    expect(secrets['build']).toBeUndefined();
+    const volume = composeServiceMounts(compose, SECRETS, root).find(
+      (mount) => !mount.bind && !mount.readOnly,
+    );
+    expect(volume).toBeDefined();
+    const readers = Object.keys(compose.services).filter(
+      (name) =>
+        name !== SECRETS &&
+        composeServiceMounts(compose, name, root).some((mount) => mount.source === volume?.source),
+    );
+    expect(readers).toEqual(
+      expect.arrayContaining(['postgres', ...services.map((service) => service.name)]),
+    );
+    for (const name of readers) {
+      const mount = composeServiceMounts(compose, name, root).find(
+        (candidate) => candidate.source === volume?.source,
+      );
+      expect({ name, readOnly: mount?.readOnly, condition: dependsOn(name)[SECRETS] }).toEqual({
+        name,
+        readOnly: true,
+        condition: 'service_completed_successfully',
+      });
+    }
+  });
+
+  it('gives every container each secret it reads through a *_FILE variable, generated in the secrets volume', () => {
+    const fileVariables = ['postgres', ...services.map((service) => service.name)].flatMap((name) =>
+      Object.entries(definedOnly(composeServiceEnvironment(compose, name)))
+        .filter(([variable]) => variable.endsWith('_FILE'))
+        .map(([variable, path]) => ({ name, variable, path })),
+    );
+    expect(fileVariables.map(({ variable }) => variable)).toEqual(
+      expect.arrayContaining([
+        'POSTGRES_PASSWORD_FILE',
+        'DATABASE_PASSWORD_FILE',
+        'KEY_ENCRYPTION_KEY_FILE',
+        'CLIENT_SECRETS_FILE',
+        'AUTH_CLIENT_SECRET_FILE',
+      ]),
+    );
+    for (const { name, variable, path } of fileVariables) {
+      expect({ name, variable, generated: secretFile(name, path).length >= 32 }).toEqual({
+        name,
+        variable,
+        generated: true,
+      });
+    }
+  });
+
+  it("gives each service that calls auth-service the client secret auth-service's CLIENT_SECRETS has for it", () => {
+    const auth = services.find((service) => service.name === 'auth-service') as AppService;
+    const clientSecrets = secretFile('auth-service', auth.environment['CLIENT_SECRETS_FILE']).split(
+      ',',
+    );
+    const clients = services.filter((service) => service.environment['AUTH_CLIENT_ID']);
+    expect(clients.map((service) => service.name)).toContain('resource-service');
+    for (const service of clients) {
+      const id = service.environment['AUTH_CLIENT_ID'];
+      const secret = secretFile(service.name, service.environment['AUTH_CLIENT_SECRET_FILE']);
+      expect({ id, listed: clientSecrets.includes(`${id}=${secret}`) }).toEqual({
+        id,
+        listed: true,
+      });
+    }
   });
 
   it('describes at least the two services, each built from its own Dockerfile', () => {
@@ -112,7 +207,12 @@ describe('docker-compose.yml, run without Docker', () => {
       const port = ports.get(service.name) as number;
       const instance = await ServiceProcess.start({
         main: resolve(root, 'dist/apps', service.name, 'main.js'),
-        env: onTestHosts(service.environment, hosts, port, await freePort()),
+        env: onTestHosts(
+          volumes.onHost(service.name, service.environment),
+          hosts,
+          port,
+          await freePort(),
+        ),
         url: `http://127.0.0.1:${port}`,
         timeoutMs: 60_000,
       });
@@ -144,29 +244,38 @@ describe('docker-compose.yml, run without Docker', () => {
       });
     }
 
+    // auth-service took the generated client secrets: resource-service's gets it a token.
+    const resource = services.find((service) => service.name === 'resource-service') as AppService;
+    const token = await fetch(`http://127.0.0.1:${ports.get('auth-service')}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: resource.environment['AUTH_CLIENT_ID'],
+        client_secret: secretFile(resource.name, resource.environment['AUTH_CLIENT_SECRET_FILE']),
+      }),
+    });
+    expect(token.status).toBe(200);
+
     while (running.length > 0) {
       const instance = running.pop() as ServiceProcess;
       expect(await instance.stop('SIGTERM')).toBe(0);
     }
   });
 
-  /** The variables docker-compose would take from .env: the test server's user and password. */
-  function composeVariables(server: URL): VariableSource {
-    const variables: VariableSource = {
-      POSTGRES_USER: decodeURIComponent(server.username),
-      POSTGRES_PASSWORD: decodeURIComponent(server.password),
-    };
-    // Any other required variable gets a test value; the optional ones keep their compose defaults.
-    const raw = readComposeFile(composePath);
-    for (const reference of composeVariableReferences(raw)) {
-      if (reference.operator?.endsWith('?')) {
-        variables[reference.name] ??= composeTestValue(reference.name);
-      }
-    }
-    return variables;
+  /** The content of a secret file as `service`'s container sees it at `path`. */
+  function secretFile(service: string, path: string | undefined): string {
+    const hostPath = path && volumes.hostPath(service, path);
+    if (!hostPath) throw new Error(`${service}: ${path} is in none of its volumes`);
+    return readFileSync(hostPath, 'utf8').replace(/\r?\n$/, '');
   }
 
-  async function dropDatabasesOfEarlierRuns(databases: string[]): Promise<void> {
+  function dependsOn(name: string): Record<string, string> {
+    return dependsOnOf(compose.services[name]['depends_on']);
+  }
+
+  /** Drops what an earlier run left: its databases, then its role. */
+  async function dropEarlierRuns(databases: string[]): Promise<void> {
     await withClient(admin, async (client) => {
       const existing = await client.query<{ datname: string; comment: string | null }>(
         "SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = ANY($1)",
@@ -180,11 +289,44 @@ describe('docker-compose.yml, run without Docker', () => {
         }
         await client.query(`DROP DATABASE ${client.escapeIdentifier(datname)} WITH (FORCE)`);
       }
+      const role = await client.query<{ comment: string | null }>(
+        "SELECT shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = $1",
+        [postgresUser],
+      );
+      if (role.rows.length === 0) return;
+      if (role.rows[0].comment !== MARK) {
+        throw new Error(
+          `Role "${postgresUser}" exists on the test server and was not made by this suite; not dropping it`,
+        );
+      }
+      await client.query(`DROP ROLE ${client.escapeIdentifier(postgresUser)}`);
     });
   }
 
-  async function runInitSql(): Promise<void> {
+  /**
+   * What the postgres image does on a new volume: makes POSTGRES_USER the superuser with the
+   * password in POSTGRES_PASSWORD_FILE, then runs the init scripts as that user. Here the user
+   * is made on the test server and init.sql runs as it, which proves the generated password.
+   */
+  async function startPostgresAsComposeWould(): Promise<void> {
+    const environment = definedOnly(composeServiceEnvironment(compose, 'postgres'));
+    if (environment['POSTGRES_PASSWORD'] !== undefined) {
+      throw new Error(
+        'postgres gets POSTGRES_PASSWORD: its image refuses it next to POSTGRES_PASSWORD_FILE',
+      );
+    }
+    const password = secretFile('postgres', environment['POSTGRES_PASSWORD_FILE']);
     await withClient(admin, async (client) => {
+      const role = client.escapeIdentifier(postgresUser);
+      await client.query(
+        `CREATE ROLE ${role} LOGIN SUPERUSER PASSWORD ${client.escapeLiteral(password)}`,
+      );
+      await client.query(`COMMENT ON ROLE ${role} IS ${client.escapeLiteral(MARK)}`);
+    });
+    const asUser = new URL(admin);
+    asUser.username = encodeURIComponent(postgresUser);
+    asUser.password = encodeURIComponent(password);
+    await withClient(asUser, async (client) => {
       // One statement at a time, as psql in the postgres image sends them: CREATE DATABASE cannot
       // run inside the implicit transaction of a multi-statement query.
       for (const statement of sqlStatements(readFileSync(initSqlPath, 'utf8'))) {
@@ -235,9 +377,6 @@ function appServices(compose: ComposeFile): AppService[] {
     .filter(([, definition]) => definition['build'] !== undefined)
     .map(([name, definition]) => {
       const environment = definedOnly(composeServiceEnvironment(compose, name));
-      const dependsOn = (definition['depends_on'] ?? {}) as
-        | string[]
-        | Record<string, { condition?: string }>;
       return {
         name,
         environment,
@@ -245,16 +384,22 @@ function appServices(compose: ComposeFile): AppService[] {
           environment['DATABASE_URL'] === undefined
             ? undefined
             : new URL(environment['DATABASE_URL']).pathname.slice(1),
-        dependsOn: Array.isArray(dependsOn)
-          ? Object.fromEntries(dependsOn.map((other) => [other, 'service_started']))
-          : Object.fromEntries(
-              Object.entries(dependsOn).map(([other, { condition }]) => [
-                other,
-                condition ?? 'service_started',
-              ]),
-            ),
+        dependsOn: dependsOnOf(definition['depends_on']),
       };
     });
+}
+
+/** depends_on as a map of service name to condition, whichever form the file uses. */
+function dependsOnOf(value: unknown): Record<string, string> {
+  const dependsOn = (value ?? {}) as string[] | Record<string, { condition?: string }>;
+  return Array.isArray(dependsOn)
+    ? Object.fromEntries(dependsOn.map((other) => [other, 'service_started']))
+    : Object.fromEntries(
+        Object.entries(dependsOn).map(([other, { condition }]) => [
+          other,
+          condition ?? 'service_started',
+        ]),
+      );
 }
 
 /** The services ordered so that each comes after the services of this repository it depends on. */

@@ -70,7 +70,7 @@ describe('module boundaries (docs/architecture.md)', () => {
     expect(
       await boundaryErrors(
         'tools/workspace-plugin/src/probe.ts',
-        "import { ServiceProcess } from '@tessera/platform/testing';\nexport const probe = ServiceProcess;\n",
+        "import { ServiceProcess } from '@tessera/platform-testing';\nexport const probe = ServiceProcess;\n",
       ),
     ).toEqual([]);
     expect(

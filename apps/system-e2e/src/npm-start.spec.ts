@@ -2,7 +2,7 @@ import {
   composeServiceEnvironment,
   processesMentioning,
   readComposeFile,
-} from '@tessera/platform/testing';
+} from '@tessera/platform-testing';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';

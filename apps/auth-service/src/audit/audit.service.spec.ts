@@ -1,5 +1,5 @@
 import { createFeatureTestApplication } from '../feature-test-application.spec-helper';
-import type { TestApplication } from '@tessera/platform/testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { DataSource } from 'typeorm';
 import { AuditEvent } from './audit-event.entity';
 import { AuditModule } from './audit.module';

@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Param, ParseUUIDPipe, Post, Req, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import {
   ApiNoContentResponse,
   ApiOkResponse,
@@ -6,19 +6,26 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
+import { CurrentPrincipal } from '@tessera/auth-resource-server';
+import { Roles, Scopes } from '@tessera/auth-token';
+import type { Principal } from '@tessera/auth-token';
 import { ApiErrors } from '@tessera/platform';
 import type { FastifyRequest } from 'fastify';
-import { AdminRoleGuard } from './admin-role.guard';
+import { ADMIN_ROLE, ADMIN_SCOPE } from './admin';
 import { AuthService, contextOf } from './auth.service';
-import { CurrentUser } from './authenticated-user';
-import type { AuthenticatedUser } from './authenticated-user';
 import { PendingKeyResponse } from './dto/pending-key.response';
-import { SessionAccessGuard } from './session-access.guard';
 
-/** Operations for accounts with the `admin` role (make one with `nx run auth-service:create-admin`). */
+/**
+ * Operations for accounts with the `admin` role (make one with `nx run auth-service:create-admin`),
+ * with a token asked for them: audience auth-service and scope `admin`.
+ */
 @ApiTags('admin')
-@ApiErrors({ status: 403, description: 'The token has no `admin` role' }, 503)
-@UseGuards(SessionAccessGuard, AdminRoleGuard)
+@ApiErrors(
+  { status: 403, description: '`insufficient_scope`: the token lacks the `admin` role or scope' },
+  503,
+)
+@Roles(ADMIN_ROLE)
+@Scopes(ADMIN_SCOPE)
 @Controller('admin')
 export class AdminController {
   constructor(private readonly auth: AuthService) {}
@@ -35,7 +42,7 @@ export class AdminController {
   @Post('keys/rotate')
   @HttpCode(200)
   rotateKeys(
-    @CurrentUser() admin: AuthenticatedUser,
+    @CurrentPrincipal() admin: Principal,
     @Req() request: FastifyRequest,
   ): Promise<PendingKeyResponse> {
     return this.auth.rotateSigningKey(admin, contextOf(request));
@@ -49,7 +56,7 @@ export class AdminController {
   @Post('users/:id/disable')
   @HttpCode(204)
   disableUser(
-    @CurrentUser() admin: AuthenticatedUser,
+    @CurrentPrincipal() admin: Principal,
     @Param('id', new ParseUUIDPipe()) userId: string,
     @Req() request: FastifyRequest,
   ): Promise<void> {

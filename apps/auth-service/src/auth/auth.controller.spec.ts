@@ -1,8 +1,8 @@
 import { Metrics } from '@tessera/platform';
-import { createTestApplication } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
+import { createTestApplication } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { AppModule } from '../app.module';
-import { Clock } from '../clock/clock';
+import { Clock } from '@tessera/auth-token';
 import { authServiceConfig } from '../config/auth-service.config';
 import { LoginService } from '../login/login.service';
 import { SessionsService } from '../sessions/sessions.service';

@@ -9,7 +9,6 @@ import {
   Post,
   Req,
   Res,
-  UseGuards,
 } from '@nestjs/common';
 import {
   ApiNoContentResponse,
@@ -18,18 +17,17 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { bearerTokenOf } from '@tessera/auth';
-import { ApiErrors, Public } from '@tessera/platform';
+import { bearerTokenOf, CurrentPrincipal } from '@tessera/auth-resource-server';
+import { Public } from '@tessera/auth-token';
+import type { Principal } from '@tessera/auth-token';
+import { ApiErrors } from '@tessera/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthService, contextOf } from './auth.service';
-import { CurrentUser } from './authenticated-user';
-import type { AuthenticatedUser } from './authenticated-user';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshRequestDto, RefreshTokenDto } from './dto/refresh-token.dto';
 import { SessionListResponse } from './dto/session-list.response';
 import { RefreshTokenCookie } from './refresh-token-cookie';
-import { SessionAccessGuard } from './session-access.guard';
 import { noStore, TokenResponse } from './token-response';
 
 const INVALID_REFRESH = {
@@ -131,11 +129,10 @@ export class AuthController {
 
   @ApiOperation({ summary: 'Ends every session of the user' })
   @ApiNoContentResponse({ description: 'Every session has ended' })
-  @UseGuards(SessionAccessGuard)
   @Post('logout-all')
   @HttpCode(204)
   async logoutAll(
-    @CurrentUser() user: AuthenticatedUser,
+    @CurrentPrincipal() user: Principal,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
@@ -145,9 +142,8 @@ export class AuthController {
 
   @ApiOperation({ summary: "The caller's live sessions" })
   @ApiOkResponse({ type: SessionListResponse })
-  @UseGuards(SessionAccessGuard)
   @Get('sessions')
-  async sessions(@CurrentUser() user: AuthenticatedUser): Promise<SessionListResponse> {
+  async sessions(@CurrentPrincipal() user: Principal): Promise<SessionListResponse> {
     const sessions = await this.auth.listSessions(user);
     return {
       sessions: sessions.map((session) => ({ ...session, current: session.id === user.sessionId })),
@@ -158,11 +154,10 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'The session has ended' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiErrors({ status: 404, description: "No such session of the caller's" })
-  @UseGuards(SessionAccessGuard)
   @Delete('sessions/:id')
   @HttpCode(204)
   endSession(
-    @CurrentUser() user: AuthenticatedUser,
+    @CurrentPrincipal() user: Principal,
     @Param('id', new ParseUUIDPipe()) id: string,
     @Req() request: FastifyRequest,
   ): Promise<void> {
@@ -179,11 +174,10 @@ export class AuthController {
     { status: 400, description: 'The current password is wrong, or the new one is too weak' },
     429,
   )
-  @UseGuards(SessionAccessGuard)
   @Post('password')
   @HttpCode(200)
   async changePassword(
-    @CurrentUser() user: AuthenticatedUser,
+    @CurrentPrincipal() user: Principal,
     @Body() body: ChangePasswordDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

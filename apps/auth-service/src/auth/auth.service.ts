@@ -1,5 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { invalidBearerToken } from '@tessera/auth';
+import { invalidBearerToken } from '@tessera/auth-resource-server';
+import { AccessTokenVerifier } from '@tessera/auth-token';
+import type { Principal } from '@tessera/auth-token';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { KeysService } from '../keys/keys.service';
@@ -7,7 +9,6 @@ import { LoginService } from '../login/login.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { UsersService } from '../users/users.service';
-import type { AuthenticatedUser } from './authenticated-user';
 import { ClientsService } from '../clients/clients.service';
 import { IdTokenService } from '../tokens/id-token.service';
 import { InvalidCredentialsException } from '../login/login.errors';
@@ -90,6 +91,7 @@ export class AuthService {
     private readonly keys: KeysService,
     private readonly clients: ClientsService,
     private readonly idTokens: IdTokenService,
+    private readonly verifier: AccessTokenVerifier,
   ) {}
 
   /**
@@ -204,11 +206,11 @@ export class AuthService {
       });
   }
 
-  async signOutEverywhere(user: AuthenticatedUser, context: RequestContext): Promise<void> {
-    await this.sessions.revokeAllForUser(user.userId, 'logout_all');
+  async signOutEverywhere(user: Principal, context: RequestContext): Promise<void> {
+    await this.sessions.revokeAllForUser(user.subject, 'logout_all');
     await this.audit.record({
       type: 'session.revoked',
-      userId: user.userId,
+      userId: user.subject,
       sessionId: user.sessionId,
       detail: { scope: 'all' },
       ...context,
@@ -223,28 +225,28 @@ export class AuthService {
    * @returns the session's new tokens: an access token and the new family's refresh token
    */
   async changePassword(
-    user: AuthenticatedUser,
+    user: Principal,
     current: string,
     next: string,
     context: RequestContext,
   ): Promise<TokenResponse> {
     await this.login.changePassword({
-      userId: user.userId,
+      userId: user.subject,
       currentPassword: current,
       newPassword: next,
       ...context,
     });
-    await this.sessions.revokeAllForUser(user.userId, 'password_changed', {
+    await this.sessions.revokeAllForUser(user.subject, 'password_changed', {
       exceptSessionId: user.sessionId,
     });
-    const renewed = await this.sessions.renew(user.sessionId);
+    const renewed = user.sessionId ? await this.sessions.renew(user.sessionId) : null;
     await this.audit.record({
       type: 'password.changed',
-      userId: user.userId,
+      userId: user.subject,
       sessionId: user.sessionId,
       ...context,
     });
-    const account = await this.users.findById(user.userId);
+    const account = await this.users.findById(user.subject);
     // Ended meanwhile (a logout, a disable): the password has changed, but there is no session
     // left to hand tokens for.
     if (!renewed || !account || account.disabledAt) throw invalidBearerToken();
@@ -257,16 +259,12 @@ export class AuthService {
     );
   }
 
-  listSessions(user: AuthenticatedUser) {
-    return this.sessions.listForUser(user.userId);
+  listSessions(user: Principal) {
+    return this.sessions.listForUser(user.subject);
   }
 
-  async endSession(
-    user: AuthenticatedUser,
-    sessionId: string,
-    context: RequestContext,
-  ): Promise<void> {
-    const owned = (await this.sessions.listForUser(user.userId)).some(
+  async endSession(user: Principal, sessionId: string, context: RequestContext): Promise<void> {
+    const owned = (await this.sessions.listForUser(user.subject)).some(
       (session) => session.id === sessionId,
     );
     // Another user's session is "not found", not "forbidden": its existence is not ours to reveal.
@@ -274,17 +272,17 @@ export class AuthService {
     await this.sessions.revoke(sessionId, 'logout');
     await this.audit.record({
       type: 'session.revoked',
-      userId: user.userId,
+      userId: user.subject,
       sessionId,
       ...context,
     });
   }
 
-  async rotateSigningKey(admin: AuthenticatedUser, context: RequestContext) {
+  async rotateSigningKey(admin: Principal, context: RequestContext) {
     const next = await this.keys.rotate();
     await this.audit.record({
       type: 'key.rotated',
-      userId: admin.userId,
+      userId: admin.subject,
       sessionId: admin.sessionId,
       detail: { kid: next.kid, activatesAt: next.activatesAt.toISOString() },
       ...context,
@@ -292,17 +290,13 @@ export class AuthService {
     return { kid: next.kid, activates_at: next.activatesAt.toISOString() };
   }
 
-  async disableUser(
-    admin: AuthenticatedUser,
-    userId: string,
-    context: RequestContext,
-  ): Promise<void> {
+  async disableUser(admin: Principal, userId: string, context: RequestContext): Promise<void> {
     await this.users.disable(userId);
     const ended = await this.sessions.revokeAllForUser(userId, 'user_disabled');
     await this.audit.record({
       type: 'session.revoked',
       userId,
-      detail: { reason: 'user_disabled', sessions: ended, by: admin.userId },
+      detail: { reason: 'user_disabled', sessions: ended, by: admin.subject },
       ...context,
     });
   }
@@ -349,11 +343,12 @@ export class AuthService {
     return client;
   }
 
+  /** The session of an access token for auth-service (the one verifier, as the guard uses it). */
   private async sessionOf(accessToken: string): Promise<string> {
     try {
-      const claims = await this.accessTokens.verify(accessToken);
-      if (!claims.sid) throw new Error('the token has no session');
-      return claims.sid;
+      const { principal } = await this.verifier.verify(accessToken);
+      if (!principal.sessionId) throw new Error('the token has no session');
+      return principal.sessionId;
     } catch {
       throw invalidBearerToken();
     }

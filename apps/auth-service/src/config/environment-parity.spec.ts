@@ -1,4 +1,4 @@
-import { describeEnvironmentParity } from '@tessera/platform/testing';
+import { describeEnvironmentParity } from '@tessera/platform-testing';
 import { AuthServiceEnvironment, DEVELOPMENT_ONLY_VARIABLES } from './auth-service.config';
 
 describeEnvironmentParity({

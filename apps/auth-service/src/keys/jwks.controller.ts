@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, Public } from '@tessera/platform';
+import { ApiErrors } from '@tessera/platform';
+import { Public } from '@tessera/auth-token';
 import { authServiceConfig } from '../config/auth-service.config';
 import { KeysService } from './keys.service';
 import type { PublishedJwk } from './keys.service';

@@ -1,4 +1,4 @@
-import type { TestApplication } from '@tessera/platform/testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { KeyEncryption } from './key-encryption';
@@ -155,11 +155,13 @@ describe('KeysService on real PostgreSQL', () => {
 
       clock.advance(DELAY + TTL + LEEWAY - 1);
       expect(await publishedKids()).toEqual([next.kid, old]);
-      expect(await rotating.verificationKey(old)).toMatchObject({ kid: old, alg: 'ES256' });
+      expect(await rotating.key(old)).toMatchObject({ alg: 'ES256' });
+      expect(rotating.has(old)).toBe(true);
 
       clock.advance(1);
       expect(await publishedKids()).toEqual([next.kid]);
-      expect(await rotating.verificationKey(old)).toBeUndefined();
+      expect(await rotating.key(old)).toBeUndefined();
+      expect(rotating.has(old)).toBe(false);
     });
 
     it('returns the pending key when rotated again, rather than stacking keys', async () => {

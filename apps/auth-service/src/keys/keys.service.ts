@@ -7,7 +7,8 @@ import type { KeyObject } from 'node:crypto';
 import { IsNull, LessThanOrEqual, MoreThan } from 'typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { authServiceConfig } from '../config/auth-service.config';
-import { Clock } from '../clock/clock';
+import { Clock } from '@tessera/auth-token';
+import type { VerificationKey, VerificationKeySource } from '@tessera/auth-token';
 import { KeyEncryption } from './key-encryption';
 import type { SigningAlgorithm } from './signing-algorithm';
 import { generateSigningKeyPair, publicMembers } from './signing-key-pair';
@@ -36,12 +37,6 @@ export interface ActiveSigningKey {
   privateKey: KeyObject;
 }
 
-export interface VerificationKey {
-  kid: string;
-  alg: SigningAlgorithm;
-  publicKey: KeyObject;
-}
-
 export type PublishedJwk = PublicJwk & { kid: string; use: 'sig'; alg: SigningAlgorithm };
 
 export interface PendingSigningKey {
@@ -62,7 +57,7 @@ interface Snapshot {
  * RELOAD_INTERVAL_MS, so signing never waits for the database or a decryption.
  */
 @Injectable()
-export class KeysService implements OnApplicationBootstrap {
+export class KeysService implements OnApplicationBootstrap, VerificationKeySource {
   private readonly logger = new Logger(KeysService.name);
   private snapshot?: Snapshot;
   private loading?: Promise<SigningKey[]>;
@@ -145,7 +140,18 @@ export class KeysService implements OnApplicationBootstrap {
   }
 
   /** A key auth-service publishes, by kid; never from a token's own jwk/jku/x5u/x5c headers. */
-  async verificationKey(kid: string): Promise<VerificationKey | undefined> {
+  /** Whether `kid` is published now, by this instance's last read (a cached verification's key). */
+  has(kid: string): boolean {
+    const now = this.clock.now();
+    return (
+      this.snapshot?.keys.some(
+        (key) => key.kid === kid && (!key.publishedUntil || key.publishedUntil > now),
+      ) ?? false
+    );
+  }
+
+  /** The public key of a published `kid`, for AccessTokenVerifier (auth-service reads no JWKS of its own). */
+  async key(kid: string): Promise<VerificationKey | undefined> {
     let key = (await this.publishedKeys()).find((candidate) => candidate.kid === kid);
     const now = this.clock.now().getTime();
     if (!key && now - this.lastUnknownKidReload >= UNKNOWN_KID_COOLDOWN_MS) {
@@ -154,7 +160,7 @@ export class KeysService implements OnApplicationBootstrap {
       key = (await this.reload()).find((candidate) => candidate.kid === kid);
     }
     if (!key) return undefined;
-    return { kid: key.kid, alg: key.algorithm, publicKey: this.publicKeyOf(key) };
+    return { alg: key.algorithm, key: this.publicKeyOf(key) };
   }
 
   /** The JWK Set: every published key (pending, active, recently retired), public members only. */

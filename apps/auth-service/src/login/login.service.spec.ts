@@ -1,13 +1,13 @@
 import { createFeatureTestApplication } from '../feature-test-application.spec-helper';
 import { Body, Controller, Post } from '@nestjs/common';
-import { Public } from '@tessera/platform';
-import type { TestApplication } from '@tessera/platform/testing';
+import { Public } from '@tessera/auth-token';
+import type { TestApplication } from '@tessera/platform-testing';
 import { IsString } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { performance } from 'node:perf_hooks';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { UsersService } from '../users/users.service';
-import { Clock } from '../clock/clock';
+import { Clock } from '@tessera/auth-token';
 import { InvalidCredentialsException } from './login.errors';
 import { LoginModule } from './login.module';
 import { LoginService } from './login.service';

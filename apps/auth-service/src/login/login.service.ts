@@ -5,7 +5,7 @@ import { PasswordHasher } from '../users/password-hasher';
 import type { User } from '../users/user.entity';
 import { WrongCurrentPasswordException } from '../users/users.errors';
 import { UsersService } from '../users/users.service';
-import { Clock } from '../clock/clock';
+import { Clock } from '@tessera/auth-token';
 import { LoginThrottle } from './login-throttle.service';
 import { InvalidCredentialsException, TooManyLoginAttemptsException } from './login.errors';
 

@@ -1,10 +1,10 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '@tessera/platform';
+import { Public } from '@tessera/auth-token';
 import type { FastifyReply } from 'fastify';
 import { authServiceConfig } from '../config/auth-service.config';
-import { ACCESS_TOKEN_ALGORITHMS } from '@tessera/auth';
+import { ACCESS_TOKEN_ALGORITHMS } from '@tessera/auth-token';
 import { ServerMetadataResponse } from './dto/oauth-responses';
 
 /**

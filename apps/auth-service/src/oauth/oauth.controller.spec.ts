@@ -1,10 +1,10 @@
-import { createTestApplication } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
+import { createTestApplication } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';
 import { ClientsService } from '../clients/clients.service';
-import { Clock } from '../clock/clock';
+import { Clock } from '@tessera/auth-token';
 import { authServiceConfig } from '../config/auth-service.config';
 
 const SERVICE_SECRET = randomBytes(32).toString('base64url');

@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, Public } from '@tessera/platform';
+import { ApiErrors } from '@tessera/platform';
+import { Public } from '@tessera/auth-token';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { contextOf } from '../auth/auth.service';
 import { noStore, TokenResponse } from '../auth/token-response';

@@ -1,22 +1,27 @@
-import type { AccessTokenClaims } from '@tessera/auth';
-import type { AccessTokenService } from '../tokens/access-token.service';
+import { InvalidAccessTokenError } from '@tessera/auth-token';
+import type { AccessTokenVerifier, Principal } from '@tessera/auth-token';
 
-/** auth-service's own audience: service tokens for its service endpoints name it in `aud`. */
+/**
+ * auth-service's audience: the `aud` of tokens for its own APIs (the account and admin APIs, and
+ * the service endpoints: introspection and the revocation feed).
+ */
 export const AUTH_SERVICE_AUDIENCE = 'auth-service';
 
 /**
- * The claims of a service's own token (client credentials: `sub` = `client_id`, no session) for
- * auth-service that carries `scope`; undefined for anything else, a user's token included.
+ * The caller of a service endpoint that accepts a bearer token beside client authentication
+ * (introspection): a service's own token (client credentials: no session) for auth-service that
+ * carries `scope`; undefined for anything else, a user's token included.
  */
-export async function serviceTokenClaims(
-  accessTokens: AccessTokenService,
+export async function serviceCaller(
+  verifier: AccessTokenVerifier,
   token: string | undefined,
   scope: string,
-): Promise<AccessTokenClaims | undefined> {
+): Promise<Principal | undefined> {
   if (!token) return undefined;
-  const claims = await accessTokens.verify(token).catch(() => undefined);
-  if (!claims || claims.sub !== claims.client_id || claims.sid !== undefined) return undefined;
-  const audiences = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
-  const scopes = claims.scope?.split(' ') ?? [];
-  return audiences.includes(AUTH_SERVICE_AUDIENCE) && scopes.includes(scope) ? claims : undefined;
+  const verified = await verifier.verify(token).catch((error: unknown) => {
+    if (error instanceof InvalidAccessTokenError) return undefined;
+    throw error;
+  });
+  const principal = verified?.principal;
+  return principal?.kind === 'service' && principal.scopes.includes(scope) ? principal : undefined;
 }

@@ -1,15 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import type { AccessTokenClaims } from '@tessera/auth';
+import { AccessTokenVerifier } from '@tessera/auth-token';
+import type { AccessTokenClaims } from '@tessera/auth-token';
 import { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../auth/auth.service';
 import { authServiceConfig } from '../config/auth-service.config';
 import { SessionsService } from '../sessions/sessions.service';
-import { AccessTokenService } from '../tokens/access-token.service';
+import { IssuedAccessTokens } from './issued-access-tokens';
 import { ClientAuthenticator } from './client-authenticator';
 import { OAuthException } from './oauth.exception';
 import type { OAuthRequest } from './oauth-request';
-import { serviceTokenClaims } from './service-caller';
+import { serviceCaller } from './service-caller';
 
 export const INTROSPECT_SCOPE = 'tokens:introspect';
 
@@ -41,7 +42,8 @@ export class TokenInspectionService {
   constructor(
     private readonly clients: ClientAuthenticator,
     private readonly sessions: SessionsService,
-    private readonly accessTokens: AccessTokenService,
+    private readonly verifier: AccessTokenVerifier,
+    private readonly issued: IssuedAccessTokens,
     private readonly audit: AuditService,
     @Inject(authServiceConfig.KEY)
     private readonly environment: ConfigType<typeof authServiceConfig>,
@@ -127,8 +129,8 @@ export class TokenInspectionService {
         await this.clients.authenticate(request, 'introspect', context, { allowPublic: false })
       ).id;
     }
-    const claims = await serviceTokenClaims(this.accessTokens, request.bearer, INTROSPECT_SCOPE);
-    if (!claims) {
+    const caller = await serviceCaller(this.verifier, request.bearer, INTROSPECT_SCOPE);
+    if (!caller) {
       await this.audit.record({
         type: 'introspection.denied',
         ...context,
@@ -140,7 +142,7 @@ export class TokenInspectionService {
         'Bearer error="invalid_token"',
       );
     }
-    return claims.client_id;
+    return caller.clientId;
   }
 
   private async denied(caller: string, context: RequestContext): Promise<Introspection> {
@@ -153,7 +155,7 @@ export class TokenInspectionService {
   }
 
   private async liveAccessToken(token: string): Promise<AccessTokenClaims | undefined> {
-    const claims = await this.accessTokens.verify(token).catch(() => undefined);
+    const claims = await this.issued.claimsOf(token);
     if (!claims) return undefined;
     if (claims.sid === undefined) return claims;
     const session = await this.sessions.findActive(claims.sid);
@@ -161,7 +163,7 @@ export class TokenInspectionService {
   }
 
   private async revokeAccessTokenSession(token: string, clientId: string) {
-    const claims = await this.accessTokens.verify(token).catch(() => undefined);
+    const claims = await this.issued.claimsOf(token);
     if (!claims?.sid || claims.client_id !== clientId) return null;
     return this.sessions.revoke(claims.sid, 'revoked');
   }

@@ -1,16 +1,17 @@
-import { Controller, Get, NotFoundException, UseGuards } from '@nestjs/common';
+import { Controller, Get, NotFoundException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { insufficientScope } from '@tessera/auth';
+import { CurrentPrincipal } from '@tessera/auth-resource-server';
+import { Scopes } from '@tessera/auth-token';
+import type { Principal } from '@tessera/auth-token';
 import { ApiErrors } from '@tessera/platform';
-import { CurrentUser } from '../auth/authenticated-user';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
-import { SessionAccessGuard } from '../auth/session-access.guard';
 import { UsersService } from '../users/users.service';
 import { UserInfoResponse } from './dto/oauth-responses';
 
-/** OpenID Connect Core §5.3: who the access token's user is, for a token with `openid`. */
+/**
+ * OpenID Connect Core §5.3: who the access token's user is, for a token for auth-service with
+ * `openid`.
+ */
 @ApiTags('oauth')
-@UseGuards(SessionAccessGuard)
 @Controller('userinfo')
 export class UserInfoController {
   constructor(private readonly users: UsersService) {}
@@ -23,10 +24,10 @@ export class UserInfoController {
     { status: 404, description: 'The user no longer exists' },
     503,
   )
+  @Scopes('openid')
   @Get()
-  async userInfo(@CurrentUser() caller: AuthenticatedUser): Promise<UserInfoResponse> {
-    if (!caller.scopes.includes('openid')) throw insufficientScope({ scopes: ['openid'] });
-    const user = await this.users.findById(caller.userId);
+  async userInfo(@CurrentPrincipal() caller: Principal): Promise<UserInfoResponse> {
+    const user = await this.users.findById(caller.subject);
     if (!user) throw new NotFoundException('No such user');
     return {
       sub: user.id,

@@ -1,8 +1,8 @@
-import { createTestApplication } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
+import { createTestApplication } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { randomBytes } from 'node:crypto';
 import { AppModule } from '../app.module';
-import { Clock } from '../clock/clock';
+import { Clock } from '@tessera/auth-token';
 import { authServiceConfig } from '../config/auth-service.config';
 import type { RevocationEvent } from './revocations.service';
 import { RevocationsService } from './revocations.service';

@@ -1,12 +1,9 @@
-import { Controller, Get, Inject, Logger, Req, Res } from '@nestjs/common';
+import { Controller, Get, Logger, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { bearerTokenOf, invalidBearerToken } from '@tessera/auth';
-import { Public } from '@tessera/platform';
+import { CurrentPrincipal } from '@tessera/auth-resource-server';
+import { Scopes } from '@tessera/auth-token';
+import type { Principal } from '@tessera/auth-token';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authServiceConfig } from '../config/auth-service.config';
-import type { ConfigType } from '@nestjs/config';
-import { serviceTokenClaims } from '../oauth/service-caller';
-import { AccessTokenService } from '../tokens/access-token.service';
 import { RevocationsService } from './revocations.service';
 import type { RevocationEvent } from './revocations.service';
 
@@ -22,22 +19,17 @@ const EVENT_ID = /^\d{1,19}$/;
  * last event id, losing nothing.
  */
 @ApiTags('revocations')
-@Public()
+@Scopes(REVOCATIONS_SCOPE)
 @Controller('revocations')
 export class RevocationsController {
   private readonly logger = new Logger(RevocationsController.name);
 
-  constructor(
-    private readonly revocations: RevocationsService,
-    private readonly accessTokens: AccessTokenService,
-    @Inject(authServiceConfig.KEY)
-    private readonly environment: ConfigType<typeof authServiceConfig>,
-  ) {}
+  constructor(private readonly revocations: RevocationsService) {}
 
   @ApiOperation({
     summary: 'The revocation log as server-sent events, for resource services',
     description:
-      'A service token (client credentials) for auth-service with `revocations:read`; any other token is 401. ' +
+      'A service token (client credentials) for auth-service with `revocations:read` (403 without it). ' +
       'Events since `Last-Event-ID` (or `?after=<id>`), then `event: ready`, then each new one.',
   })
   @ApiSecurity('bearer', [REVOCATIONS_SCOPE])
@@ -47,13 +39,11 @@ export class RevocationsController {
     schema: { type: 'string' },
   })
   @Get()
-  async stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const caller = await serviceTokenClaims(
-      this.accessTokens,
-      bearerTokenOf(request),
-      REVOCATIONS_SCOPE,
-    );
-    if (!caller) throw invalidBearerToken();
+  async stream(
+    @CurrentPrincipal() caller: Principal,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const after = lastEventIdOf(request);
 
     // From here on the connection is ours: Nest's reply handling would end it.
@@ -87,7 +77,7 @@ export class RevocationsController {
       end: () => raw.end(),
     });
     const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
-    const expiry = setTimeout(() => raw.end(), Math.max(0, caller.exp * 1000 - Date.now()));
+    const expiry = setTimeout(() => raw.end(), Math.max(0, caller.expiresAt * 1000 - Date.now()));
     const close = () => {
       unsubscribe();
       clearInterval(heartbeat);

@@ -6,9 +6,9 @@ import type {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { RevocationEvent } from '@tessera/auth';
+import type { RevocationEvent } from '@tessera/auth-client';
 import { LessThan, Repository } from 'typeorm';
-import { Clock } from '../clock/clock';
+import { Clock } from '@tessera/auth-token';
 import { authServiceConfig } from '../config/auth-service.config';
 import { Revocation } from './revocation.entity';
 

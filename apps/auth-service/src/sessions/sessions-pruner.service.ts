@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Clock } from '../clock/clock';
+import { Clock } from '@tessera/auth-token';
 import { SessionsRepository } from './sessions.repository';
 
 /** Ended sessions are kept this long (for "why was I logged out?"), then deleted. */

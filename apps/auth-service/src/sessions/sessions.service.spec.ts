@@ -1,5 +1,5 @@
 import { Metrics } from '@tessera/platform';
-import type { TestApplication } from '@tessera/platform/testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authServiceConfig } from '../config/auth-service.config';
-import { Clock } from '../clock/clock';
+import { Clock } from '@tessera/auth-token';
 import { IssuanceMetrics } from '../metrics/issuance-metrics';
 import { InvalidGrantError } from './invalid-grant.error';
 import { RefreshTokenCrypto } from './refresh-token.crypto';

@@ -1,21 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { JwtService, NotBeforeError, TokenExpiredError } from '@nestjs/jwt';
+import { JwtService } from '@nestjs/jwt';
 import { randomBytes } from 'node:crypto';
 import { authServiceConfig } from '../config/auth-service.config';
 import { KeysService } from '../keys/keys.service';
-import {
-  ACCESS_TOKEN_TYPE,
-  InvalidAccessTokenError,
-  readAccessTokenClaims,
-  readAccessTokenHeader,
-} from '@tessera/auth';
-import type { AccessTokenClaims } from '@tessera/auth';
-import { Clock } from '../clock/clock';
+import { ACCESS_TOKEN_TYPE, Clock } from '@tessera/auth-token';
+import type { AccessTokenClaims } from '@tessera/auth-token';
 import { IssuanceMetrics } from '../metrics/issuance-metrics';
-
-/** Leeway for `exp` and `nbf` when auth-service verifies its own tokens (RFC 8725: small). */
-export const ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS = 60;
 
 export interface IssueAccessTokenInput {
   subject: string;
@@ -42,7 +33,10 @@ export interface IssuedAccessToken {
   expiresAt: Date;
 }
 
-/** Signs access tokens (RFC 9068) with the active signing key, and verifies them for auth-service. */
+/**
+ * Signs access tokens (RFC 9068) with the active signing key. Verifying them is AccessTokenVerifier's
+ * job (`@tessera/auth-token`), here as in every other service.
+ */
 @Injectable()
 export class AccessTokenService {
   constructor(
@@ -80,43 +74,4 @@ export class AccessTokenService {
     this.metrics.tokenIssued(input.sessionId === undefined ? 'service' : 'access');
     return { token, expiresIn, jti, expiresAt: new Date(claims.exp * 1000) };
   }
-
-  /**
-   * Verifies a token for auth-service's own endpoints: signature by a key of our JWKS (by kid,
-   * algorithm pinned to that key's), `typ`, `iss`, `exp` (required) and `nbf`, with 60 s leeway.
-   * The audience is not checked: our tokens name resource services, and auth-service accepts a
-   * token for any of them because its callers also require the token's session (`sid`) to be
-   * live in the database. Resource services check `aud` (libs/auth).
-   *
-   * @throws InvalidAccessTokenError with a reason for the debug log, whatever is wrong.
-   */
-  async verify(token: string): Promise<AccessTokenClaims> {
-    // The same header checks as every resource service (@tessera/auth): alg, typ, crit, kid.
-    const header = readAccessTokenHeader(token);
-    const key = await this.keys.verificationKey(header.kid);
-    if (!key) throw new InvalidAccessTokenError('unknown_key');
-    if (key.alg !== header.alg) throw new InvalidAccessTokenError('algorithm');
-    const payload = await this.jwt
-      .verifyAsync<object>(token, {
-        // @nestjs/jwt types this as string | Buffer, but hands it to jsonwebtoken 9 untouched, and a
-        // KeyObject there is used as is instead of being parsed again on every call.
-        publicKey: key.publicKey as unknown as Buffer,
-        algorithms: [key.alg],
-        issuer: this.environment.ISSUER,
-        clockTimestamp: Math.floor(this.clock.now().getTime() / 1000),
-        clockTolerance: ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS,
-      })
-      .catch((error: unknown) => {
-        throw refusal(error);
-      });
-    return readAccessTokenClaims(payload);
-  }
-}
-
-function refusal(error: unknown): InvalidAccessTokenError {
-  if (error instanceof TokenExpiredError) return new InvalidAccessTokenError('expired');
-  if (error instanceof NotBeforeError) return new InvalidAccessTokenError('not_yet_valid');
-  const message = error instanceof Error ? error.message : String(error);
-  if (message.startsWith('jwt issuer invalid')) return new InvalidAccessTokenError('issuer');
-  return new InvalidAccessTokenError('signature', message);
 }

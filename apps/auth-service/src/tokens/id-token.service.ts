@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import { Clock } from '../clock/clock';
+import { Clock } from '@tessera/auth-token';
 import { authServiceConfig } from '../config/auth-service.config';
 import { KeysService } from '../keys/keys.service';
 import { IssuanceMetrics } from '../metrics/issuance-metrics';

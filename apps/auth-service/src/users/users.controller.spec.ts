@@ -1,7 +1,7 @@
 import { createFeatureTestApplication } from '../feature-test-application.spec-helper';
 import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC_KEY } from '@tessera/platform';
-import type { TestApplication } from '@tessera/platform/testing';
+import { IS_PUBLIC_KEY } from '@tessera/auth-token';
+import type { TestApplication } from '@tessera/platform-testing';
 import { DataSource } from 'typeorm';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { User } from './user.entity';

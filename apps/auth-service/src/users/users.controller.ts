@@ -1,6 +1,7 @@
 import { Body, Controller, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, Public } from '@tessera/platform';
+import { ApiErrors } from '@tessera/platform';
+import { Public } from '@tessera/auth-token';
 import type { FastifyRequest } from 'fastify';
 import { RegisterDto } from './dto/register.dto';
 import { RegisteredUserResponse } from './dto/registered-user.response';

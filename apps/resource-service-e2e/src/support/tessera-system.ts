@@ -1,4 +1,4 @@
-import { createTestDatabase, ServiceProcess, TcpProxy } from '@tessera/platform/testing';
+import { createTestDatabase, ServiceProcess, TcpProxy } from '@tessera/platform-testing';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 

@@ -1,4 +1,4 @@
-import { describeEnvironmentParity } from '@tessera/platform/testing';
+import { describeEnvironmentParity } from '@tessera/platform-testing';
 import { ResourceServiceEnvironment, DEVELOPMENT_ONLY_VARIABLES } from './resource-service.config';
 
 describeEnvironmentParity({

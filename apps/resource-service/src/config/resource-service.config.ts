@@ -1,5 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import { withAuthEnvironment } from '@tessera/auth';
+import { withAuthEnvironment } from '@tessera/auth-resource-server';
 import { ServiceEnvironment, validateEnvironment } from '@tessera/platform';
 
 /**

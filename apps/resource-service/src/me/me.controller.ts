@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal } from '@tessera/auth';
-import type { Principal } from '@tessera/auth';
+import { CurrentPrincipal } from '@tessera/auth-resource-server';
+import type { Principal } from '@tessera/auth-token';
 import { PrincipalView } from './principal-view';
 
 /** Who the token says you are: for people trying the system by hand. Any valid token will do. */

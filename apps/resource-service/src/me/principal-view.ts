@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { Principal } from '@tessera/auth';
+import type { Principal } from '@tessera/auth-token';
 
-/** Principal of `@tessera/auth`, as `GET /me` answers it. */
+/** Principal of `@tessera/auth-token`, as `GET /me` answers it. */
 export class PrincipalView implements Principal {
   @ApiProperty({ description: '`sub`: a user id, or the client id of a service token' })
   subject!: string;
@@ -11,6 +11,13 @@ export class PrincipalView implements Principal {
 
   @ApiProperty({ description: '`client_id`: the OAuth client the token was issued to' })
   clientId!: string;
+
+  @ApiProperty({
+    type: [String],
+    description: '`aud`: the services the token is for',
+    example: ['resource-service'],
+  })
+  audiences!: string[];
 
   @ApiProperty({ type: [String], example: ['notes:read', 'notes:write'] })
   scopes!: string[];
@@ -27,4 +34,10 @@ export class PrincipalView implements Principal {
 
   @ApiProperty({ enum: ['user', 'service'] })
   kind!: 'user' | 'service';
+
+  @ApiProperty({ description: '`iat`, epoch seconds' })
+  issuedAt!: number;
+
+  @ApiProperty({ description: '`exp`, epoch seconds' })
+  expiresAt!: number;
 }

@@ -1,6 +1,6 @@
-import { TestIssuer } from '@tessera/auth/testing';
-import { createTestApplication } from '@tessera/platform/testing';
-import type { TestApplication } from '@tessera/platform/testing';
+import { TestIssuer } from '@tessera/auth-testing';
+import { createTestApplication } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../app.module';

@@ -20,8 +20,9 @@ import {
   ApiProperty,
   ApiTags,
 } from '@nestjs/swagger';
-import { bearerTokenOf, CurrentPrincipal, Scopes } from '@tessera/auth';
-import type { Principal } from '@tessera/auth';
+import { bearerTokenOf, CurrentPrincipal } from '@tessera/auth-resource-server';
+import { Scopes } from '@tessera/auth-token';
+import type { Principal } from '@tessera/auth-token';
 import { ApiErrors } from '@tessera/platform';
 import type { FastifyRequest } from 'fastify';
 import { CreateNoteDto } from './dto/create-note.dto';

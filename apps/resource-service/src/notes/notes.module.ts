@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { TokenIntrospectionClient } from '../introspection/token-introspection.client';
 import { Note } from './note.entity';
 import { NotesController } from './notes.controller';
 import { NotesService } from './notes.service';
@@ -9,6 +8,6 @@ import { NotesService } from './notes.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Note])],
   controllers: [NotesController],
-  providers: [NotesService, TokenIntrospectionClient],
+  providers: [NotesService],
 })
 export class NotesModule {}

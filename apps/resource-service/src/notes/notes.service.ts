@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { insufficientScope, invalidBearerToken } from '@tessera/auth';
-import type { Principal } from '@tessera/auth';
+import { insufficientScope, invalidBearerToken } from '@tessera/auth-resource-server';
+import type { Principal } from '@tessera/auth-token';
 import { Repository } from 'typeorm';
-import { TokenIntrospectionClient } from '../introspection/token-introspection.client';
+import { TokenIntrospectionClient } from '@tessera/auth-client';
 import type { CreateNoteDto } from './dto/create-note.dto';
 import type { ListNotesQueryDto } from './dto/list-notes-query.dto';
 import type { UpdateNoteDto } from './dto/update-note.dto';

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Public, Scopes } from '@tessera/auth';
+import { Public, Scopes } from '@tessera/auth-token';
 
 export class Pong {
   @ApiProperty({ example: true })

@@ -7,8 +7,8 @@ import { createServiceApplication } from '../bootstrap/bootstrap-service';
 import { EnvironmentValidationError } from '../config/environment-validation.error';
 import { ServiceEnvironment } from '../config/service-environment';
 import { validateEnvironment } from '../config/validate-environment';
-import { ROLES_KEY, SCOPES_KEY } from '../http/access-requirements';
-import { Public } from '../http/public.decorator';
+import { ROLES_KEY, SCOPES_KEY } from '@tessera/auth-token';
+import { Public } from '@tessera/auth-token';
 import { ApiErrors } from './api-errors.decorator';
 
 class ThingDto {

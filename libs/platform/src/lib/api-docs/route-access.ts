@@ -1,8 +1,8 @@
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { INestApplication } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
-import { ROLES_KEY, SCOPES_KEY } from '../http/access-requirements';
-import { IS_PUBLIC_KEY } from '../http/public.decorator';
+import { ROLES_KEY, SCOPES_KEY } from '@tessera/auth-token';
+import { IS_PUBLIC_KEY } from '@tessera/auth-token';
 
 /** What a route asks of its caller, read from the metadata the auth guard reads. */
 export interface RouteAccess {

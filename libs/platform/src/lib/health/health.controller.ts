@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagg
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { HealthCheckResult } from '@nestjs/terminus';
 import { ApiErrors } from '../api-docs/api-errors.decorator';
-import { Public } from '../http/public.decorator';
+import { Public } from '@tessera/auth-token';
 import { HEALTH_OPTIONS } from './health.options';
 import type { HealthOptions } from './health.options';
 

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'auth-client',
+  preset: '../../../jest.preset.js',
+  coverageDirectory: '../../../coverage/libs/auth/client',
+};

@@ -1,5 +1,0 @@
-module.exports = {
-  displayName: 'auth',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/auth',
-};

@@ -1,0 +1,143 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import {
+  AccessTokenVerifier,
+  InvalidAccessTokenError,
+  IS_PUBLIC_KEY,
+  ROLES_KEY,
+  SCOPES_KEY,
+} from '@tessera/auth-token';
+import type { Principal, VerificationKeySource } from '@tessera/auth-token';
+import type { FastifyRequest } from 'fastify';
+import type { ResolvedAuthOptions } from '../auth-module.options';
+import { RESOLVED_AUTH_OPTIONS, VERIFICATION_KEYS } from '../auth.module-definition';
+import { insufficientScope, invalidBearerToken } from '../http/bearer-challenge';
+import { GuardMetrics, requireBearerToken } from '../metrics/guard-metrics';
+import { RevocationList } from '../revocation/revocation-list';
+import { JWT_STRATEGY } from './jwt.strategy';
+import { VerificationCache } from './verification-cache';
+
+interface RouteRequirements {
+  isPublic: boolean;
+  scopes: readonly string[];
+  roles: readonly string[];
+}
+
+/**
+ * The global guard AuthModule installs in every Tessera service, auth-service included: every
+ * HTTP route needs a valid access token for this service unless it is marked `@Public()`, and
+ * `@Scopes()` / `@Roles()` add what the token must carry. Other transports are refused until
+ * they are guarded too: secure by default.
+ *
+ * The path of a token, read forward: canActivate → (a token seen before: the VerificationCache)
+ * or passport → JwtStrategy.authenticate → AccessTokenVerifier.verify → JwtStrategy.validate →
+ * handleRequest → admit (revocations, the session check, the route's requirements) → principal,
+ * which passport sets as `request.user` for `@CurrentPrincipal()`.
+ */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
+  private readonly logger = new Logger(JwtAuthGuard.name);
+  /** Metadata read once per route, not per request. */
+  private readonly requirements = new WeakMap<object, WeakMap<object, RouteRequirements>>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly cache: VerificationCache,
+    private readonly verifier: AccessTokenVerifier,
+    @Inject(VERIFICATION_KEYS) private readonly keys: VerificationKeySource,
+    private readonly revocations: RevocationList,
+    private readonly metrics: GuardMetrics,
+    @Inject(RESOLVED_AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return false;
+    const route = this.requirementsOf(context);
+    if (route.isPublic) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
+    const token = requireBearerToken(request, this.metrics);
+    // A reused token (the normal case) costs a map lookup, not a signature check.
+    const cached = this.cache.get(
+      token,
+      (expiresAt) => this.verifier.isUnexpired(expiresAt),
+      (kid) => this.keys.has(kid),
+    );
+    if (!cached) return (await super.canActivate(context)) as boolean;
+    request.user = await this.admit(cached.principal, route);
+    return true;
+  }
+
+  /** passport's verdict: a principal, admitted to this route, or 401 `invalid_token`. */
+  override handleRequest<TUser = Principal>(
+    error: unknown,
+    principal: Principal | false,
+    refusal: unknown,
+    context: ExecutionContext,
+  ): TUser {
+    // An unexpected error (a bug, not a bad token) goes up as a 500, with its stack logged.
+    if (error) throw error;
+    if (!principal) {
+      const reason = refusal instanceof InvalidAccessTokenError ? refusal.reason : 'malformed';
+      this.logger.debug(`Access token refused (${reason})`);
+      this.metrics.refused(reason);
+      throw invalidBearerToken();
+    }
+    // passport resolves with what this returns, a promise included.
+    return this.admit(principal, this.requirementsOf(context)) as TUser;
+  }
+
+  /**
+   * On every request, cached or not: a session revoked a moment ago ends here, then the route's
+   * scopes and roles (403 when one is missing).
+   */
+  private async admit(principal: Principal, route: RouteRequirements): Promise<Principal> {
+    if (this.revocations.isRevoked(principal) || !(await this.isSessionActive(principal))) {
+      this.logger.debug('Access token refused: its session or user was revoked');
+      this.metrics.refused('revoked');
+      throw invalidBearerToken();
+    }
+    if (!isAuthorized(principal, route)) {
+      this.metrics.refused('insufficient_scope');
+      throw insufficientScope({
+        scopes: route.scopes,
+        roles: route.roles.filter((role) => !principal.roles.includes(role)),
+      });
+    }
+    return principal;
+  }
+
+  private isSessionActive(principal: Principal): boolean | Promise<boolean> {
+    const check = this.options.isSessionActive;
+    return check === undefined || principal.kind !== 'user' ? true : check(principal);
+  }
+
+  private requirementsOf(context: ExecutionContext): RouteRequirements {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byHandler = this.requirements.get(controller);
+    if (!byHandler) this.requirements.set(controller, (byHandler = new WeakMap()));
+    let route = byHandler.get(handler);
+    if (!route) {
+      const targets = [handler, controller];
+      route = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets) === true,
+        scopes: this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets) ?? [],
+        roles: this.reflector.getAllAndMerge<string[]>(ROLES_KEY, targets) ?? [],
+      };
+      byHandler.set(handler, route);
+    }
+    return route;
+  }
+}
+
+function isAuthorized(principal: Principal, route: RouteRequirements): boolean {
+  // Most routes need one scope or none: loops without allocation, on every request.
+  return (
+    route.scopes.every((scope) => principal.scopes.includes(scope)) &&
+    route.roles.every((role) => principal.roles.includes(role))
+  );
+}

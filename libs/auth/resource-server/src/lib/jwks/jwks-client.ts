@@ -1,0 +1,164 @@
+import { Logger } from '@nestjs/common';
+import { createPublicKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { isAccessTokenAlgorithm } from '@tessera/auth-token';
+import type { AccessTokenAlgorithm, VerificationKeySource } from '@tessera/auth-token';
+
+/** A verification key from the issuer's JWKS, ready for jsonwebtoken (never a PEM string). */
+export interface JwksKey {
+  kid: string;
+  alg: AccessTokenAlgorithm;
+  key: KeyObject;
+}
+
+export interface JwksClientOptions {
+  jwksUri: string;
+  /** Only keys for these algorithms are kept. */
+  algorithms: readonly AccessTokenAlgorithm[];
+  /** Milliseconds the key set is used before it is fetched again. */
+  cacheMaxAgeMs: number;
+  /** An unknown `kid` triggers a fetch at most once per this many milliseconds (R12). */
+  cooldownMs: number;
+  /** Milliseconds one fetch may take. */
+  timeoutMs: number;
+  /** Told of every fetch once it has ended (AuthModule counts them in `tessera_jwks_fetches_total`). */
+  onFetch?: (outcome: 'success' | 'failure') => void;
+}
+
+/** A JWKS larger than this is refused: a key set is a few kilobytes. */
+const MAX_JWKS_BYTES = 256 * 1024;
+const MIN_RSA_MODULUS_BITS = 2048;
+
+/**
+ * The issuer's public keys, fetched over HTTP and kept in memory. Keys come only from `jwksUri`,
+ * never from a token's header (R10).
+ *
+ * - The set is refetched once it is older than `cacheMaxAgeMs`, so a key the issuer removed stops
+ *   verifying within that time (R24).
+ * - An unknown `kid` refetches at once, but at most once per `cooldownMs` however many such
+ *   tokens arrive (R12); concurrent callers share one fetch.
+ * - When a fetch fails the last good set stays in use (O2: the issuer may be down) and the
+ *   failure is logged; the next attempt waits for the cooldown. Until a first fetch has
+ *   succeeded there is no cooldown, so a service that starts before its issuer verifies tokens as
+ *   soon as the issuer is up.
+ *
+ * Why not jwks-rsa: it hands jsonwebtoken PEM strings (parsed again on every verification) and,
+ * once its cache expires while the issuer is down, refuses every token.
+ */
+export class JwksClient implements VerificationKeySource {
+  private readonly logger = new Logger(JwksClient.name);
+  private keys = new Map<string, JwksKey>();
+  /** When the current set was fetched (0: never). */
+  private fetchedAt = 0;
+  /** When the last attempt started, successful or not (0: never). */
+  private attemptedAt = 0;
+  private fetching: Promise<void> | undefined;
+  private fetchCount = 0;
+
+  constructor(private readonly options: JwksClientOptions) {}
+
+  /** How many times the JWKS has been requested (for tests and metrics). */
+  get fetches(): number {
+    return this.fetchCount;
+  }
+
+  /** The key for `kid`, fetching the set when it is stale or the kid is new (within the cooldown). */
+  async key(kid: string): Promise<JwksKey | undefined> {
+    if (this.fetching) await this.fetching;
+    if (this.isStale()) await this.refresh();
+    const known = this.keys.get(kid);
+    if (known || !this.mayFetch()) return known;
+    await this.refresh();
+    return this.keys.get(kid);
+  }
+
+  /**
+   * Whether `kid` is in the current set, without waiting: the verification cache asks this on
+   * every hit. A stale set is refreshed in the background.
+   */
+  has(kid: string): boolean {
+    if (this.isStale()) void this.refresh();
+    return this.keys.has(kid);
+  }
+
+  /** Fetches the set now (one fetch at a time); failures are logged, never thrown. */
+  refresh(): Promise<void> {
+    this.fetching ??= this.fetchKeys().finally(() => (this.fetching = undefined));
+    return this.fetching;
+  }
+
+  private isStale(): boolean {
+    return Date.now() - this.fetchedAt >= this.options.cacheMaxAgeMs && this.mayFetch();
+  }
+
+  private mayFetch(): boolean {
+    // Until a first fetch succeeds (the issuer may still be starting) there is nothing to protect
+    // by waiting: every lookup may try, and concurrent ones share one fetch.
+    if (this.fetchedAt === 0) return true;
+    return Date.now() - this.attemptedAt >= this.options.cooldownMs;
+  }
+
+  private async fetchKeys(): Promise<void> {
+    this.attemptedAt = Date.now();
+    this.fetchCount += 1;
+    try {
+      const response = await fetch(this.options.jwksUri, {
+        headers: { accept: 'application/json' },
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const text = await response.text();
+      if (text.length > MAX_JWKS_BYTES) throw new Error(`larger than ${MAX_JWKS_BYTES} bytes`);
+      this.keys = this.parse(JSON.parse(text));
+      this.fetchedAt = Date.now();
+      this.logger.debug(`Fetched ${this.keys.size} key(s) from ${this.options.jwksUri}`);
+      this.options.onFetch?.('success');
+    } catch (error) {
+      this.options.onFetch?.('failure');
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.warn(
+        `Could not fetch the JWKS from ${this.options.jwksUri} (${reason}); ` +
+          `keeping the ${this.keys.size} key(s) already known`,
+      );
+    }
+  }
+
+  /** The usable keys of a JWK Set; a malformed or unsupported member is skipped, not fatal. */
+  private parse(body: unknown): Map<string, JwksKey> {
+    const members = (body as { keys?: unknown } | null)?.keys;
+    if (!Array.isArray(members)) throw new Error('the response is not a JWK Set');
+    const keys = new Map<string, JwksKey>();
+    for (const member of members) {
+      const key = this.toKey(member);
+      if (key && !keys.has(key.kid)) keys.set(key.kid, key);
+    }
+    return keys;
+  }
+
+  private toKey(member: unknown): JwksKey | undefined {
+    if (typeof member !== 'object' || member === null) return undefined;
+    const jwk = member as Record<string, unknown>;
+    const { kid, alg, use, kty } = jwk;
+    if (typeof kid !== 'string' || kid === '' || (use !== undefined && use !== 'sig')) {
+      return undefined;
+    }
+    if (!isAccessTokenAlgorithm(alg) || !this.options.algorithms.includes(alg)) return undefined;
+    try {
+      if (alg === 'ES256' && (kty !== 'EC' || jwk['crv'] !== 'P-256')) return undefined;
+      if (alg === 'RS256' && kty !== 'RSA') return undefined;
+      // Public members only: a private `d` in a careless JWKS must not make a private key here.
+      const publicJwk =
+        kty === 'EC'
+          ? { kty, crv: jwk['crv'], x: jwk['x'], y: jwk['y'] }
+          : { kty, n: jwk['n'], e: jwk['e'] };
+      const key = createPublicKey({ key: publicJwk as never, format: 'jwk' });
+      const bits = key.asymmetricKeyDetails?.modulusLength;
+      if (alg === 'RS256' && (bits ?? 0) < MIN_RSA_MODULUS_BITS) return undefined;
+      return { kid, alg, key };
+    } catch {
+      return undefined;
+    }
+  }
+}
+
