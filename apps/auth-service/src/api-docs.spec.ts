@@ -40,8 +40,6 @@ describeApiDocs({
     'POST /oauth/token': CLIENT,
     'POST /oauth/revoke': CLIENT,
     'POST /oauth/introspect': [...CLIENT, { bearer: ['tokens:introspect'] }],
-    'GET /userinfo': [{ bearer: ['openid'] }],
-    'GET /revocations': [{ bearer: ['revocations:read'] }],
   },
   // RFC 6749 §5.2 on the OAuth endpoints; Fastify's 413 (before the route) and a 5xx (the global
   // filter's) are in the house shape there too.

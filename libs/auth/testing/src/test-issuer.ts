@@ -286,7 +286,7 @@ export class TestIssuer {
             client_id: client,
             sid: undefined,
             scope: form.get('scope') ?? '',
-            aud: [form.get('audience') ?? this.audience],
+            aud: [form.get('resource') ?? form.get('audience') ?? this.audience],
           },
           { expiresIn: 300 },
         );

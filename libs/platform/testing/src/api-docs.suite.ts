@@ -47,8 +47,9 @@ const HTTP_METHODS: Record<number, string> = {
 };
 
 /**
- * Proves a service's OpenAPI document at `/docs-json` describes every route the application
- * serves, so that a new undocumented route fails: its summary; its security (none where
+ * Proves that every route of the service is guarded or explicitly `@Public()` (a request without a
+ * token to any other route is refused with 401), and that its OpenAPI document at `/docs-json`
+ * describes every route the application serves, so that a new undocumented route fails: its summary; its security (none where
  * `@Public()`, else a bearer token with the route's `@Scopes()`); its request body and success
  * response with their schemas; and its errors (401, 403, 400, 413 as its security and input
  * imply, and the ones listed in `errors`), each with an error schema; and, for each `@Body()` and
@@ -99,6 +100,23 @@ export function describeApiDocs(options: ApiDocsSuiteOptions): void {
       expect(Object.keys(options.errors).filter((key) => !documentedKeys.includes(key))).toEqual(
         [],
       );
+    });
+
+    it('refuses every route that is not @Public() to a caller without a token: the global guard', async () => {
+      const { url } = options.target();
+      const guarded = routes.filter((route) => !route.isPublic);
+      expect(guarded.length).toBeGreaterThan(0);
+      for (const route of guarded) {
+        const [method] = route.key.split(' ');
+        const path = route.path.replace(/:[A-Za-z0-9_]+/g, '00000000-0000-4000-8000-000000000000');
+        const response = await fetch(`${url}${path}`, { method });
+        await response.body?.cancel();
+        expect({
+          route: route.key,
+          status: response.status,
+          challenge: response.headers.get('www-authenticate'),
+        }).toEqual({ route: route.key, status: 401, challenge: 'Bearer' });
+      }
     });
 
     it('gives every route a summary and the security the guard enforces (none where @Public)', () => {

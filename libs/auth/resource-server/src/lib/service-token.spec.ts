@@ -196,7 +196,7 @@ describe('ServiceTokenProvider', () => {
   });
 
   describe('the token request', () => {
-    it('posts a form-encoded client_credentials grant with the scope, the audience and client_secret_basic', async () => {
+    it('posts a form-encoded client_credentials grant with the scope, the resource (RFC 8707) and client_secret_basic', async () => {
       const provider = providerFor(endpoint, {
         scope: 'orders:read orders:write',
         audience: 'orders-service',
@@ -209,11 +209,11 @@ describe('ServiceTokenProvider', () => {
           path: '/oauth/token',
           contentType: 'application/x-www-form-urlencoded',
           basic: FORM_ENCODED_CREDENTIALS,
-          body: 'grant_type=client_credentials&scope=orders%3Aread+orders%3Awrite&audience=orders-service',
+          body: 'grant_type=client_credentials&scope=orders%3Aread+orders%3Awrite&resource=orders-service',
           form: {
             grant_type: 'client_credentials',
             scope: 'orders:read orders:write',
-            audience: 'orders-service',
+            resource: 'orders-service',
           },
         },
       ]);
@@ -472,7 +472,7 @@ describe('ServiceTokenProvider', () => {
         expect(endpoint.requests[0]).toMatchObject({
           path: '/oauth/token',
           basic: FORM_ENCODED_CREDENTIALS,
-          form: { grant_type: 'client_credentials', audience: 'orders-service' },
+          form: { grant_type: 'client_credentials', resource: 'orders-service' },
         });
       } finally {
         await moduleRef.close();
@@ -494,18 +494,24 @@ describe('ServiceTokenProvider', () => {
 describe('AuthModule client option', () => {
   const base = { issuer: 'https://auth.example.com', audience: 'reports-service' };
 
-  it('defaults the token endpoint to <issuer>/oauth/token, and is absent when not given', () => {
+  it('defaults the token and introspection endpoints to the issuer’s, and is absent when not given', () => {
     expect(resolveAuthOptions(base)).not.toHaveProperty('client');
     expect(resolveAuthOptions({ ...base, client: CLIENT }).client).toEqual({
       ...CLIENT,
       tokenUri: 'https://auth.example.com/oauth/token',
+      introspectionUri: 'https://auth.example.com/oauth/introspect',
     });
     expect(
       resolveAuthOptions({
         ...base,
         client: { ...CLIENT, tokenUri: 'http://auth-service:3000/oauth/token', scope: 'a:b c' },
       }).client,
-    ).toEqual({ ...CLIENT, tokenUri: 'http://auth-service:3000/oauth/token', scope: 'a:b c' });
+    ).toEqual({
+      ...CLIENT,
+      tokenUri: 'http://auth-service:3000/oauth/token',
+      introspectionUri: 'https://auth.example.com/oauth/introspect',
+      scope: 'a:b c',
+    });
   });
 
   it.each([

@@ -161,7 +161,7 @@ export class ServiceTokenProvider {
 function grantOf(client: ResolvedServiceClientOptions): URLSearchParams {
   const form = new URLSearchParams({ grant_type: 'client_credentials' });
   if (client.scope !== undefined) form.set('scope', client.scope);
-  if (client.audience !== undefined) form.set('audience', client.audience);
+  if (client.audience !== undefined) form.set('resource', client.audience);
   return form;
 }
 

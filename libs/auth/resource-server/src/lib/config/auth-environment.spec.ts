@@ -1,4 +1,10 @@
-import { EnvironmentValidationError, HttpServiceEnvironment, ServiceEnvironment, environmentVariableNames, validateEnvironment } from '@tessera/platform';
+import {
+  EnvironmentValidationError,
+  HttpServiceEnvironment,
+  ServiceEnvironment,
+  environmentVariableNames,
+  validateEnvironment,
+} from '@tessera/platform';
 import { authOptionsFromEnvironment, withAuthEnvironment } from './auth-environment';
 
 class OrdersEnvironment extends withAuthEnvironment(ServiceEnvironment, {

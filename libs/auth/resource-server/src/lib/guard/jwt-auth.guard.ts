@@ -16,7 +16,7 @@ import { RESOLVED_AUTH_OPTIONS, VERIFICATION_KEYS } from '../auth.module-definit
 import { insufficientScope, invalidBearerToken } from '../http/bearer-challenge';
 import { GuardMetrics, requireBearerToken } from '../metrics/guard-metrics';
 import { RevocationList } from '../revocation/revocation-list';
-import { JWT_STRATEGY } from './jwt.strategy';
+import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy';
 import { VerificationCache } from './verification-cache';
 
 interface RouteRequirements {
@@ -50,6 +50,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     private readonly revocations: RevocationList,
     private readonly metrics: GuardMetrics,
     @Inject(RESOLVED_AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+    private readonly strategy: JwtStrategy,
   ) {
     super();
   }
@@ -66,9 +67,18 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
       (expiresAt) => this.verifier.isUnexpired(expiresAt),
       (kid) => this.keys.has(kid),
     );
-    if (!cached) return (await super.canActivate(context)) as boolean;
+    if (!cached) return this.verifyThroughPassport(context);
     request.user = await this.admit(cached.principal, route);
     return true;
+  }
+
+  private async verifyThroughPassport(context: ExecutionContext): Promise<boolean> {
+    if (!this.strategy.isRegistered) {
+      throw new Error(
+        'Another AuthModule started in this process and took over passport; one AuthModule per process',
+      );
+    }
+    return (await super.canActivate(context)) as boolean;
   }
 
   /** passport's verdict: a principal, admitted to this route, or 401 `invalid_token`. */

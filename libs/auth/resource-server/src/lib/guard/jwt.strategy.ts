@@ -19,8 +19,8 @@ export const JWT_STRATEGY = 'tessera-jwt';
  * every refusal reason is the same in every service and in auth-service itself.
  *
  * Passport keeps strategies in one registry per process, by name, so a process holds one
- * AuthModule: a second one while the first lives is refused at start-up rather than left to
- * verify with the first one's issuer and audience.
+ * AuthModule: when a second one starts, the first one's guard refuses to verify (a 500 that
+ * names the cause) rather than verify with the other one's issuer and audience.
  */
 @Injectable()
 export class JwtStrategy
@@ -31,11 +31,6 @@ export class JwtStrategy
     private readonly verifier: AccessTokenVerifier,
     private readonly cache: VerificationCache,
   ) {
-    if (registeredStrategy()) {
-      throw new Error(
-        'Another AuthModule is running in this process; one AuthModule per process (its guard is global)',
-      );
-    }
     super({
       jwtFromRequest: (request: FastifyRequest) => bearerTokenOf(request) ?? null,
       // Never called: authenticate() verifies with AccessTokenVerifier instead of jsonwebtoken's defaults.
@@ -62,6 +57,11 @@ export class JwtStrategy
   validate(token: string, verified: VerifiedAccessToken): Principal {
     this.cache.set(token, verified);
     return verified.principal;
+  }
+
+  /** Whether passport would call this strategy: false once another AuthModule has started. */
+  get isRegistered(): boolean {
+    return registeredStrategy() === this;
   }
 
   onModuleDestroy(): void {

@@ -161,4 +161,3 @@ export class JwksClient implements VerificationKeySource {
     }
   }
 }
-
