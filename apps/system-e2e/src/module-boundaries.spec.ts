@@ -46,18 +46,34 @@ describe('module boundaries (docs/architecture.md)', () => {
     expect(errors).toHaveLength(1);
   });
 
-  it('lets a service import the shared platform library', async () => {
+  it('lets a service import the shared platform and auth libraries', async () => {
     const errors = await boundaryErrors(
       'apps/resource-service/src/probe.ts',
-      "import { Public } from '@tessera/platform';\nexport const probe = Public;\n",
+      "import { ServiceCoreModule } from '@tessera/platform';\nimport { AuthModule } from '@tessera/auth-resource-server';\nexport const probe = [ServiceCoreModule, AuthModule];\n",
     );
     expect(errors).toEqual([]);
+  });
+
+  it('refuses a util library that imports a feature library (layers point down)', async () => {
+    const errors = await boundaryErrors(
+      'libs/auth/token/src/probe.ts',
+      "import { AuthModule } from '@tessera/auth-resource-server';\nexport const probe = AuthModule;\n",
+    );
+    expect(errors).toHaveLength(1);
+  });
+
+  it('refuses a data-access library that imports a feature library', async () => {
+    const errors = await boundaryErrors(
+      'libs/auth/client/src/probe.ts',
+      "import { AuthModule } from '@tessera/auth-resource-server';\nexport const probe = AuthModule;\n",
+    );
+    expect(errors).toHaveLength(1);
   });
 
   // type:tool (tools/workspace-plugin) is workspace tooling: nothing that ships may depend on it.
   it.each([
     ['an app', 'apps/resource-service/src/probe.ts'],
-    ['a shared library', 'libs/auth/src/probe.ts'],
+    ['a shared library', 'libs/auth/token/src/probe.ts'],
   ])('refuses %s that imports the workspace plugin', async (_what, filePath) => {
     const errors = await boundaryErrors(
       filePath,

@@ -1,14 +1,9 @@
 export { TokenIntrospectionClient } from './lib/introspection/token-introspection.client';
 export { RevocationFeed } from './lib/revocation/revocation-feed';
-export type {
-  RevocationEvent,
-  RevocationFeedState,
-  RevocationSink,
-} from './lib/revocation/revocation-feed';
+export type { RevocationEvent, RevocationSink } from './lib/revocation/revocation-feed';
 export type {
   ResolvedServiceClientOptions,
   ServiceClientOptions,
 } from './lib/service-token/service-client.options';
 export { ServiceTokenError } from './lib/service-token/service-token.errors';
-export type { ServiceTokenErrorReason } from './lib/service-token/service-token.errors';
 export { ServiceTokenProvider } from './lib/service-token/service-token.provider';

@@ -1,1 +1,1 @@
-export * from './test-issuer';
+export { TestIssuer } from './test-issuer';

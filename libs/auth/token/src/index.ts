@@ -6,7 +6,6 @@ export {
 export type { AccessTokenAlgorithm, AccessTokenClaims } from './lib/access-token.format';
 export { AccessTokenVerifier, CLOCK_TOLERANCE_SECONDS } from './lib/access-token.verifier';
 export type {
-  AccessTokenVerifierOptions,
   VerificationKey,
   VerificationKeySource,
   VerifiedAccessToken,

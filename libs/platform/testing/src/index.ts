@@ -1,10 +1,19 @@
-export * from './service-process';
-export * from './test-application';
-export * from './test-postgres';
-export * from './running-processes';
-export * from './service-lifecycle.suite';
-export * from './compose-file';
-export * from './environment-parity.suite';
-export * from './tcp-proxy';
-export * from './bad-input.suite';
-export * from './api-docs.suite';
+export { describeApiDocs } from './api-docs.suite';
+export { describeBadInput } from './bad-input.suite';
+export {
+  ComposeVolumes,
+  composeServiceEnvironment,
+  composeServiceMounts,
+  composeVariableReferences,
+  readComposeFile,
+} from './compose-file';
+export type { ComposeFile, VariableSource } from './compose-file';
+export { describeEnvironmentParity } from './environment-parity.suite';
+export { processesMentioning } from './running-processes';
+export { describeServiceLifecycle } from './service-lifecycle.suite';
+export { ServiceProcess } from './service-process';
+export type { ServiceProcessOptions } from './service-process';
+export { TcpProxy } from './tcp-proxy';
+export { createTestApplication } from './test-application';
+export type { TestApplication } from './test-application';
+export { TEST_POSTGRES_URL_VARIABLE, createTestDatabase, startTestPostgres } from './test-postgres';

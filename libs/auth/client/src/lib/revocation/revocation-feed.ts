@@ -31,6 +31,12 @@ export type RevocationFeedState = 'connecting' | 'live' | 'down' | 'stopped';
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5_000;
 const PRUNE_EVERY_MS = 30_000;
+/**
+ * How long the feed reconnects quietly before it warns, at start-up (auth-service may still be
+ * starting) and after auth-service ended the stream cleanly (it is stopping or restarting: a
+ * Ctrl-C that stops the whole system, a deployment).
+ */
+const QUIET_RECONNECT_MS = 10_000;
 
 /**
  * Follows auth-service's revocation log over server-sent events, as this service (a
@@ -41,7 +47,9 @@ const PRUNE_EVERY_MS = 30_000;
  *
  * While the feed is down, a revoked session's access tokens are refused only once they expire
  * (the bound falls back to the access-token lifetime); the feed logs a warning when it goes
- * down and says when it is back, and `state` tells at any time.
+ * down and says when it is back, and `state` tells at any time. Two outages are expected and
+ * warned about only when they last more than 10 s: auth-service not answering yet when the feed
+ * starts, and auth-service going away after it ended the stream cleanly (it is stopping).
  */
 export class RevocationFeed {
   private readonly logger = new Logger(RevocationFeed.name);
@@ -49,6 +57,13 @@ export class RevocationFeed {
   private endConnection?: (reason: string) => void;
   private lastEventId?: string;
   private downSince?: number;
+  /** Whether the current outage has been warned about. */
+  private warned = false;
+  private downReason = '';
+  /** Until when failures are expected (see QUIET_RECONNECT_MS); 0: not now. */
+  private quietUntil = 0;
+  /** Warns once a quiet outage outlasts quietUntil. */
+  private quietWarning?: NodeJS.Timeout;
   private stopped = false;
   private running?: Promise<void>;
   private pruner?: NodeJS.Timeout;
@@ -64,6 +79,7 @@ export class RevocationFeed {
   ) {}
 
   start(): void {
+    this.quietUntil = Date.now() + QUIET_RECONNECT_MS;
     this.running ??= this.run();
     this.pruner = setInterval(() => this.list.prune(), PRUNE_EVERY_MS);
     this.pruner.unref();
@@ -73,6 +89,7 @@ export class RevocationFeed {
     this.stopped = true;
     this.state = 'stopped';
     clearInterval(this.pruner);
+    clearTimeout(this.quietWarning);
     this.endConnection?.('stopped');
     this.wake?.();
     await this.running;
@@ -90,9 +107,13 @@ export class RevocationFeed {
       try {
         const reachedLive = await this.follow();
         if (reachedLive) retry = FIRST_RETRY_MS;
-        // A clean end (auth-service closes the stream when the token expires): go again at once.
+        // A clean end (auth-service closes the stream when the token expires, or when it stops):
+        // go again at once, quietly for a while in case it is stopping.
         if (this.stopped) return;
-        if (reachedLive) continue;
+        if (reachedLive) {
+          this.quietUntil = Date.now() + QUIET_RECONNECT_MS;
+          continue;
+        }
       } catch (error) {
         if (this.stopped) return;
         this.markDown(error instanceof Error ? error.message : String(error));
@@ -188,7 +209,10 @@ export class RevocationFeed {
   }
 
   private markLive(): void {
-    if (this.state === 'down' && this.downSince !== undefined) {
+    clearTimeout(this.quietWarning);
+    this.quietWarning = undefined;
+    this.quietUntil = 0;
+    if (this.state === 'down' && this.downSince !== undefined && this.warned) {
       const seconds = ((Date.now() - this.downSince) / 1000).toFixed(1);
       this.logger.log(
         `Revocation feed resumed after ${seconds} s, from event ${this.lastEventId ?? 'none'}`,
@@ -196,17 +220,33 @@ export class RevocationFeed {
     }
     this.state = 'live';
     this.downSince = undefined;
+    this.warned = false;
     for (const resolve of this.readyResolvers.splice(0)) resolve();
   }
 
   private markDown(reason: string): void {
-    if (this.state !== 'down') {
-      this.downSince = Date.now();
-      this.logger.warn(
-        `Revocation feed from ${this.options.uri} is down (${reason}); reconnecting. Until it is back, ` +
-          'revoked sessions are refused only when their access tokens expire.',
-      );
-    }
+    if (this.state !== 'down') this.downSince = Date.now();
     this.state = 'down';
+    this.downReason = reason;
+    if (this.warned) return;
+    const quietFor = this.quietUntil - Date.now();
+    if (quietFor <= 0) {
+      this.warnDown(reason);
+    } else {
+      this.logger.debug(`Revocation feed from ${this.options.uri}: ${reason}; reconnecting`);
+      clearTimeout(this.quietWarning);
+      this.quietWarning = setTimeout(() => {
+        if (this.state === 'down' && !this.stopped) this.warnDown(this.downReason);
+      }, quietFor);
+      this.quietWarning.unref();
+    }
+  }
+
+  private warnDown(reason: string): void {
+    this.warned = true;
+    this.logger.warn(
+      `Revocation feed from ${this.options.uri} is down (${reason}); reconnecting. Until it is back, ` +
+        'revoked sessions are refused only when their access tokens expire.',
+    );
   }
 }

@@ -28,6 +28,12 @@ export interface JwksClientOptions {
 /** A JWKS larger than this is refused: a key set is a few kilobytes. */
 const MAX_JWKS_BYTES = 256 * 1024;
 const MIN_RSA_MODULUS_BITS = 2048;
+/**
+ * Until a first fetch has succeeded, failures this young (counted from the first attempt) are
+ * logged at debug only: a service that starts next to its issuer usually asks before the issuer
+ * answers, and that is no news.
+ */
+const QUIET_START_MS = 10_000;
 
 /**
  * The issuer's public keys, fetched over HTTP and kept in memory. Keys come only from `jwksUri`,
@@ -40,7 +46,8 @@ const MIN_RSA_MODULUS_BITS = 2048;
  * - When a fetch fails the last good set stays in use (O2: the issuer may be down) and the
  *   failure is logged; the next attempt waits for the cooldown. Until a first fetch has
  *   succeeded there is no cooldown, so a service that starts before its issuer verifies tokens as
- *   soon as the issuer is up.
+ *   soon as the issuer is up, and failures in the first 10 s after the first attempt are logged
+ *   at debug only (the issuer is probably still starting).
  *
  * Why not jwks-rsa: it hands jsonwebtoken PEM strings (parsed again on every verification) and,
  * once its cache expires while the issuer is down, refuses every token.
@@ -54,6 +61,8 @@ export class JwksClient implements VerificationKeySource {
   private attemptedAt = 0;
   private fetching: Promise<void> | undefined;
   private fetchCount = 0;
+  /** When the first attempt started (0: none yet). */
+  private firstAttemptAt = 0;
 
   constructor(private readonly options: JwksClientOptions) {}
 
@@ -100,6 +109,7 @@ export class JwksClient implements VerificationKeySource {
 
   private async fetchKeys(): Promise<void> {
     this.attemptedAt = Date.now();
+    this.firstAttemptAt ||= this.attemptedAt;
     this.fetchCount += 1;
     try {
       const response = await fetch(this.options.jwksUri, {
@@ -117,10 +127,13 @@ export class JwksClient implements VerificationKeySource {
     } catch (error) {
       this.options.onFetch?.('failure');
       const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(
+      const starting =
+        this.fetchedAt === 0 && Date.now() - this.firstAttemptAt < QUIET_START_MS;
+      const message =
         `Could not fetch the JWKS from ${this.options.jwksUri} (${reason}); ` +
-          `keeping the ${this.keys.size} key(s) already known`,
-      );
+        `keeping the ${this.keys.size} key(s) already known`;
+      if (starting) this.logger.debug(`${message}; the issuer may still be starting`);
+      else this.logger.warn(message);
     }
   }
 
