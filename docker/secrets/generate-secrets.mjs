@@ -52,7 +52,7 @@ save('client-secrets', clientSecrets.join(','), 'from the client secrets');
 function resolve(file, variable, generate) {
   const given = process.env[variable] ?? '';
   if (given !== '') return save(file, given, `from ${variable}`);
-  const kept = read(file);
+  const kept = read(file) ?? '';
   if (kept !== '') {
     console.log(`generate-secrets: ${file} kept`);
     return kept;
@@ -60,11 +60,12 @@ function resolve(file, variable, generate) {
   return save(file, generate(), 'generated');
 }
 
+/** The file's content without its trailing newline; undefined when there is no such file. */
 function read(file) {
   try {
     return readFileSync(join(directory, file), 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
-    if (error.code === 'ENOENT') return '';
+    if (error.code === 'ENOENT') return undefined;
     throw error;
   }
 }

@@ -23,8 +23,14 @@ describe("docker-compose.yml's secrets service", () => {
   });
   afterEach(() => rmSync(volumesFolder, { recursive: true, force: true }));
 
-  /** One `docker-compose up` with `variables` in the shell or .env: the volume's files after it. */
-  function up(variables: VariableSource = {}): { files: Record<string, string>; output: string } {
+  /**
+   * One `docker-compose up` with `variables` in the shell or .env: the volume's files after it.
+   * `change` edits the environment docker-compose.yml gives the secrets service.
+   */
+  function up(
+    variables: VariableSource = {},
+    change: (environment: Record<string, string>) => void = () => undefined,
+  ): { files: Record<string, string>; output: string } {
     const compose = readComposeFile(composePath, variables);
     const volumes = new ComposeVolumes(compose, root, volumesFolder);
     const environment = Object.fromEntries(
@@ -32,6 +38,7 @@ describe("docker-compose.yml's secrets service", () => {
         (entry): entry is [string, string] => entry[1] !== undefined,
       ),
     );
+    change(environment);
     const output = volumes.runNodeService('secrets', environment);
     const folder = volumes.hostPath('secrets', environment['SECRETS_DIR']) as string;
     const files = Object.fromEntries(
@@ -88,6 +95,16 @@ describe("docker-compose.yml's secrets service", () => {
   it('takes a value set before the first start, generating nothing for it', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
     expect(up({ KEY_ENCRYPTION_KEY: key }).files['key-encryption-key']).toBe(key);
+  });
+
+  it('writes an empty CLIENT_SECRETS file when no service is a client, so that auth-service starts', () => {
+    const { files } = up({}, (environment) => {
+      for (const name of Object.keys(environment)) {
+        if (name.endsWith('_CLIENT_SECRET')) delete environment[name];
+      }
+    });
+    expect(files['client-secrets']).toBe('');
+    expect(Object.keys(files).filter((file) => file.endsWith('-client-secret'))).toEqual([]);
   });
 
   it('makes each file readable by its owner only, and prints no secret', () => {
