@@ -41,6 +41,9 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   private readonly logger = new Logger(JwtAuthGuard.name);
   /** Metadata read once per route, not per request. */
   private readonly requirements = new WeakMap<object, WeakMap<object, RouteRequirements>>();
+  /** Made once: the cache asks them on every request. */
+  private readonly isUnexpired = (expiresAt: number) => this.verifier.isUnexpired(expiresAt);
+  private readonly isPublished = (kid: string) => this.keys.has(kid);
 
   constructor(
     private readonly reflector: Reflector,
@@ -62,11 +65,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
     const token = requireBearerToken(request, this.metrics);
     // A reused token (the normal case) costs a map lookup, not a signature check.
-    const cached = this.cache.get(
-      token,
-      (expiresAt) => this.verifier.isUnexpired(expiresAt),
-      (kid) => this.keys.has(kid),
-    );
+    const cached = this.cache.get(token, this.isUnexpired, this.isPublished);
     if (!cached) return this.verifyThroughPassport(context);
     request.user = await this.admit(cached.principal, route);
     return true;
