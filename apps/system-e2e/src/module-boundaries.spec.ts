@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 
 const root = resolve(__dirname, '../../..');
 
@@ -8,23 +10,59 @@ interface LintMessage {
   message: string;
 }
 
+/**
+ * One ESLint for every probe, outside Jest (the flat config is loaded with import(), which Jest's
+ * VM refuses): it loads the workspace's config and Nx's project graph once, then lints each
+ * `{ id, filePath, source }` line it reads and answers with a `{ id, messages }` line.
+ */
+const LINT_SERVER = `
+const { ESLint } = require('eslint');
+const eslint = new ESLint({ cwd: process.cwd() });
+require('node:readline').createInterface({ input: process.stdin }).on('line', async (line) => {
+  const { id, filePath, source } = JSON.parse(line);
+  const [result] = await eslint.lintText(source, { filePath });
+  process.stdout.write(JSON.stringify({ id, messages: result ? result.messages : [] }) + '\\n');
+});
+`;
+
+let linter: ChildProcessWithoutNullStreams;
+let linterErrors = '';
+const waiting = new Map<
+  number,
+  { answer: (messages: LintMessage[]) => void; fail: (error: Error) => void }
+>();
+let nextId = 0;
+
+beforeAll(() => {
+  linter = spawn(process.execPath, ['-e', LINT_SERVER], {
+    cwd: root,
+    env: { ...process.env, NX_DAEMON: 'false' },
+  });
+  linter.stderr.on('data', (chunk: Buffer) => (linterErrors += chunk.toString()));
+  createInterface({ input: linter.stdout }).on('line', (line) => {
+    const { id, messages } = JSON.parse(line) as { id: number; messages: LintMessage[] };
+    waiting.get(id)?.answer(messages);
+    waiting.delete(id);
+  });
+  linter.once('exit', (code) => {
+    for (const { fail } of waiting.values()) {
+      fail(new Error(`ESLint exited with ${code}:\n${linterErrors}`));
+    }
+  });
+});
+afterAll(async () => {
+  linter.stdin.end();
+  await new Promise((done) => (linter.exitCode === null ? linter.once('exit', done) : done(null)));
+});
+
 /** Lints `source` as if it were saved at `filePath`, with the workspace's own ESLint config. */
 async function boundaryErrors(filePath: string, source: string): Promise<string[]> {
-  // The CLI, not the ESLint class: the flat config is loaded with import(), which Jest's VM refuses.
-  const eslint = spawnSync(
-    process.execPath,
-    [
-      resolve(root, 'node_modules/eslint/bin/eslint.js'),
-      '--stdin',
-      '--stdin-filename',
-      filePath,
-      '--format',
-      'json',
-    ],
-    { cwd: root, input: source, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false' } },
-  );
-  const [result] = JSON.parse(eslint.stdout) as { messages: LintMessage[] }[];
-  return (result?.messages ?? [])
+  const id = nextId++;
+  const messages = await new Promise<LintMessage[]>((answer, fail) => {
+    waiting.set(id, { answer, fail });
+    linter.stdin.write(`${JSON.stringify({ id, filePath, source })}\n`);
+  });
+  return messages
     .filter((message) => message.ruleId === '@nx/enforce-module-boundaries')
     .map((message) => message.message);
 }
