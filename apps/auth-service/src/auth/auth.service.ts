@@ -339,7 +339,9 @@ export class AuthService {
   private async firstPartyClient() {
     const client = await this.clients.find(FIRST_PARTY_CLIENT_ID);
     if (!client)
-      throw new Error(`The client ${FIRST_PARTY_CLIENT_ID} is missing; its migration seeds it`);
+      throw new Error(
+        `The client ${FIRST_PARTY_CLIENT_ID} is missing; apps/auth-service/registry.json registers it`,
+      );
     return client;
   }
 

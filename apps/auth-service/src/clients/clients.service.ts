@@ -101,12 +101,6 @@ export class ClientsService implements OnApplicationBootstrap {
     return secret;
   }
 
-  /** Every audience some client may ask tokens for: what auth-service's own verifiers accept. */
-  async audiences(): Promise<string[]> {
-    const clients = await this.clients.find({ select: { audiences: true } });
-    return [...new Set(clients.flatMap((client) => client.audiences))];
-  }
-
   /** Clients by id, for naming audiences that exist. */
   findMany(ids: string[]): Promise<Client[]> {
     return this.clients.findBy({ id: In(ids) });

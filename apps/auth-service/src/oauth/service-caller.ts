@@ -2,12 +2,6 @@ import { InvalidAccessTokenError } from '@tessera/auth-token';
 import type { AccessTokenVerifier, Principal } from '@tessera/auth-token';
 
 /**
- * auth-service's audience: the `aud` of tokens for its own APIs (the account and admin APIs, and
- * the service endpoints: introspection and the revocation feed).
- */
-export const AUTH_SERVICE_AUDIENCE = 'auth-service';
-
-/**
  * The caller of a service endpoint that accepts a bearer token beside client authentication
  * (introspection): a service's own token (client credentials: no session) for auth-service that
  * carries `scope`; undefined for anything else, a user's token included.
