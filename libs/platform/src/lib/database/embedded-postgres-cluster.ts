@@ -124,7 +124,10 @@ export class EmbeddedPostgresCluster {
     for (const event of EXIT_HOOK_EVENTS) exitHook.unhookEvent(event);
 
     const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
-    if (this.options.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off');
+    // A test server is shared by every suite of a run (tools/scripts/test.ts), several at a time,
+    // each service in them with a pool of 10: more than the default 100 connections.
+    if (this.options.ephemeral)
+      flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'max_connections=500');
     return new EmbeddedPostgresServer({
       databaseDir: dataDirectory,
       port: this.port,
