@@ -35,7 +35,6 @@ import { UsersModule } from './users/users.module';
       ) => ({
         issuer: environment.ISSUER,
         audience: AUTH_SERVICE_AUDIENCE,
-        algorithms: [environment.SIGNING_ALGORITHM],
         keys,
         isSessionActive: async (principal) => {
           const session = principal.sessionId && (await sessions.findActive(principal.sessionId));

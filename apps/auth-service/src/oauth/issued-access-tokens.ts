@@ -26,7 +26,6 @@ export class IssuedAccessTokens {
       issuer: environment.ISSUER,
       audiences: registry.audienceIds,
       keys,
-      algorithms: [environment.SIGNING_ALGORITHM],
       clock,
     });
   }
