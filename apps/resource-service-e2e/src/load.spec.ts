@@ -3,11 +3,15 @@ import type { HttpAnswer, TesseraSystem, TokenPair } from './support/tessera-sys
 
 /**
  * Load: LOAD_USERS simulated users (default 8) work against both services at once for
- * LOAD_SECONDS (default 180), on loopback. Each keeps one session, refreshing it (rotation) every
- * few requests, writes and lists notes, and now and then signs in on a second device and signs
- * that one out again. Every request must succeed; afterwards every user has exactly the one
- * session they kept and exactly the notes they wrote; and each service's resident memory at the
- * end is within LOAD_RSS_DRIFT_MB (default 32) of where it was after a warm-up.
+ * LOAD_SECONDS (default 60, as `npm test` runs it; `npm run test:load` runs 180, as CI does), on
+ * loopback. Each keeps one session, refreshing it (rotation) every few requests, writes and lists
+ * notes, and now and then signs in on a second device and signs that one out again. Every request
+ * must succeed; afterwards every user has exactly the one session they kept and exactly the notes
+ * they wrote; each service's resident memory at the end is within LOAD_RSS_DRIFT_MB (default 32)
+ * of where it was after a warm-up; and the services answered at least
+ * LOAD_MIN_REQUESTS_PER_SECOND (default 20) on average. That floor is far below the 565/s that
+ * docs/performance.md records on CI's two cores, with room for `npm test`'s other tasks running
+ * beside it: it catches a stall, it does not benchmark.
  *
  * The services run with a capped heap (LOAD_NODE_OPTIONS, default --max-old-space-size=128), as
  * in a container with a memory limit. Uncapped, V8 sizes the heap from this machine's memory and
@@ -17,8 +21,9 @@ import type { HttpAnswer, TesseraSystem, TokenPair } from './support/tessera-sys
  */
 
 const USERS = Number(process.env['LOAD_USERS'] ?? 8);
-const SECONDS = Number(process.env['LOAD_SECONDS'] ?? 180);
-const WARM_UP_SECONDS = Number(process.env['LOAD_WARM_UP_SECONDS'] ?? 15);
+const SECONDS = Number(process.env['LOAD_SECONDS'] ?? 60);
+const WARM_UP_SECONDS = Number(process.env['LOAD_WARM_UP_SECONDS'] ?? 10);
+const MIN_REQUESTS_PER_SECOND = Number(process.env['LOAD_MIN_REQUESTS_PER_SECOND'] ?? 20);
 const RSS_DRIFT_BYTES = Number(process.env['LOAD_RSS_DRIFT_MB'] ?? 32) * 2 ** 20;
 const NODE_OPTIONS = process.env['LOAD_NODE_OPTIONS'] ?? '--max-old-space-size=128';
 const SAMPLE_EVERY_MS = 5000;
@@ -180,6 +185,7 @@ describe(`${USERS} users for ${SECONDS} s against auth-service and resource-serv
       );
 
       expect(tally.failures.slice(0, 10)).toEqual([]);
+      expect(total).toBeGreaterThanOrEqual(MIN_REQUESTS_PER_SECOND * SECONDS);
       for (const user of users) {
         // No session lost (the kept one still refreshes) and none left over (second devices ended).
         const sessions = await call(
