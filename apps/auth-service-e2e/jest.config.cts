@@ -7,7 +7,9 @@ module.exports = {
   // transform already matches `.js`, and ts-jest compiles a node_modules `.js` file to CommonJS
   // with transpileModule, without needing allowJs.
   transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
-  // Each suite starts real service processes; one suite at a time keeps ports and CPU free.
-  maxWorkers: 1,
+  // Each suite starts real service processes on ports of its own and a database of its own, and
+  // spends most of its time waiting on them: two suites at a time (Jest's default on two cores
+  // is one).
+  maxWorkers: 2,
   testTimeout: 120000,
 };

@@ -5,6 +5,7 @@ import {
 } from '@tessera/platform-testing';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -88,7 +89,7 @@ describe('npm start', () => {
       process.kill(-run.child.pid, 'SIGTERM');
       await run.exited;
     }
-    await waitFor(() => processesMentioning(join(root, 'dist/apps')).length === 0);
+    await waitFor(() => servicesOf(dataDir).length === 0);
     run = undefined;
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
@@ -131,7 +132,7 @@ describe('npm start', () => {
     await waitFor(() => run?.output().includes('[tessera]\x1b[0m Stopped.') ?? false);
     expect(run.output()).not.toContain('exit codes');
     expect(processesMentioning(dataDir)).toEqual([]);
-    expect(processesMentioning(join(root, 'dist/apps'))).toEqual([]);
+    expect(servicesOf(dataDir)).toEqual([]);
   });
 
   it('reuses the data of the previous start, and a SIGTERM to npm alone still stops everything', async () => {
@@ -151,12 +152,29 @@ describe('npm start', () => {
     run.child.kill('SIGTERM');
     await run.exited;
     await waitFor(
-      () =>
-        processesMentioning(dataDir).length === 0 &&
-        processesMentioning(join(root, 'dist/apps')).length === 0,
+      () => processesMentioning(dataDir).length === 0 && servicesOf(dataDir).length === 0,
     );
   });
 });
+
+/**
+ * The built services that an `npm start` with this DATA_DIR runs (they inherit it), by their
+ * environment: other suites run the same dist/apps/<name>/main.js at the same time under `npm test`.
+ */
+function servicesOf(dataDir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      if (!args.includes(join(root, 'dist/apps'))) continue;
+      const environment = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      if (environment.includes(`DATA_DIR=${dataDir}`)) found.push(`${pid} ${args}`);
+    } catch {
+      // Ended meanwhile, or not ours to read.
+    }
+  }
+  return found;
+}
 
 async function waitFor(
   condition: () => boolean,
