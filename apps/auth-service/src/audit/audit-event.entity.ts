@@ -17,6 +17,8 @@ export const AUDIT_EVENT_TYPES = [
   'client.secret_set',
   'client.registered',
   'client.updated',
+  /** The events of one minute, type and address left out past AUDIT_UNAUTHENTICATED_LIMIT. */
+  'audit.suppressed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

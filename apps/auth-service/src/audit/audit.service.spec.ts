@@ -1,5 +1,6 @@
 import { createFeatureTestApplication } from '../feature-test-application.spec-helper';
 import type { TestApplication } from '@tessera/platform-testing';
+import { Clock } from '@tessera/auth-token';
 import { DataSource } from 'typeorm';
 import { AuditEvent } from './audit-event.entity';
 import { AuditModule } from './audit.module';
@@ -9,12 +10,19 @@ describe('AuditService on real PostgreSQL', () => {
   let service: TestApplication;
   let audit: AuditService;
   let dataSource: DataSource;
+  let now: Date;
+  const LIMIT = 10;
 
   beforeAll(async () => {
-    service = await createFeatureTestApplication({ imports: [AuditModule] });
+    service = await createFeatureTestApplication(
+      { imports: [AuditModule] },
+      { AUDIT_UNAUTHENTICATED_LIMIT: String(LIMIT), AUDIT_RETENTION: '365' },
+    );
     audit = service.app.get(AuditService);
     dataSource = service.app.get(DataSource);
+    jest.spyOn(service.app.get(Clock), 'now').mockImplementation(() => now);
   });
+  beforeEach(() => (now = new Date('2030-01-01T12:00:10Z')));
   afterAll(() => service.close());
 
   const USER_ID = '6f1c2a4e-8a0b-4c1d-9e2f-3a4b5c6d7e8f';
@@ -84,5 +92,105 @@ describe('AuditService on real PostgreSQL', () => {
     await expect(
       dataSource.query(`INSERT INTO audit_events (type) VALUES ('made.up')`),
     ).rejects.toThrow(/audit_events_type_known/);
+  });
+  describe('against a flood of unauthenticated events', () => {
+    const count = (type: string, clientAddress: string) =>
+      dataSource.getRepository(AuditEvent).countBy({ type: type as never, clientAddress });
+
+    it('writes at most the limit per minute, type and address, and one summary row for the rest', async () => {
+      for (let i = 0; i < 25; i++) {
+        await audit.record({
+          type: 'client.authentication_failed',
+          clientAddress: '198.51.100.9',
+          detail: { endpoint: 'token' },
+        });
+      }
+      await audit.record({ type: 'client.authentication_failed', clientAddress: '198.51.100.10' });
+      await audit.record({ type: 'introspection.denied', clientAddress: '198.51.100.9' });
+      expect(await count('client.authentication_failed', '198.51.100.9')).toBe(LIMIT);
+      expect(await count('client.authentication_failed', '198.51.100.10')).toBe(1);
+      expect(await count('introspection.denied', '198.51.100.9')).toBe(1);
+
+      expect(await audit.summarise()).toBe(0); // the minute is not over yet
+      now = new Date('2030-01-01T12:01:00Z');
+      expect(await audit.summarise()).toBe(1);
+      const summaries = await dataSource
+        .getRepository(AuditEvent)
+        .findBy({ type: 'audit.suppressed' as never, clientAddress: '198.51.100.9' });
+      expect(summaries.map((event) => event.detail)).toEqual([
+        {
+          type: 'client.authentication_failed',
+          suppressed: 25 - LIMIT,
+          minute: '2030-01-01T12:00Z',
+        },
+      ]);
+      expect(await audit.summarise()).toBe(0); // summarised once only
+      expect(await dataSource.query(`SELECT count(*)::int AS n FROM audit_rate`)).toEqual([
+        { n: 0 },
+      ]);
+    });
+
+    it('counts a whole IPv6 /64 as one address, and never limits events with a credential', async () => {
+      for (let i = 0; i < 2 * LIMIT; i++) {
+        await audit.record({ type: 'login.failed', clientAddress: `2001:db8:9:9::${i + 1}` });
+        await audit.record({ type: 'logout', userId: USER_ID, clientAddress: '2001:db8:9:9::1' });
+      }
+      const [{ n }] = await dataSource.query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE type = 'login.failed' AND client_address LIKE '2001:db8:9:9::%'`,
+      );
+      expect(n).toBe(LIMIT);
+      expect(await count('logout', '2001:db8:9:9::1')).toBe(2 * LIMIT);
+    });
+  });
+
+  describe('retention', () => {
+    async function insertAged(days: number, type: string): Promise<void> {
+      await dataSource.query(
+        `INSERT INTO audit_events (type, occurred_at) VALUES ($1, now() - make_interval(days => $2))`,
+        [type, days],
+      );
+    }
+    const countType = (type: string) =>
+      dataSource.getRepository(AuditEvent).countBy({ type: type as never });
+
+    it('prunes rows older than AUDIT_RETENTION days through the schema, with the trigger in place', async () => {
+      await insertAged(400, 'key.rotated');
+      await insertAged(366, 'key.rotated');
+      await insertAged(100, 'client.updated');
+      await insertAged(0, 'client.registered');
+      const before = await countType('key.rotated');
+
+      expect(await audit.prune()).toBe(2);
+      expect(await countType('key.rotated')).toBe(before - 2);
+      expect(await countType('client.updated')).toBe(1);
+      expect(await countType('client.registered')).toBe(1);
+      const [{ n }] = await dataSource.query(
+        `SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'audit_events'::regclass AND NOT tgisinternal`,
+      );
+      expect(n).toBe(2);
+    });
+
+    it('never lets a row younger than 30 days go, nor a DELETE outside the pruning function', async () => {
+      await insertAged(10, 'client.secret_set');
+      await insertAged(40, 'client.secret_set');
+      await expect(dataSource.query(`SELECT audit_events_prune(10)`)).rejects.toThrow(
+        'audit_events keeps every row for at least 30 days, not 10',
+      );
+      await expect(
+        dataSource.query(`DELETE FROM audit_events WHERE type = 'client.secret_set'`),
+      ).rejects.toThrow('audit_events is append-only: DELETE is not allowed');
+      await expect(
+        dataSource.transaction(async (manager) => {
+          await manager.query(`SELECT set_config('tessera.audit_events_prune', 'on', true)`);
+          await manager.query(
+            `DELETE FROM audit_events WHERE type = 'client.secret_set' AND occurred_at > now() - interval '20 days'`,
+          );
+        }),
+      ).rejects.toThrow('audit_events is append-only: DELETE is not allowed');
+      await expect(dataSource.query(`TRUNCATE audit_events`)).rejects.toThrow(
+        'audit_events is append-only: TRUNCATE is not allowed',
+      );
+      expect(await countType('client.secret_set')).toBe(2);
+    });
   });
 });

@@ -102,12 +102,24 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   @Max(3600, { message: seconds(0, 3600) })
   JWKS_MAX_AGE = 300;
 
-  /** Failed logins allowed per account, and per client address, within LOGIN_THROTTLE_WINDOW. */
+  /**
+   * Failed logins per account within an hour beyond which addresses that never signed in to it
+   * share one slow lane (docs/security-model.md, "Login throttling"). Slows; never locks.
+   */
   @Type(() => Number)
   @IsInt({ message: 'must be a whole number from 1 to 100' })
   @Min(1, { message: 'must be a whole number from 1 to 100' })
   @Max(100, { message: 'must be a whole number from 1 to 100' })
-  LOGIN_ACCOUNT_FAILURE_LIMIT = 10;
+  LOGIN_ACCOUNT_FAILURE_LIMIT = 50;
+
+  /** Failed logins per (account, address) pair within LOGIN_THROTTLE_WINDOW before delays grow. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 100' })
+  @Min(1, { message: 'must be a whole number from 1 to 100' })
+  @Max(100, { message: 'must be a whole number from 1 to 100' })
+  LOGIN_PAIR_FAILURE_LIMIT = 5;
+
+  /** Failed logins per client address (an IPv6 /64 counts as one) within LOGIN_THROTTLE_WINDOW. */
 
   @Type(() => Number)
   @IsInt({ message: 'must be a whole number from 1 to 10000' })
@@ -115,12 +127,30 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   @Max(10000, { message: 'must be a whole number from 1 to 10000' })
   LOGIN_ADDRESS_FAILURE_LIMIT = 50;
 
-  /** Also the longest a user can be locked out by someone else's failed attempts. */
+  /** The window of the pair and address limits, and the longest delay the pair limit imposes. */
   @Type(() => Number)
   @IsInt({ message: seconds(60, 3600) })
   @Min(60, { message: seconds(60, 3600) })
   @Max(3600, { message: seconds(60, 3600) })
   LOGIN_THROTTLE_WINDOW = 15 * 60;
+
+  /**
+   * Audit rows per minute per (event type, client address) for the events a stranger can cause
+   * (failed logins and client authentications, throttling, denied introspection); the rest of
+   * that minute are counted in one `audit.suppressed` row.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 1000' })
+  @Min(1, { message: 'must be a whole number from 1 to 1000' })
+  @Max(1000, { message: 'must be a whole number from 1 to 1000' })
+  AUDIT_UNAUTHENTICATED_LIMIT = 10;
+
+  /** Days an audit row is kept before the pruning job removes it; never fewer than 30. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of days from 30 to 3650' })
+  @Min(30, { message: 'must be a whole number of days from 30 to 3650' })
+  @Max(3650, { message: 'must be a whole number of days from 30 to 3650' })
+  AUDIT_RETENTION = 365;
 
   /**
    * Lifetime of client-credentials (service) tokens. Short: a service asks again for free, and

@@ -1,7 +1,7 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * One failed login, kept for LOGIN_THROTTLE_WINDOW. In PostgreSQL rather than in memory so every
+ * One failed login, kept for LOGIN_THROTTLE_WINDOW or an hour, whichever is longer. In PostgreSQL rather than in memory so every
  * instance of the service counts the same failures.
  */
 @Entity({ name: 'login_failures' })
@@ -13,7 +13,7 @@ export class LoginFailure {
   @Column({ type: 'text' })
   account!: string;
 
-  /** The client address the attempt came from. */
+  /** The client address the attempt came from, as its group: an IPv4 address or an IPv6 /64. */
   @Column({ type: 'text' })
   address!: string;
 

@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { authServiceConfig } from '../config/auth-service.config';
+import { addressGroup } from './address-group';
 import { LoginFailure } from './login-failure.entity';
 import { TooManyLoginAttemptsException } from './login.errors';
 
@@ -12,13 +13,37 @@ export interface LoginAttempt {
   address: string;
 }
 
-type Dimension = 'account' | 'address';
+/** The account ceiling counts failures over this long (NIST SP 800-63B §5.2.2 counts per hour). */
+export const ACCOUNT_WINDOW_SECONDS = 3600;
+/** The first delay of the pair limit, doubled at each further failure, capped at the window. */
+export const PAIR_FIRST_DELAY_SECONDS = 10;
+/** How long a successful sign-in makes its address group "known" to the account. */
+export const KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600;
+
+interface ThrottleState {
+  pair: number;
+  pairLast: Date | null;
+  address: number;
+  account: number;
+  accountLast: Date | null;
+  known: boolean;
+}
 
 /**
- * Failed logins per account and per client address within a sliding window (checklist I10),
- * shared by every instance through PostgreSQL. A lock-out never outlasts the window, and a
- * success only clears the failures of its own (account, address) pair, so logging in from home
- * does not reset the budget of an attacker elsewhere.
+ * Login throttling (checklist I10; the model and its figures: docs/security-model.md, "Login
+ * throttling"), shared by every instance through PostgreSQL. Three limits, none of which lets a
+ * stranger lock an owner out:
+ *
+ * - per (account, address group) pair: LOGIN_PAIR_FAILURE_LIMIT free failures per window, then
+ *   each further attempt waits a delay that doubles from PAIR_FIRST_DELAY_SECONDS up to the window;
+ * - per address group (an IPv6 /64 is one address): LOGIN_ADDRESS_FAILURE_LIMIT failures per
+ *   window across all accounts, then 429 until the oldest leaves the window;
+ * - per account: past LOGIN_ACCOUNT_FAILURE_LIMIT failures in an hour, address groups that never
+ *   signed in to the account share one slow lane (one attempt per hour / limit); address groups
+ *   that did sign in within KNOWN_ADDRESS_SECONDS are not slowed by it.
+ *
+ * A success only clears the failures of its own pair, so signing in from home does not reset the
+ * budget of an attacker elsewhere.
  */
 @Injectable()
 export class LoginThrottle {
@@ -28,82 +53,145 @@ export class LoginThrottle {
   ) {}
 
   /**
-   * Counts the attempt as a failure before its password is checked, then refuses it (429) if
-   * that puts the account or the address over its limit. Writing first makes the limit hold
-   * under concurrency: of N simultaneous attempts, the k-th to be written sees at least k rows,
-   * so no more than the limit ever get their password checked. A refused attempt takes its row
-   * back, so hammering a locked account does not lengthen the lock.
+   * Counts the attempt as a failure before its password is checked, then refuses it (429 with
+   * Retry-After) if a limit says it must wait. Writing first makes the limits hold under
+   * concurrency: of N simultaneous attempts each sees the rows of those written before it. A
+   * refused attempt takes its row back, so hammering a throttled account does not lengthen the
+   * wait, and refused attempts never use up the slow lane.
    */
   async begin(attempt: LoginAttempt, now: Date): Promise<void> {
-    const since = this.windowStart(now);
-    const id = await this.insertPruning(attempt, now, since);
-    const counts = await this.count(attempt, since);
-    const over = (['account', 'address'] as const).filter(
-      (dimension) => counts[dimension] > this.limit(dimension),
-    );
-    if (over.length === 0) return;
+    const group = addressGroup(attempt.address);
+    const id = await this.insertPruning(attempt.account, group, now);
+    const state = await this.state(attempt.account, group, id, now);
+    const waits = [
+      this.pairWait(state, now),
+      await this.addressWait(state, group, now),
+      this.accountWait(state, now),
+    ].filter((seconds) => seconds > 0);
+    if (waits.length === 0) return;
     await this.failures.delete({ id });
-    const waits = await Promise.all(
-      over.map((dimension) => this.secondsUntilFree(dimension, attempt, now)),
-    );
     throw new TooManyLoginAttemptsException(Math.max(...waits));
   }
 
-  /** The password was right: forget the failures of this account from this address only. */
-  async succeeded(attempt: LoginAttempt): Promise<void> {
-    await this.failures.delete({ account: attempt.account, address: attempt.address });
+  /**
+   * The password was right: forget the failures of this account from this address group only,
+   * and remember the group as one the owner signs in from.
+   */
+  async succeeded(attempt: LoginAttempt, now: Date = new Date()): Promise<void> {
+    const group = addressGroup(attempt.address);
+    await this.failures.delete({ account: attempt.account, address: group });
+    await this.failures.query(
+      `WITH pruned AS (
+         DELETE FROM login_known_addresses WHERE account = $1 AND last_success_at <= $4
+       )
+       INSERT INTO login_known_addresses (account, address, last_success_at) VALUES ($1, $2, $3)
+       ON CONFLICT (account, address) DO UPDATE SET last_success_at = EXCLUDED.last_success_at`,
+      [attempt.account, group, now, this.ago(now, KNOWN_ADDRESS_SECONDS)],
+    );
   }
 
-  private windowStart(now: Date): Date {
-    return new Date(now.getTime() - this.env.LOGIN_THROTTLE_WINDOW * 1000);
+  private get window(): number {
+    return this.env.LOGIN_THROTTLE_WINDOW;
   }
 
-  private limit(dimension: Dimension): number {
-    return dimension === 'account'
-      ? this.env.LOGIN_ACCOUNT_FAILURE_LIMIT
-      : this.env.LOGIN_ADDRESS_FAILURE_LIMIT;
+  private ago(now: Date, seconds: number): Date {
+    return new Date(now.getTime() - seconds * 1000);
   }
 
-  /** Inserts the row and, in the same statement, drops the rows that have left the window. */
-  private async insertPruning(attempt: LoginAttempt, now: Date, since: Date): Promise<string> {
+  private secondsUntil(at: number, now: Date): number {
+    return Math.max(Math.ceil((at - now.getTime()) / 1000), 0);
+  }
+
+  /** Past the pair's free failures, each attempt waits 10 s, 20 s, 40 s … (at most the window). */
+  private pairWait(state: ThrottleState, now: Date): number {
+    const free = this.env.LOGIN_PAIR_FAILURE_LIMIT;
+    if (state.pair < free || !state.pairLast) return 0;
+    const delay = Math.min(PAIR_FIRST_DELAY_SECONDS * 2 ** (state.pair - free), this.window);
+    return this.secondsUntil(state.pairLast.getTime() + delay * 1000, now);
+  }
+
+  /**
+   * Past the account's ceiling, an address group that never signed in gets one attempt per
+   * `hour / ceiling` seconds, shared with every other such group: a slower account, never a
+   * locked one, and a known group is not slowed at all.
+   */
+  private accountWait(state: ThrottleState, now: Date): number {
+    const ceiling = this.env.LOGIN_ACCOUNT_FAILURE_LIMIT;
+    if (state.known || state.account < ceiling || !state.accountLast) return 0;
+    const spacing = Math.ceil(ACCOUNT_WINDOW_SECONDS / ceiling);
+    return this.secondsUntil(state.accountLast.getTime() + spacing * 1000, now);
+  }
+
+  /**
+   * Over the address limit: until the limit-th newest failure leaves the window (with exactly
+   * `limit` failures, the oldest). At least 1 second, at most the window.
+   */
+  private async addressWait(state: ThrottleState, group: string, now: Date): Promise<number> {
+    const limit = this.env.LOGIN_ADDRESS_FAILURE_LIMIT;
+    if (state.address <= limit) return 0;
+    const [row]: { failed_at: Date }[] = await this.failures.query(
+      `SELECT failed_at FROM login_failures
+        WHERE address = $1 AND failed_at > $2
+        ORDER BY failed_at DESC OFFSET $3 LIMIT 1`,
+      [group, this.ago(now, this.window), limit - 1],
+    );
+    if (!row) return 1;
+    const seconds = this.secondsUntil(row.failed_at.getTime() + this.window * 1000, now);
+    return Math.min(Math.max(seconds, 1), this.window);
+  }
+
+  /** Inserts the row and, in the same statement, drops the rows that no limit looks at any more. */
+  private async insertPruning(account: string, group: string, now: Date): Promise<string> {
+    const keep = Math.max(this.window, ACCOUNT_WINDOW_SECONDS);
     const rows: { id: string }[] = await this.failures.query(
       `WITH pruned AS (DELETE FROM login_failures WHERE failed_at <= $4)
        INSERT INTO login_failures (account, address, failed_at) VALUES ($1, $2, $3)
        RETURNING id`,
-      [attempt.account, attempt.address, now, since],
+      [account, group, now, this.ago(now, keep)],
     );
     return rows[0].id;
   }
 
-  private async count(attempt: LoginAttempt, since: Date): Promise<Record<Dimension, number>> {
-    const [row]: { account: number; address: number }[] = await this.failures.query(
-      `SELECT count(*) FILTER (WHERE account = $1)::int AS account,
-              count(*) FILTER (WHERE address = $2)::int AS address
-         FROM login_failures
-        WHERE failed_at > $3 AND (account = $1 OR address = $2)`,
-      [attempt.account, attempt.address, since],
-    );
-    return row;
-  }
-
-  /**
-   * When the limit-th newest failure leaves the window, fewer than the limit remain: with exactly
-   * `limit` failures that is the oldest one. At least 1 second, at most the window.
-   */
-  private async secondsUntilFree(
-    dimension: Dimension,
-    attempt: LoginAttempt,
+  /** Everything the limits need, in one statement: the pair's and the account's counts exclude this attempt. */
+  private async state(
+    account: string,
+    group: string,
+    id: string,
     now: Date,
-  ): Promise<number> {
-    const window = this.env.LOGIN_THROTTLE_WINDOW;
-    const [row]: { failed_at: Date }[] = await this.failures.query(
-      `SELECT failed_at FROM login_failures
-        WHERE ${dimension} = $1 AND failed_at > $2
-        ORDER BY failed_at DESC OFFSET $3 LIMIT 1`,
-      [attempt[dimension], this.windowStart(now), this.limit(dimension) - 1],
+  ): Promise<ThrottleState> {
+    const [row]: {
+      pair: number;
+      pair_last: Date | null;
+      address: number;
+      account: number;
+      account_last: Date | null;
+      known: boolean;
+    }[] = await this.failures.query(
+      `SELECT count(*) FILTER (WHERE account = $1 AND address = $2 AND id <> $3 AND failed_at > $4)::int AS pair,
+              max(failed_at) FILTER (WHERE account = $1 AND address = $2 AND id <> $3 AND failed_at > $4) AS pair_last,
+              count(*) FILTER (WHERE address = $2 AND failed_at > $4)::int AS address,
+              count(*) FILTER (WHERE account = $1 AND id <> $3 AND failed_at > $5)::int AS account,
+              max(failed_at) FILTER (WHERE account = $1 AND id <> $3 AND failed_at > $5) AS account_last,
+              EXISTS (SELECT 1 FROM login_known_addresses
+                       WHERE account = $1 AND address = $2 AND last_success_at > $6) AS known
+         FROM login_failures
+        WHERE (account = $1 OR address = $2) AND failed_at > LEAST($4, $5)`,
+      [
+        account,
+        group,
+        id,
+        this.ago(now, this.window),
+        this.ago(now, ACCOUNT_WINDOW_SECONDS),
+        this.ago(now, KNOWN_ADDRESS_SECONDS),
+      ],
     );
-    if (!row) return 1;
-    const seconds = Math.ceil((row.failed_at.getTime() + window * 1000 - now.getTime()) / 1000);
-    return Math.min(Math.max(seconds, 1), window);
+    return {
+      pair: row.pair,
+      pairLast: row.pair_last,
+      address: row.address,
+      account: row.account,
+      accountLast: row.account_last,
+      known: row.known,
+    };
   }
 }

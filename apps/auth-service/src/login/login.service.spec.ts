@@ -12,8 +12,9 @@ import { InvalidCredentialsException } from './login.errors';
 import { LoginModule } from './login.module';
 import { LoginService } from './login.service';
 
-const ACCOUNT_LIMIT = 3;
-const ADDRESS_LIMIT = 5;
+const ACCOUNT_LIMIT = 10;
+const PAIR_LIMIT = 3;
+const ADDRESS_LIMIT = 20;
 const WINDOW = 600;
 
 class TestLoginDto {
@@ -47,6 +48,7 @@ describe('LoginService on real PostgreSQL', () => {
       { imports: [LoginModule], controllers: [TestLoginController] },
       {
         LOGIN_ACCOUNT_FAILURE_LIMIT: String(ACCOUNT_LIMIT),
+        LOGIN_PAIR_FAILURE_LIMIT: String(PAIR_LIMIT),
         LOGIN_ADDRESS_FAILURE_LIMIT: String(ADDRESS_LIMIT),
         LOGIN_THROTTLE_WINDOW: String(WINDOW),
       },
@@ -148,48 +150,118 @@ describe('LoginService on real PostgreSQL', () => {
     expect(ratio).toBeLessThan(1.5);
   });
 
-  it('answers 429 with Retry-After once the account has failed its limit, even for the right password', async () => {
-    await users.register('target@example.com', 'analytical engine');
-    await failTimes(ACCOUNT_LIMIT, 'target@example.com', '198.51.100.1');
-    later(60);
-    const response = await attempt('target@example.com', 'analytical engine', '198.51.100.2');
-    expect(response.status).toBe(429);
-    // The oldest failure leaves the window 600 s after it happened, 60 s ago.
-    expect(response.headers.get('retry-after')).toBe(String(WINDOW - 60));
-    const body = (await response.json()) as { error: string; message: string };
-    expect(body.error).toBe('too_many_login_attempts');
-    expect(body.message).toBe(`Too many failed logins; try again in ${WINDOW - 60} seconds`);
-  });
-
-  it('does not lengthen a lock-out when attempts keep arriving while throttled', async () => {
-    await users.register('hammered@example.com', 'analytical engine');
-    await failTimes(ACCOUNT_LIMIT, 'hammered@example.com', '198.51.100.3');
-    for (let i = 0; i < 5; i++) {
-      later(60);
-      expect((await attempt('hammered@example.com', 'guess', '198.51.100.3')).status).toBe(429);
+  /** Fails until `times` failures are in, waiting out every 429 as a patient attacker would. */
+  async function failPatiently(times: number, email: string, address: (i: number) => string) {
+    let failures = 0;
+    let refusals = 0;
+    while (failures < times) {
+      const response = await attempt(email, 'guess', address(failures));
+      if (response.status === 429) {
+        refusals++;
+        later(Number(response.headers.get('retry-after')));
+        continue;
+      }
+      expect(response.status).toBe(401);
+      failures++;
     }
-    later(WINDOW - 300);
-    expect(
-      (await attempt('hammered@example.com', 'analytical engine', '198.51.100.3')).status,
-    ).toBe(201);
+    return refusals;
+  }
+
+  it("does not let a stranger's 50 failures stop the owner signing in from their own address", async () => {
+    await users.register('owner@example.com', 'analytical engine');
+    expect((await attempt('owner@example.com', 'analytical engine', '192.0.2.50')).status).toBe(
+      201,
+    );
+
+    const refusals = await failPatiently(50, 'owner@example.com', () => '198.51.100.50');
+    expect(refusals).toBeGreaterThan(0); // the stranger was slowed down all along
+    expect((await attempt('owner@example.com', 'analytical engine', '192.0.2.50')).status).toBe(
+      201,
+    );
   });
 
-  it('lets the user log in again once the window has passed', async () => {
-    await users.register('patient@example.com', 'analytical engine');
-    await failTimes(ACCOUNT_LIMIT, 'patient@example.com', '198.51.100.4');
-    later(WINDOW - 1);
-    const locked = await attempt('patient@example.com', 'analytical engine', '198.51.100.4');
-    expect(locked.status).toBe(429);
-    expect(locked.headers.get('retry-after')).toBe('1');
-    later(1);
-    expect((await attempt('patient@example.com', 'analytical engine', '198.51.100.4')).status).toBe(
+  it('slows, never locks, the owner at a new address while strangers from many addresses hammer the account', async () => {
+    await users.register('crowded@example.com', 'analytical engine');
+    await failPatiently(50, 'crowded@example.com', (i) => `198.51.100.${100 + i}`);
+
+    const first = await attempt('crowded@example.com', 'analytical engine', '192.0.2.51');
+    const spacing = Math.ceil(3600 / ACCOUNT_LIMIT);
+    if (first.status === 429) {
+      expect(Number(first.headers.get('retry-after'))).toBeLessThanOrEqual(spacing);
+      later(Number(first.headers.get('retry-after')));
+    } else {
+      expect(first.status).toBe(201);
+    }
+    expect((await attempt('crowded@example.com', 'analytical engine', '192.0.2.51')).status).toBe(
+      201,
+    );
+  });
+
+  it('keeps the failures of strangers beyond the account ceiling to one per hour / ceiling', async () => {
+    await users.register('ceiling@example.com', 'analytical engine');
+    for (let i = 0; i < ACCOUNT_LIMIT; i++) {
+      expect((await attempt('ceiling@example.com', 'guess', `192.0.2.${150 + i}`)).status).toBe(
+        401,
+      );
+    }
+    const spacing = Math.ceil(3600 / ACCOUNT_LIMIT);
+    const slowed = await attempt('ceiling@example.com', 'guess', '192.0.2.190');
+    expect(slowed.status).toBe(429);
+    expect(slowed.headers.get('retry-after')).toBe(String(spacing));
+    later(spacing);
+    expect((await attempt('ceiling@example.com', 'guess', '192.0.2.191')).status).toBe(401);
+    expect((await attempt('ceiling@example.com', 'guess', '192.0.2.192')).status).toBe(429);
+  });
+
+  it('slows one (account, address) pair with doubling delays once its free failures are spent', async () => {
+    await users.register('paired@example.com', 'analytical engine');
+    await failTimes(PAIR_LIMIT, 'paired@example.com', '198.51.100.7');
+    const delays: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const response = await attempt('paired@example.com', 'guess', '198.51.100.7');
+      expect(response.status).toBe(429);
+      const body = (await response.json()) as { error: string; message: string };
+      expect(body.error).toBe('too_many_login_attempts');
+      delays.push(response.headers.get('retry-after') ?? '');
+      later(Number(response.headers.get('retry-after')));
+      expect((await attempt('paired@example.com', 'guess', '198.51.100.7')).status).toBe(401);
+    }
+    expect(delays).toEqual(['10', '20', '40', '80']);
+    // Hammering while refused does not lengthen the wait: refused attempts are not counted.
+    for (let i = 0; i < 5; i++) {
+      later(10);
+      expect((await attempt('paired@example.com', 'guess', '198.51.100.7')).status).toBe(429);
+    }
+    later(110);
+    expect((await attempt('paired@example.com', 'analytical engine', '198.51.100.7')).status).toBe(
+      201,
+    );
+  });
+
+  it('counts every address of one IPv6 /64 as one address, and keeps other /64s apart', async () => {
+    await users.register('v6@example.com', 'analytical engine');
+    // One attacker walking through their /64: the pair limit still sees one address...
+    await failTimes(PAIR_LIMIT, 'v6@example.com', '2001:db8:0:1::1');
+    const walked = await attempt('v6@example.com', 'guess', '2001:db8:0:1:ffff::99');
+    expect(walked.status).toBe(429);
+    // ...and the address limit across accounts too.
+    for (let i = 0; i < ADDRESS_LIMIT - PAIR_LIMIT; i++) {
+      expect(
+        (await attempt(`v6-victim-${i}@example.com`, 'guess', `2001:db8:0:1::${i + 100}`)).status,
+      ).toBe(401);
+    }
+    expect((await attempt('v6-other@example.com', 'guess', '2001:db8:0:1:abcd::1')).status).toBe(
+      429,
+    );
+    // The neighbouring /64 is someone else.
+    expect((await attempt('v6@example.com', 'analytical engine', '2001:db8:0:2::1')).status).toBe(
       201,
     );
   });
 
   it("does not clear another address's failures when the user logs in from their own", async () => {
     await users.register('shared@example.com', 'analytical engine');
-    await failTimes(ACCOUNT_LIMIT - 2, 'shared@example.com', '203.0.113.66'); // the attacker
+    await failTimes(PAIR_LIMIT - 1, 'shared@example.com', '203.0.113.66'); // the attacker
     await failTimes(1, 'shared@example.com', '203.0.113.10'); // the user mistypes once
     expect((await attempt('shared@example.com', 'analytical engine', '203.0.113.10')).status).toBe(
       201,
@@ -199,9 +271,9 @@ describe('LoginService on real PostgreSQL', () => {
       `SELECT address FROM login_failures WHERE account = $1`,
       ['shared@example.com'],
     );
-    expect(remaining).toEqual(Array(ACCOUNT_LIMIT - 2).fill({ address: '203.0.113.66' }));
-    // The attacker's budget was not reset: two more failures (not three) and the account is throttled.
-    await failTimes(2, 'shared@example.com', '203.0.113.66');
+    expect(remaining).toEqual(Array(PAIR_LIMIT - 1).fill({ address: '203.0.113.66' }));
+    // The attacker's budget was not reset: one more failure and the pair is slowed.
+    await failTimes(1, 'shared@example.com', '203.0.113.66');
     expect((await attempt('shared@example.com', 'guess', '203.0.113.66')).status).toBe(429);
   });
 
@@ -219,12 +291,12 @@ describe('LoginService on real PostgreSQL', () => {
     ).toBe(201);
   });
 
-  it('lets no more than the limit through when many attempts arrive at once', async () => {
+  it('lets no more than the pair limit through when many attempts arrive at once', async () => {
     const responses = await Promise.all(
       Array.from({ length: 12 }, () => attempt('burst@example.com', 'guess', '203.0.113.120')),
     );
     const statuses = responses.map((response) => response.status);
-    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(ACCOUNT_LIMIT);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(PAIR_LIMIT);
     expect(statuses.filter((status) => status !== 401).every((status) => status === 429)).toBe(
       true,
     );
@@ -233,7 +305,7 @@ describe('LoginService on real PostgreSQL', () => {
   it('records successes, failures and throttling in the audit log, without the password', async () => {
     const user = await users.register('audit@example.com', 'analytical engine');
     await attempt('audit@example.com', 'analytical engine', '203.0.113.200');
-    await failTimes(ACCOUNT_LIMIT, 'audit@example.com', '203.0.113.200');
+    await failTimes(PAIR_LIMIT, 'audit@example.com', '203.0.113.200');
     await attempt('audit@example.com', 'analytical engine', '203.0.113.200');
 
     const events = await dataSource.getRepository(AuditEvent).find({
@@ -248,7 +320,7 @@ describe('LoginService on real PostgreSQL', () => {
       ['login.failed', 'wrong_password'],
       ['login.throttled', null],
     ]);
-    expect(events[5].detail).toEqual({ retryAfterSeconds: WINDOW });
+    expect(events[5].detail).toEqual({ retryAfterSeconds: 10 });
     expect(JSON.stringify(events)).not.toContain('analytical engine');
   });
 });

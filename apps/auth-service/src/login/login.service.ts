@@ -61,7 +61,7 @@ export class LoginService {
       throw new InvalidCredentialsException();
     }
 
-    await this.throttle.succeeded(attempt);
+    await this.throttle.succeeded(attempt, this.clock.now());
     await this.users.upgradePasswordHash(user, password);
     await this.audit.record({ type: 'login.succeeded', userId: user.id, ...origin });
     return user;
@@ -88,10 +88,11 @@ export class LoginService {
     try {
       await this.users.changePassword(userId, currentPassword, newPassword);
     } catch (error) {
-      if (!(error instanceof WrongCurrentPasswordException)) await this.throttle.succeeded(attempt);
+      if (!(error instanceof WrongCurrentPasswordException))
+        await this.throttle.succeeded(attempt, this.clock.now());
       throw error;
     }
-    await this.throttle.succeeded(attempt);
+    await this.throttle.succeeded(attempt, this.clock.now());
   }
 
   private async beginThrottled(

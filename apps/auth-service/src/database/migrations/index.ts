@@ -7,6 +7,8 @@ import { CreateClients1763798400400 } from './1763798400400-create-clients';
 import { CreateRevocations1763798400500 } from './1763798400500-create-revocations';
 import { AddClientDefaultAudiences1763798400700 } from './1763798400700-add-client-default-audiences';
 import { AddSessionAudiences1763798400800 } from './1763798400800-add-session-audiences';
+import { CreateLoginKnownAddresses1763798400910 } from './1763798400910-create-login-known-addresses';
+import { AuditFloodAndRetention1763798400920 } from './1763798400920-audit-flood-and-retention';
 
 /**
  * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
@@ -22,4 +24,6 @@ export const migrations = [
   CreateRevocations1763798400500,
   AddClientDefaultAudiences1763798400700,
   AddSessionAudiences1763798400800,
+  CreateLoginKnownAddresses1763798400910,
+  AuditFloodAndRetention1763798400920,
 ];
