@@ -39,6 +39,16 @@ const commitAll = (message: string) => {
 beforeAll(() => {
   workspace = mkdtempSync(join(tmpdir(), 'tessera-generator-'));
   chmodSync(workspace, 0o755);
+  // A clone, so that Nx takes the copy for another checkout of this workspace: Nx names a
+  // workspace by its git remote, else by its first commit, and checkouts of one workspace share
+  // one build cache. What the generator leaves unchanged (resource-service's build, say) is then
+  // restored from this workspace's cache instead of built again.
+  execFileSync('git', ['clone', '--quiet', '--shared', '--no-checkout', root, workspace]);
+  execFileSync('git', ['remote', 'remove', 'origin'], { cwd: workspace });
+  const origin = spawnSync('git', ['remote', 'get-url', 'origin'], { cwd: root, encoding: 'utf8' });
+  if (origin.status === 0) {
+    execFileSync('git', ['remote', 'add', 'origin', origin.stdout.trim()], { cwd: workspace });
+  }
   // The workspace as git has it (committed or not, ignored files left out), sharing node_modules.
   const files = execFileSync(
     'git',
@@ -52,7 +62,6 @@ beforeAll(() => {
   rmSync(join(workspace, 'files.tar'));
   symlinkSync(join(root, 'node_modules'), join(workspace, 'node_modules'));
   for (const args of [
-    ['init', '-q'],
     ['add', '-A'],
     ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'commit', '-qm', 'copy'],
   ]) {
