@@ -15,6 +15,13 @@ import { EmbeddedPostgresCluster } from '../../libs/platform/src/lib/database/em
 
 const URL_VARIABLE = 'TESSERA_TEST_POSTGRES_URL';
 const root = resolve(__dirname, '../..');
+const TARGETS = ['-t', 'typecheck', 'test', 'e2e', '--output-style=static'];
+/**
+ * The generator's end-to-end test (several minutes: it builds, lints and tests generated services
+ * in a copy of the workspace) is the longest task. Nx starts the tasks of projects nothing depends
+ * on last, which would leave it running alone at the end; it gets a run of its own from the start.
+ */
+const LONGEST = 'workspace-plugin';
 
 async function main(): Promise<number> {
   let url = process.env[URL_VARIABLE] || process.env['DATABASE_URL'];
@@ -28,42 +35,42 @@ async function main(): Promise<number> {
     await cluster.start();
     url = cluster.url('postgres');
   }
+  const env = { [URL_VARIABLE]: url };
+  const given = process.argv.slice(2);
   try {
-    return await run(
-      process.execPath,
-      [
-        join(root, 'node_modules/nx/dist/bin/nx.js'),
-        'run-many',
-        '-t',
-        'typecheck',
-        'test',
-        'e2e',
-        // Two cores: two tasks at a time. Unit-test projects run one Jest worker each (Jest's
-        // default on two cores); e2e projects wait on the processes they start more than they
-        // compute, so theirs run two suites at a time (their jest.config.cts).
-        '--parallel=2',
-        '--output-style=static',
-        ...process.argv.slice(2),
-      ],
-      { [URL_VARIABLE]: url },
-    );
+    if (given.length > 0) return await nx(['run-many', ...TARGETS, '--parallel=2', ...given], env);
+    // Two cores: the longest task on one and everything else two at a time beside it, so both
+    // stay busy to the end. Unit-test projects run one Jest worker each (Jest's default on two
+    // cores); e2e projects wait on the processes they start more than they compute, so theirs
+    // run two suites at a time (their jest.config.cts). The longest run's output is held back
+    // and printed as one block when it ends, not interleaved with the rest.
+    const codes = await Promise.all([
+      nx(['run-many', ...TARGETS, '--parallel=1', '-p', LONGEST], env, true),
+      nx(['run-many', ...TARGETS, '--parallel=2', `--exclude=${LONGEST}`], env),
+    ]);
+    return codes.find((code) => code !== 0) ?? 0;
   } finally {
     await cluster?.stop();
   }
 }
 
-function run(command: string, args: string[], env: Record<string, string>): Promise<number> {
+function nx(args: string[], env: Record<string, string>, holdOutput = false): Promise<number> {
   return new Promise((resolveCode) => {
-    const child = spawn(command, args, {
+    const child = spawn(process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
       cwd: root,
-      stdio: 'inherit',
+      stdio: holdOutput ? ['inherit', 'pipe', 'pipe'] : 'inherit',
       env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
     });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     // Ctrl-C reaches Nx through the terminal; the cluster is stopped once Nx has ended.
-    const ignore = () => undefined;
-    process.on('SIGINT', ignore);
+    process.on('SIGINT', () => undefined);
     process.on('SIGTERM', () => child.kill('SIGTERM'));
-    child.on('exit', (code, signal) => resolveCode(code ?? (signal ? 1 : 0)));
+    child.on('exit', (code, signal) => {
+      if (holdOutput) process.stdout.write(`\n== nx ${args.join(' ')}\n${output}\n`);
+      resolveCode(code ?? (signal ? 1 : 0));
+    });
   });
 }
 
