@@ -11,7 +11,7 @@ const secret = randomBytes(32).toString('base64url');
 beforeAll(async () => {
   service = await createTestApplication(AppModule, authServiceConfig, {
     CLIENT_SECRETS: `resource-service=${secret}`,
-    BODY_LIMIT: '4096',
+    BODY_LIMIT: '32768',
   });
   const account = { email: 'fuzz@example.com', password: 'a long passphrase for fuzzing' };
   const post = (path: string, body: unknown) =>
@@ -31,10 +31,10 @@ afterAll(() => service.close());
 
 describeBadInput({
   service: 'auth-service',
-  requests: 1200,
+  requests: 2500,
   target: () => ({
     url: service.url,
-    bodyLimit: 4096,
+    bodyLimit: 32768,
     authorizations,
     endpoints: [
       { method: 'POST', path: '/auth/register', fields: ['email', 'password'] },

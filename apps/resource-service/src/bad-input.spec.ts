@@ -17,7 +17,7 @@ beforeAll(async () => {
   service = await createTestApplication(AppModule, resourceServiceConfig, {
     AUTH_ISSUER: issuer.issuer,
     AUTH_CLIENT_SECRET: secret,
-    BODY_LIMIT: '4096',
+    BODY_LIMIT: '32768',
   });
 });
 afterAll(async () => {
@@ -27,10 +27,10 @@ afterAll(async () => {
 
 describeBadInput({
   service: 'resource-service',
-  requests: 1200,
+  requests: 2500,
   target: () => ({
     url: service.url,
-    bodyLimit: 4096,
+    bodyLimit: 32768,
     authorizations: [
       `Bearer ${issuer.accessToken({ sub: 'fuzz', scope: 'notes:read notes:write' }, { expiresIn: 3600 })}`,
       `Bearer ${issuer.accessToken({ sub: 'fuzz-admin', scope: 'notes:read notes:write', roles: ['admin'] }, { expiresIn: 3600 })}`,

@@ -29,60 +29,79 @@ const OAUTH_SHAPE = ['error', 'error_description'];
 
 /**
  * O3: sends `requests` generated malformed requests (fast-check, fixed seed, so a failure
- * replays) at every endpoint of a running service: wrong content types, malformed, deeply nested
- * and prototype-polluting JSON, wrong types and unknown fields, huge strings and bodies over the
- * limit, odd path parameters, query strings and headers. The service must never answer 5xx or
- * drop the connection, every 4xx must have the documented error shape (the house shape;
- * RFC 6749's on /oauth/*), and every answer carries the security headers (O4).
+ * replays) at every endpoint of a running service: wrong content types, malformed JSON, JSON
+ * nested thousands of levels deep (arrays, objects, inside a field) or with too many keys, huge
+ * exponents, duplicate keys, `__proto__` and `constructor` keys, wrong types and unknown fields,
+ * huge strings and bodies over the limit, odd path parameters, query strings and headers. The
+ * service must never answer 5xx or drop the connection, every 4xx must have the documented
+ * error shape (the house shape; RFC 6749's on /oauth/*), and every answer carries the security
+ * headers (O4). It counts and logs the requests sent; give the service a BODY_LIMIT of at least
+ * 24 kB so that bodies 10,000 levels deep reach its JSON parser rather than the 413.
  */
 export function describeBadInput(options: BadInputSuiteOptions): void {
   describe(`${options.service} under malformed input`, () => {
-    it(`answers ${options.requests} malformed requests with no 5xx, and every 4xx in the documented shape`, async () => {
-      const target = options.target();
-      const statuses = new Map<number, number>();
-      await fc.assert(
-        fc.asyncProperty(requestArbitrary(target), async (request) => {
-          const response = await fetch(`${target.url}${request.path}`, {
-            method: request.method,
-            headers: request.headers,
-            body: request.method === 'GET' ? undefined : request.body,
-          });
-          const text = await response.text();
-          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-          // O4: the security headers go out on every answer, refusals included.
-          for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
-            if (response.headers.get(name) !== value) {
+    it(
+      `answers ${options.requests} malformed requests with no 5xx, and every 4xx in the documented shape`,
+      async () => {
+        const target = options.target();
+        const statuses = new Map<number, number>();
+        let sent = 0;
+        let tooDeep = 0;
+        await fc.assert(
+          fc.asyncProperty(requestArbitrary(target), async (request) => {
+            sent++;
+            const response = await fetch(`${target.url}${request.path}`, {
+              method: request.method,
+              headers: request.headers,
+              body: request.method === 'GET' ? undefined : request.body,
+            });
+            const text = await response.text();
+            statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+            // O4: the security headers go out on every answer, refusals included.
+            for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+              if (response.headers.get(name) !== value) {
+                throw new Error(
+                  `${request.method} ${request.path} answered ${response.status} without ${name}: ${value}`,
+                );
+              }
+            }
+            if (response.status >= 500) {
               throw new Error(
-                `${request.method} ${request.path} answered ${response.status} without ${name}: ${value}`,
+                `${request.method} ${request.path} answered ${response.status}: ${text.slice(0, 300)}`,
               );
             }
-          }
-          if (response.status >= 500) {
-            throw new Error(
-              `${request.method} ${request.path} answered ${response.status}: ${text.slice(0, 300)}`,
-            );
-          }
-          if (response.status >= 400) {
-            const keys = Object.keys(JSON.parse(text) as object).sort();
-            const shapes = request.path.startsWith('/oauth/')
-              ? [HOUSE_SHAPE, OAUTH_SHAPE]
-              : [HOUSE_SHAPE];
-            if (!shapes.some((shape) => shape.join() === keys.join())) {
-              throw new Error(
-                `${request.method} ${request.path} answered ${response.status} as ${text.slice(0, 300)}`,
-              );
+            if (response.status >= 400) {
+              const parsed = JSON.parse(text) as Record<string, unknown>;
+              if (/nested too deeply|too many keys/.test(String(parsed['message']))) tooDeep++;
+              const keys = Object.keys(parsed).sort();
+              const shapes = request.path.startsWith('/oauth/')
+                ? [HOUSE_SHAPE, OAUTH_SHAPE]
+                : [HOUSE_SHAPE];
+              if (!shapes.some((shape) => shape.join() === keys.join())) {
+                throw new Error(
+                  `${request.method} ${request.path} answered ${response.status} as ${text.slice(0, 300)}`,
+                );
+              }
             }
-          }
-        }),
-        { numRuns: options.requests, seed: 20261201, endOnFailure: true },
-      );
-      // The generated input really is bad: most of it must have been refused.
-      const refused = [...statuses]
-        .filter(([status]) => status >= 400)
-        .reduce((sum, [, count]) => sum + count, 0);
-      expect(refused).toBeGreaterThan(options.requests / 2);
-      expect(statuses.has(413)).toBe(true);
-    });
+          }),
+          { numRuns: options.requests, seed: 20261201, endOnFailure: true },
+        );
+        // The figure the issue asks for (5,000 across the services): in the test output, not an error.
+        console.warn(
+          `${options.service}: ${sent} malformed requests sent, ${tooDeep} refused by the JSON depth and key limits; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}`,
+        );
+        expect(sent).toBe(options.requests);
+        // The generated input really is bad: most of it must have been refused.
+        const refused = [...statuses]
+          .filter(([status]) => status >= 400)
+          .reduce((sum, [, count]) => sum + count, 0);
+        expect(refused).toBeGreaterThan(options.requests / 2);
+        expect(statuses.has(413)).toBe(true);
+        // Deep and wide bodies reached the parser and were refused there, in the house shape.
+        expect(tooDeep).toBeGreaterThan(0);
+      },
+      Math.max(30_000, options.requests * 60),
+    );
   });
 }
 
@@ -127,19 +146,60 @@ function requestArbitrary(
       '{"__proto__":{"admin":true}}',
       '{"constructor":{"prototype":{"admin":true}}}',
     ),
-    fc.integer({ min: 1000, max: 20000 }).map((depth) => '['.repeat(depth) + ']'.repeat(depth)),
+    // Huge exponents (Infinity once parsed), and keys that pollute prototypes or repeat.
+    fc.constantFrom(
+      '1e999999',
+      '-1e999999',
+      '{"a":1e999999}',
+      '[1e999999,-1e-999999]',
+      '{"constructor":{"name":"x"}}',
+      '{"constructor":null}',
+      '{"a":{"__proto__":{"admin":true}}}',
+      '[{"__proto__":[]}]',
+      '{"\\u005f_proto__":{"admin":true}}',
+      '{"a":1,"a":2,"a":{"b":3}}',
+    ),
+    // Deep nesting, up to the 10,000 levels that overflowed the stack (limit: 32).
     fc
-      .integer({ min: 100, max: 2000 })
+      .oneof(fc.integer({ min: 30, max: 40 }), fc.integer({ min: 1000, max: 10000 }))
+      .map((depth) => '['.repeat(depth) + ']'.repeat(depth)),
+    fc
+      .oneof(fc.integer({ min: 30, max: 40 }), fc.integer({ min: 100, max: 4000 }))
       .map((depth) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)),
+    fc
+      .integer({ min: 1000, max: 6000 })
+      .map((depth) => '[{"a":'.repeat(depth) + '0' + '}]'.repeat(depth)),
+    // Too many keys (limit: 1,000), repeated or not.
+    fc
+      .tuple(fc.integer({ min: 1001, max: 3000 }), fc.boolean())
+      .map(([count, same]) =>
+        same
+          ? `{${'"":0,'.repeat(count)}"z":0}`
+          : JSON.stringify(Object.fromEntries(Array.from({ length: count }, (_, i) => [i, 0]))),
+      ),
   );
   const nearMisses = (fields: string[]) =>
-    fc
-      .dictionary(
-        fc.constantFrom(...fields, 'admin', 'roles', 'scope', '__proto__', 'id'),
-        fc.oneof(fc.anything({ maxDepth: 2 }), oddText, fc.constant('x'.repeat(20000))),
-        { maxKeys: 5 },
-      )
-      .map((value) => JSON.stringify(value));
+    fc.oneof(
+      fc
+        .dictionary(
+          fc.constantFrom(...fields, 'admin', 'roles', 'scope', '__proto__', 'constructor', 'id'),
+          fc.oneof(fc.anything({ maxDepth: 2 }), oddText, fc.constant('x'.repeat(20000))),
+          { maxKeys: 5 },
+        )
+        .map((value) => JSON.stringify(value)),
+      // A right field name holding deep nesting, a huge exponent, or given twice.
+      fc
+        .tuple(fc.constantFrom(...fields), fc.integer({ min: 30, max: 10000 }))
+        .map(([field, depth]) => `{"${field}":${'['.repeat(depth)}${']'.repeat(depth)}}`),
+      fc.constantFrom(...fields).map((field) => `{"${field}":1e999999}`),
+      fc
+        .tuple(fc.constantFrom(...fields), oddText, oddText)
+        .map(
+          ([field, a, b]) =>
+            `{${JSON.stringify(field)}:${JSON.stringify(a)},${JSON.stringify(field)}:${JSON.stringify(b)}}`,
+        ),
+      fc.constantFrom(...fields).map((field) => `{"${field}":"x","__proto__":{"${field}":"y"}}`),
+    );
   const form = fc
     .dictionary(
       fc.constantFrom(

@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { HttpServiceEnvironment } from '../config/service-environment';
+import { jsonBodyLimitError } from './json-body-limits';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -26,18 +27,47 @@ export function createFastifyAdapter(environment: HttpServiceEnvironment): Fasti
 }
 
 /**
- * Echo the request id on every response. Errors Fastify raises before Nest sees a request
- * (malformed JSON, a body over BODY_LIMIT, an unsupported content type) already reach Nest's
- * exception filters as HttpExceptions, so the house error shape needs nothing here.
+ * Echo the request id on every response, and put the JSON shape limits (json-body-limits.ts)
+ * in front of the JSON parser. Errors Fastify raises before Nest sees a request (malformed JSON,
+ * a body over BODY_LIMIT, an unsupported content type, a body too deep or with too many keys)
+ * reach Nest's exception filters as HttpExceptions, so the house error shape needs nothing here.
  */
 export function configureFastify(app: NestFastifyApplication): void {
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', (request, reply, done) => {
-      reply.header(REQUEST_ID_HEADER, request.id);
-      done();
-    });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  limitJsonBodies(app);
+}
+
+/**
+ * Nest registers its body parsers (forms, JSON) in app.init(); they are registered here first, as
+ * Nest would, and the JSON one is then replaced by Fastify's own (secure-json-parse: `__proto__`
+ * and `constructor.prototype` keys refused) behind the depth and key-count scan.
+ */
+function limitJsonBodies(app: NestFastifyApplication): void {
+  const adapter = app.getHttpAdapter() as unknown as FastifyAdapter;
+  adapter.registerParserMiddleware();
+  const fastify = adapter.getInstance();
+  const { bodyLimit, onProtoPoisoning, onConstructorPoisoning } = fastify.initialConfig;
+  const parseJson = fastify.getDefaultJsonParser(
+    onProtoPoisoning ?? 'error',
+    onConstructorPoisoning ?? 'error',
+  );
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit },
+    (request, body, done) => {
+      const error = jsonBodyLimitError(body as string);
+      if (error) {
+        done(error, undefined);
+        return;
+      }
+      parseJson(request, body as string, done);
+    },
+  );
 }
 
 /** Fastify's trustProxy from TRUST_PROXY: a hop count, a list of addresses, or nobody. */
