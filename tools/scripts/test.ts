@@ -59,7 +59,7 @@ function nx(args: string[], env: Record<string, string>, holdOutput = false): Pr
     const child = spawn(process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
       cwd: root,
       stdio: holdOutput ? ['inherit', 'pipe', 'pipe'] : 'inherit',
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
+      env: { ...withoutTsNode(process.env), NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
     });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -72,6 +72,11 @@ function nx(args: string[], env: Record<string, string>, holdOutput = false): Pr
       resolveCode(code ?? (signal ? 1 : 0));
     });
   });
+}
+
+/** ts-node's settings for this script (package.json) are not the tasks': webpack reads them too. */
+function withoutTsNode(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('TS_NODE_')));
 }
 
 main().then(
