@@ -203,10 +203,10 @@ describe('auth-service token lifecycle over HTTP', () => {
 
     // The attacker replays the first token after the legitimate client has moved on.
     const replay = await refresh(tokens.refresh_token);
-    expect(replay.response.status).toBe(400);
+    expect(replay.response.status).toBe(401);
     expect(replay.body).toMatchObject({ error: 'invalid_grant' });
     const legitimate = await refresh(c.refresh_token);
-    expect(legitimate.response.status).toBe(400);
+    expect(legitimate.response.status).toBe(401);
     expect((await refresh(other.refresh_token)).response.status).toBe(200);
   });
 
@@ -214,12 +214,12 @@ describe('auth-service token lifecycle over HTTP', () => {
     ['an unknown token', 'A'.repeat(43)],
     ['an empty token', ''],
     ['a token with a flipped character', null],
-  ])('refuses %s with 400 invalid_grant', async (_name, value) => {
+  ])('refuses %s with 401 invalid_grant', async (_name, value) => {
     const { tokens } = await registerAndLogin();
     const token =
       value ?? (tokens.refresh_token[0] === 'A' ? 'B' : 'A') + tokens.refresh_token.slice(1);
     const result = await refresh(token);
-    expect(result.response.status).toBe(400);
+    expect(result.response.status).toBe(401);
     expect(result.body).toMatchObject({ error: 'invalid_grant' });
   });
 
@@ -231,7 +231,7 @@ describe('auth-service token lifecycle over HTTP', () => {
     expect(
       (await call('POST', '/auth/logout', { refresh_token: tokens.refresh_token })).response.status,
     ).toBe(204);
-    expect((await refresh(tokens.refresh_token)).response.status).toBe(400);
+    expect((await refresh(tokens.refresh_token)).response.status).toBe(401);
   });
 
   it("lists the caller's sessions, and logout-all ends every one of them", async () => {
@@ -246,8 +246,8 @@ describe('auth-service token lifecycle over HTTP', () => {
     expect(
       (await call('POST', '/auth/logout-all', undefined, tokens.access_token)).response.status,
     ).toBe(204);
-    expect((await refresh(tokens.refresh_token)).response.status).toBe(400);
-    expect((await refresh(second.refresh_token)).response.status).toBe(400);
+    expect((await refresh(tokens.refresh_token)).response.status).toBe(401);
+    expect((await refresh(second.refresh_token)).response.status).toBe(401);
   });
 
   it('changes the password, ending every other session and renewing the current one', async () => {
@@ -266,9 +266,9 @@ describe('auth-service token lifecycle over HTTP', () => {
     expect(change.response.status).toBe(200);
     const renewed = change.body as unknown as TokenResponse;
     secrets.push(renewed.access_token, renewed.refresh_token);
-    expect((await refresh(other.refresh_token)).response.status).toBe(400);
+    expect((await refresh(other.refresh_token)).response.status).toBe(401);
     // The current session goes on with a fresh refresh-token family: its old token is spent.
-    expect((await refresh(tokens.refresh_token)).response.status).toBe(400);
+    expect((await refresh(tokens.refresh_token)).response.status).toBe(401);
     expect((await refresh(renewed.refresh_token)).response.status).toBe(200);
     expect((await call('POST', '/auth/login', { email, password })).response.status).toBe(401);
     expect((await call('POST', '/auth/login', { email, password: next })).response.status).toBe(

@@ -88,7 +88,7 @@ describe('metrics and logs of auth-service and resource-service', () => {
     const replayed = await call(`${ISSUER}/auth/refresh`, 'POST', {
       refresh_token: first.refresh_token,
     });
-    expect(replayed).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(replayed).toMatchObject({ status: 401, body: { error: 'invalid_grant' } });
 
     // Login 2, with an ID token, then logout; resource-service refuses its access token once the
     // feed says so.
@@ -134,7 +134,7 @@ describe('metrics and logs of auth-service and resource-service', () => {
     const refresh = (status: number) =>
       `tessera_http_request_duration_seconds_count{method="POST",route="/auth/refresh",status="${status}"}`;
     expect(sample(auth, refresh(200))).toBe(1);
-    expect(sample(auth, refresh(400))).toBe(1);
+    expect(sample(auth, refresh(401))).toBe(1);
     expect(auth).toMatch(/^process_resident_memory_bytes \d+/m);
 
     const resource = await scrape(RESOURCE_METRICS);

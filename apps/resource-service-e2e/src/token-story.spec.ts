@@ -82,7 +82,7 @@ describe('a user, auth-service and resource-service', () => {
     const dead = await call(`${ISSUER}/auth/refresh`, 'POST', {
       refresh_token: second.refresh_token,
     });
-    expect(dead.status).toBe(400);
+    expect(dead.status).toBe(401);
     expect(dead.body['error']).toBe('invalid_grant');
   });
 

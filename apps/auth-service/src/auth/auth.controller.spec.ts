@@ -284,7 +284,65 @@ describe('auth-service HTTP wiring', () => {
     const refresh = await call('POST', '/auth/refresh', {
       body: { refresh_token: second.body['refresh_token'] },
     });
-    expect(refresh.status).toBe(400);
+    expect(refresh.status).toBe(401);
+  });
+
+  it('answers a dead refresh token with 401 invalid_grant at /auth/refresh, where /oauth/token keeps 400', async () => {
+    const { login } = await signUp(call);
+    const ended = login.body['refresh_token'] as string;
+    expect((await call('POST', '/auth/logout', { body: { refresh_token: ended } })).status).toBe(
+      204,
+    );
+    for (const refresh_token of [ended, 'not-a-refresh-token']) {
+      const reply = await call('POST', '/auth/refresh', { body: { refresh_token } });
+      expect(reply.status).toBe(401);
+      expect(reply.body).toEqual({
+        statusCode: 401,
+        error: 'invalid_grant',
+        message: expect.any(String),
+        requestId: expect.any(String),
+      });
+      expect(reply.headers.get('cache-control')).toBe('no-store');
+    }
+    const oauth = await fetch(`${service.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: 'tessera-first-party',
+        refresh_token: 'not-a-refresh-token',
+      }),
+    });
+    expect(oauth.status).toBe(400);
+    expect(await oauth.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it.each([
+    ['POST', '/auth/register', 'email=a%40example.com&password=a+long+passphrase'],
+    ['POST', '/auth/login', 'email=a%40example.com&password=a+long+passphrase'],
+    ['POST', '/auth/refresh', 'refresh_token=x'],
+    ['POST', '/auth/logout', 'refresh_token=x'],
+  ])('refuses a form-encoded or text body at %s %s with 415', async (method, path, body) => {
+    for (const type of [
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      'multipart/form-data; boundary=x',
+    ]) {
+      const response = await fetch(`${service.url}${path}`, {
+        method,
+        headers: { 'content-type': type },
+        body: type.startsWith('multipart')
+          ? `--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--x--\r\n`
+          : body,
+      });
+      expect({ type, status: response.status }).toEqual({ type, status: 415 });
+      expect(Object.keys((await response.json()) as object).sort()).toEqual([
+        'error',
+        'message',
+        'requestId',
+        'statusCode',
+      ]);
+    }
   });
 
   it('logs out the session of an access token, idempotently, and refuses a forged one', async () => {
@@ -295,7 +353,7 @@ describe('auth-service HTTP wiring', () => {
     const refresh = await call('POST', '/auth/refresh', {
       body: { refresh_token: login.body['refresh_token'] },
     });
-    expect(refresh.status).toBe(400);
+    expect(refresh.status).toBe(401);
     expect((await call('GET', '/auth/sessions', { token })).status).toBe(401);
 
     const [header, payload] = token.split('.');
@@ -358,7 +416,7 @@ describe('auth-service HTTP wiring', () => {
       const refresh = await call('POST', '/auth/refresh', {
         body: { refresh_token: stale.body['refresh_token'] },
       });
-      expect(refresh.status).toBe(400);
+      expect(refresh.status).toBe(401);
     }
     expect(
       (await call('GET', '/auth/sessions', { token: other.body['access_token'] as string })).status,
@@ -445,7 +503,7 @@ describe('auth-service HTTP wiring', () => {
       const refresh = await call('POST', '/auth/refresh', {
         body: { refresh_token: login.body['refresh_token'] },
       });
-      expect(refresh.status).toBe(400);
+      expect(refresh.status).toBe(401);
       expect((await call('POST', '/auth/login', { body: { email, password } })).status).toBe(401);
       expect(
         (await call('GET', '/auth/sessions', { token: login.body['access_token'] as string }))
@@ -488,16 +546,21 @@ describe('auth-service with REFRESH_TOKEN_COOKIE=true', () => {
   afterAll(() => service.close());
 
   const cookieOf = (reply: Reply) => (reply.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  /** What a browser client of cookie mode sends: the CSRF header on every call. */
+  const browser: ReturnType<typeof client> = (method, path, options = {}) =>
+    call(method, path, { ...options, headers: { 'x-tessera-csrf': '1', ...options.headers } });
 
   it('keeps the refresh token out of reach of scripts, and refresh and logout need the CSRF header', async () => {
-    const { login } = await signUp(call);
+    const { login } = await signUp(browser);
     expect(login.status).toBe(200);
     expect(login.body).not.toHaveProperty('refresh_token');
     const setCookie = login.headers.get('set-cookie') ?? '';
-    expect(setCookie).toMatch(/^tessera_refresh=[A-Za-z0-9_-]{43};/);
-    for (const attribute of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/auth']) {
-      expect(setCookie).toContain(attribute);
+    // __Host-: Secure, Path=/ and no Domain, or browsers refuse it.
+    expect(setCookie).toMatch(/^__Host-tessera_refresh=[A-Za-z0-9_-]{43};/);
+    for (const attribute of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/;']) {
+      expect(`${setCookie};`).toContain(attribute);
     }
+    expect(setCookie).not.toMatch(/domain=/i);
 
     const forged = await call('POST', '/auth/refresh', {
       body: {},
@@ -524,25 +587,65 @@ describe('auth-service with REFRESH_TOKEN_COOKIE=true', () => {
       body: {},
       headers: { cookie: cookieOf(refreshed), 'x-tessera-csrf': '1' },
     });
-    expect(after.status).toBe(400);
+    expect(after.status).toBe(401);
+  });
+
+  it('needs the CSRF header on login, password change and logout-all too (login CSRF), and JSON bodies', async () => {
+    const { email, password, login } = await signUp(browser);
+    const token = login.body['access_token'] as string;
+    const credentials = { email, password, resource: 'auth-service' };
+    const bare = await call('POST', '/auth/login', { body: credentials });
+    expect(bare.status).toBe(403);
+    expect(bare.headers.get('set-cookie')).toBeNull();
+    // What a cross-site HTML form sends: a form body, no custom header. Refused before anything.
+    const form = await fetch(`${service.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ email, password }),
+    });
+    expect(form.status).toBe(415);
+    expect(form.headers.get('set-cookie')).toBeNull();
+    const change = { current_password: password, new_password: 'another long passphrase' };
+    expect((await call('POST', '/auth/password', { token, body: change })).status).toBe(403);
+    expect((await call('POST', '/auth/logout-all', { token })).status).toBe(403);
+    expect((await browser('POST', '/auth/logout-all', { token })).status).toBe(204);
+  });
+
+  it('refuses two refresh cookies rather than trust the first', async () => {
+    const { login } = await signUp(browser);
+    const { login: other } = await signUp(browser);
+    const twice = await browser('POST', '/auth/refresh', {
+      body: {},
+      headers: { cookie: `${cookieOf(other)}; ${cookieOf(login)}` },
+    });
+    expect(twice.status).toBe(400);
+    expect(twice.body['message']).toMatch(/2 __Host-tessera_refresh cookies/);
+    // Neither was spent.
+    for (const one of [login, other]) {
+      const alone = await browser('POST', '/auth/refresh', {
+        body: {},
+        headers: { cookie: cookieOf(one) },
+      });
+      expect(alone.status).toBe(200);
+    }
   });
 
   it('moves the fresh refresh token of a password change into the cookie', async () => {
-    const { password, login } = await signUp(call);
-    const changed = await call('POST', '/auth/password', {
+    const { password, login } = await signUp(browser);
+    const changed = await browser('POST', '/auth/password', {
       token: login.body['access_token'] as string,
       body: { current_password: password, new_password: 'a brand new passphrase' },
     });
     expect(changed.status).toBe(200);
     expect(changed.body).not.toHaveProperty('refresh_token');
     expect(changed.body['access_token']).toEqual(expect.any(String));
-    expect(cookieOf(changed)).toMatch(/^tessera_refresh=[A-Za-z0-9_-]{43}$/);
+    expect(cookieOf(changed)).toMatch(/^__Host-tessera_refresh=[A-Za-z0-9_-]{43}$/);
     expect(cookieOf(changed)).not.toBe(cookieOf(login));
     const stale = await call('POST', '/auth/refresh', {
       body: {},
       headers: { cookie: cookieOf(login), 'x-tessera-csrf': '1' },
     });
-    expect(stale.status).toBe(400);
+    expect(stale.status).toBe(401);
     const fresh = await call('POST', '/auth/refresh', {
       body: {},
       headers: { cookie: cookieOf(changed), 'x-tessera-csrf': '1' },

@@ -9,6 +9,7 @@ import {
   Post,
   Req,
   Res,
+  UseGuards,
 } from '@nestjs/common';
 import {
   ApiNoContentResponse,
@@ -27,13 +28,20 @@ import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
 import { RefreshRequestDto, RefreshTokenDto } from './dto/refresh-token.dto';
 import { SessionListResponse } from './dto/session-list.response';
+import { InvalidGrantException } from './invalid-grant.exception';
+import { JsonBodyGuard, NOT_JSON_BODY } from './json-body.guard';
 import { RefreshTokenCookie } from './refresh-token-cookie';
 import { noStore, TokenResponse } from './token-response';
 
 const INVALID_REFRESH = {
   status: 400,
   description:
-    "`invalid_grant`: the refresh token is invalid, expired, revoked or reused; `invalid_target` (RFC 8707): a `resource` beyond the session's audiences (the refresh token is left unspent)",
+    "The request is invalid; `invalid_target` (RFC 8707): a `resource` beyond the session's audiences (the refresh token is left unspent)",
+};
+const DEAD_REFRESH = {
+  status: 401,
+  description:
+    "`invalid_grant`: the refresh token is missing, invalid, expired, revoked or reused; sign in again. (`/oauth/token` answers the same grant error with RFC 6749's 400.)",
 };
 const INVALID_LOGIN = {
   status: 400,
@@ -48,6 +56,7 @@ const CSRF_HEADER_MISSING = {
 /** Tessera's own first-party endpoints. The standard OAuth ones live in oauth/. */
 @ApiTags('auth')
 @ApiErrors(503)
+@UseGuards(JsonBodyGuard)
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -64,6 +73,8 @@ export class AuthController {
   @ApiErrors(
     INVALID_LOGIN,
     { status: 401, description: '`invalid_credentials`: the email or password is not correct' },
+    CSRF_HEADER_MISSING,
+    NOT_JSON_BODY,
     429,
   )
   @Public()
@@ -75,6 +86,7 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponse> {
     noStore(reply);
+    this.cookie.requireCsrfHeader(request);
     const tokens = await this.auth.signIn(
       body.email,
       body.password,
@@ -90,7 +102,7 @@ export class AuthController {
       "`resource` may narrow the new access token's audiences to some of the session's, never widen them. A refused `resource` leaves the refresh token unspent.",
   })
   @ApiOkResponse({ type: TokenResponse })
-  @ApiErrors(INVALID_REFRESH, CSRF_HEADER_MISSING)
+  @ApiErrors(INVALID_REFRESH, DEAD_REFRESH, CSRF_HEADER_MISSING, NOT_JSON_BODY)
   @Public()
   @Post('refresh')
   @HttpCode(200)
@@ -100,17 +112,19 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponse> {
     noStore(reply);
-    const tokens = await this.auth.refresh(
-      this.cookie.read(request, body.refresh_token),
-      contextOf(request),
-      { resource: body.resource },
-    );
+    const tokens = await this.auth
+      .refresh(this.cookie.read(request, body.refresh_token), contextOf(request), {
+        resource: body.resource,
+      })
+      .catch((error: unknown) => {
+        throw InvalidGrantException.asUnauthorized(error);
+      });
     return this.cookie.deliver(tokens, reply);
   }
 
   @ApiOperation({ summary: "Ends the refresh token's session (again: 204)" })
   @ApiNoContentResponse({ description: 'The session has ended' })
-  @ApiErrors(CSRF_HEADER_MISSING)
+  @ApiErrors(CSRF_HEADER_MISSING, NOT_JSON_BODY)
   @Public()
   @Post('logout')
   @HttpCode(204)
@@ -129,6 +143,7 @@ export class AuthController {
 
   @ApiOperation({ summary: 'Ends every session of the user' })
   @ApiNoContentResponse({ description: 'Every session has ended' })
+  @ApiErrors(CSRF_HEADER_MISSING)
   @Post('logout-all')
   @HttpCode(204)
   async logoutAll(
@@ -136,6 +151,7 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
+    this.cookie.requireCsrfHeader(request);
     await this.auth.signOutEverywhere(user, contextOf(request));
     this.cookie.clear(reply);
   }
@@ -143,7 +159,12 @@ export class AuthController {
   @ApiOperation({ summary: "The caller's live sessions" })
   @ApiOkResponse({ type: SessionListResponse })
   @Get('sessions')
-  async sessions(@CurrentPrincipal() user: Principal): Promise<SessionListResponse> {
+  async sessions(
+    @CurrentPrincipal() user: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SessionListResponse> {
+    // The caller's devices and addresses: no cache keeps them.
+    noStore(reply);
     const sessions = await this.auth.listSessions(user);
     return {
       sessions: sessions.map((session) => ({ ...session, current: session.id === user.sessionId })),
@@ -172,6 +193,8 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponse, description: "Changed: the session's new tokens" })
   @ApiErrors(
     { status: 400, description: 'The current password is wrong, or the new one is too weak' },
+    CSRF_HEADER_MISSING,
+    NOT_JSON_BODY,
     429,
   )
   @Post('password')
@@ -183,6 +206,7 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TokenResponse> {
     noStore(reply);
+    this.cookie.requireCsrfHeader(request);
     const tokens = await this.auth.changePassword(
       user,
       body.current_password,

@@ -1,8 +1,9 @@
-import { BadRequestException } from '@nestjs/common';
+import { BadRequestException, UnauthorizedException } from '@nestjs/common';
 import { InvalidGrantError } from '../sessions/invalid-grant.error';
 
 /**
- * 400 `{ "error": "invalid_grant" }` for any refresh token that cannot be used (F8). The body
+ * 400 `{ "error": "invalid_grant" }` for any refresh token that cannot be used (F8); 401 with the
+ * same body at `POST /auth/refresh` (asUnauthorized). The body
  * never says which check failed: the reason goes to the audit log.
  */
 export class InvalidGrantException extends BadRequestException {
@@ -12,6 +13,16 @@ export class InvalidGrantException extends BadRequestException {
 
   static from(error: unknown): Error {
     return error instanceof InvalidGrantError ? new InvalidGrantException() : (error as Error);
+  }
+
+  /**
+   * `POST /auth/refresh` answers a dead refresh token with 401 and this same body: the caller is
+   * not authenticated and must sign in again. `/oauth/token` keeps RFC 6749 §5.2's 400.
+   */
+  static asUnauthorized(error: unknown): unknown {
+    return error instanceof InvalidGrantException
+      ? new UnauthorizedException(error.getResponse())
+      : error;
   }
 
   /** The session a reuse was detected on, when `error` says so. */

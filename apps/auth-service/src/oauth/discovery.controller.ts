@@ -4,7 +4,6 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@tessera/auth-token';
 import type { FastifyReply } from 'fastify';
 import { authServiceConfig } from '../config/auth-service.config';
-import { ACCESS_TOKEN_ALGORITHMS } from '@tessera/auth-token';
 import { ServerMetadataResponse } from './dto/oauth-responses';
 
 /**
@@ -38,6 +37,10 @@ export class DiscoveryController {
   private metadata(reply: FastifyReply): ServerMetadataResponse {
     reply.header('cache-control', `public, max-age=${this.environment.JWKS_MAX_AGE}`);
     const issuer = this.environment.ISSUER;
+    // What ClientAuthenticator takes (RFC 6749 §2.3): a secret in the Basic header or in the
+    // form, or a public client naming itself (`none`: the token and revocation endpoints only).
+    // No JWT client authentication (private_key_jwt, client_secret_jwt), so no
+    // token_endpoint_auth_signing_alg_values_supported (RFC 8414 §2).
     const clientAuthentication = ['client_secret_basic', 'client_secret_post'];
     return {
       issuer,
@@ -54,7 +57,6 @@ export class DiscoveryController {
       scopes_supported: ['openid', 'email', 'notes:read', 'notes:write', 'tokens:introspect'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: [this.environment.SIGNING_ALGORITHM],
-      token_endpoint_auth_signing_alg_values_supported: [...ACCESS_TOKEN_ALGORITHMS],
       claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'sid', 'email'],
     };
   }

@@ -608,7 +608,19 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
             'client_secret_post',
             'none',
           ],
+          // Only what ClientAuthenticator takes: public clients may revoke, not introspect.
+          revocation_endpoint_auth_methods_supported: [
+            'client_secret_basic',
+            'client_secret_post',
+            'none',
+          ],
+          introspection_endpoint_auth_methods_supported: [
+            'client_secret_basic',
+            'client_secret_post',
+          ],
         });
+        // No JWT client authentication, so no signing algorithms for it (RFC 8414 §2).
+        expect(reply.body).not.toHaveProperty('token_endpoint_auth_signing_alg_values_supported');
         const token = (await clientCredentials()).body['access_token'] as string;
         expect(decode(token, 1)['iss']).toBe(reply.body['issuer']);
       },
@@ -640,6 +652,10 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
       const tokens = await login('openid email', 'auth-service');
       const info = await json('GET', '/userinfo', undefined, tokens['access_token']);
       expect(info.status).toBe(200);
+      expect(info.headers.get('cache-control')).toBe('no-store');
+      const sessions = await json('GET', '/auth/sessions', undefined, tokens['access_token']);
+      expect(sessions.status).toBe(200);
+      expect(sessions.headers.get('cache-control')).toBe('no-store');
       expect(info.body).toEqual({
         sub: decode(tokens['access_token'], 1)['sub'],
         email: expect.any(String),

@@ -1,9 +1,11 @@
-import { Controller, Get, NotFoundException } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '@tessera/auth-resource-server';
 import { Scopes } from '@tessera/auth-token';
 import type { Principal } from '@tessera/auth-token';
 import { ApiErrors } from '@tessera/platform';
+import type { FastifyReply } from 'fastify';
+import { noStore } from '../auth/token-response';
 import { UsersService } from '../users/users.service';
 import { UserInfoResponse } from './dto/oauth-responses';
 
@@ -26,7 +28,12 @@ export class UserInfoController {
   )
   @Scopes('openid')
   @Get()
-  async userInfo(@CurrentPrincipal() caller: Principal): Promise<UserInfoResponse> {
+  async userInfo(
+    @CurrentPrincipal() caller: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UserInfoResponse> {
+    // Personal data: no cache keeps it (OpenID Connect Core §5.3.2 examples, RFC 9111 §5.2.2.5).
+    noStore(reply);
     const user = await this.users.findById(caller.subject);
     if (!user) throw new NotFoundException('No such user');
     return {

@@ -1,20 +1,26 @@
-import { Body, Controller, Post, Req } from '@nestjs/common';
+import { Body, Controller, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '@tessera/platform';
 import { Public } from '@tessera/auth-token';
 import type { FastifyRequest } from 'fastify';
+import { JsonBodyGuard, NOT_JSON_BODY } from '../auth/json-body.guard';
 import { RegisterDto } from './dto/register.dto';
 import { RegisteredUserResponse } from './dto/registered-user.response';
 import { UsersService } from './users.service';
 
 @ApiTags('auth')
+@UseGuards(JsonBodyGuard)
 @Controller('auth')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @ApiOperation({ summary: 'Creates an account' })
   @ApiCreatedResponse({ type: RegisteredUserResponse })
-  @ApiErrors({ status: 409, description: '`email_taken`: an account with this email exists' }, 503)
+  @ApiErrors(
+    { status: 409, description: '`email_taken`: an account with this email exists' },
+    NOT_JSON_BODY,
+    503,
+  )
   @Public()
   @Post('register')
   async register(

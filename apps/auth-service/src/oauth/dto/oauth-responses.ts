@@ -103,9 +103,6 @@ export class ServerMetadataResponse {
   id_token_signing_alg_values_supported!: string[];
 
   @ApiProperty({ type: [String] })
-  token_endpoint_auth_signing_alg_values_supported!: string[];
-
-  @ApiProperty({ type: [String] })
   claims_supported!: string[];
 }
 
