@@ -61,9 +61,11 @@ beforeAll(() => {
   execFileSync('tar', ['-xf', 'files.tar'], { cwd: workspace });
   rmSync(join(workspace, 'files.tar'));
   symlinkSync(join(root, 'node_modules'), join(workspace, 'node_modules'));
+  // Empty when the workspace has no uncommitted change: the copy is then HEAD as it is.
+  const commit = ['commit', '-q', '--allow-empty', '-m', 'copy'];
   for (const args of [
     ['add', '-A'],
-    ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', 'commit', '-qm', 'copy'],
+    ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', ...commit],
   ]) {
     execFileSync('git', args, { cwd: workspace });
   }
