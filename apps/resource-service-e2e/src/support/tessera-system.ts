@@ -29,6 +29,8 @@ export interface TesseraSystemOptions {
   /** A prefix for the test databases' names. */
   name: string;
   authEnv?: Record<string, string>;
+  /** Another auth-service bundle than the build in dist (a suite's variant of that build). */
+  authMain?: string;
   resourceEnv?: Record<string, string>;
   /** Each service reaches its database through a TcpProxy the test can cut (O1). */
   databaseProxies?: boolean;
@@ -65,7 +67,13 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
     return service;
   };
   const startAuth = () =>
-    track(ServiceProcess.start({ main: dist('auth-service'), url: issuer, env: authEnv }));
+    track(
+      ServiceProcess.start({
+        main: options.authMain ?? dist('auth-service'),
+        url: issuer,
+        env: authEnv,
+      }),
+    );
 
   const system: TesseraSystem = {
     issuer,
