@@ -36,6 +36,16 @@ describe('AuthServiceEnvironment', () => {
     expect(validate({ REFRESH_TOKEN_COOKIE: value }).REFRESH_TOKEN_COOKIE).toBe(expected);
   });
 
+  it('refuses a key activation delay that does not exceed JWKS_MAX_AGE', () => {
+    expect(problemsOf({ SIGNING_KEY_ACTIVATION_DELAY: '20', JWKS_MAX_AGE: '60' })).toEqual([
+      'SIGNING_KEY_ACTIVATION_DELAY',
+    ]);
+    expect(problemsOf({ SIGNING_KEY_ACTIVATION_DELAY: '300' })).toEqual([
+      'SIGNING_KEY_ACTIVATION_DELAY',
+    ]);
+    expect(problemsOf({ SIGNING_KEY_ACTIVATION_DELAY: '61', JWKS_MAX_AGE: '60' })).toEqual([]);
+  });
+
   it('requires KEY_ENCRYPTION_KEY in production, as 32 bytes of base64', () => {
     const url = 'postgres://tessera:secret@postgres:5432/auth';
     expect(problemsOf({ NODE_ENV: 'production', DATABASE_URL: url })).toEqual([

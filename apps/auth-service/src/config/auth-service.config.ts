@@ -10,6 +10,7 @@ import {
   Matches,
   Max,
   Min,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
 
@@ -93,6 +94,17 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   @IsInt({ message: seconds(0, DAY) })
   @Min(0, { message: seconds(0, DAY) })
   @Max(DAY, { message: seconds(0, DAY) })
+  @ValidateBy({
+    name: 'exceedsJwksMaxAge',
+    validator: {
+      // Otherwise a service that fetched the JWKS just before the new key appeared would refuse
+      // the key's first tokens until its copy expires.
+      validate: (delay: unknown, { object }) =>
+        typeof delay === 'number' && delay > (object as AuthServiceEnvironment).JWKS_MAX_AGE,
+      defaultMessage: () =>
+        'must be greater than JWKS_MAX_AGE, so every service has the new key before it signs',
+    },
+  })
   SIGNING_KEY_ACTIVATION_DELAY = 600;
 
   /** `Cache-Control: max-age` of the JWKS. */

@@ -164,6 +164,29 @@ describe('KeysService on real PostgreSQL', () => {
       expect(rotating.has(old)).toBe(false);
     });
 
+    it('keeps a retired key published while the service tokens it signed live, when they outlive user tokens', async () => {
+      const longServiceTokens = await createFeatureTestApplication(
+        { imports: [KeysModule] },
+        {
+          SIGNING_KEY_ACTIVATION_DELAY: String(DELAY),
+          ACCESS_TOKEN_TTL: '300',
+          SERVICE_TOKEN_TTL: '1800',
+        },
+      );
+      try {
+        const keys = longServiceTokens.app.get(KeysService);
+        const time = controlClock(longServiceTokens);
+        const old = (await keys.signingKey()).kid;
+        await keys.rotate();
+        time.advance(DELAY + 1800 + LEEWAY - 1);
+        expect(await keys.key(old)).toBeDefined();
+        time.advance(1);
+        expect(await keys.key(old)).toBeUndefined();
+      } finally {
+        await longServiceTokens.close();
+      }
+    });
+
     it('returns the pending key when rotated again, rather than stacking keys', async () => {
       const [first, second] = await Promise.all([rotating.rotate(), rotating.rotate()]);
       const third = await rotating.rotate();

@@ -15,7 +15,10 @@ import { generateSigningKeyPair, publicMembers } from './signing-key-pair';
 import type { PublicJwk } from './signing-key-pair';
 import { SigningKey } from './signing-key.entity';
 
-/** How long a retired key stays published beyond ACCESS_TOKEN_TTL: clock skew and stragglers. */
+/**
+ * How long a retired key stays published beyond the longest token it signed can live
+ * (ACCESS_TOKEN_TTL or SERVICE_TOKEN_TTL): clock skew (above CLOCK_TOLERANCE_SECONDS) and stragglers.
+ */
 export const RETIRED_KEY_LEEWAY_SECONDS = 60;
 
 /**
@@ -96,7 +99,7 @@ export class KeysService implements OnApplicationBootstrap, VerificationKeySourc
 
   /**
    * Creates the next key: published now, signing after SIGNING_KEY_ACTIVATION_DELAY, when the
-   * current key retires; that one stays published for ACCESS_TOKEN_TTL + leeway more. Called
+   * current key retires; that one stays published for the longest token lifetime + leeway more. Called
    * while a next key is pending, it returns that key instead of stacking another.
    */
   async rotate(): Promise<PendingSigningKey> {
@@ -114,7 +117,7 @@ export class KeysService implements OnApplicationBootstrap, VerificationKeySourc
         : now;
       const publishedUntil = new Date(
         activatesAt.getTime() +
-          (this.environment.ACCESS_TOKEN_TTL + RETIRED_KEY_LEEWAY_SECONDS) * 1000,
+          (longestTokenLifetime(this.environment) + RETIRED_KEY_LEEWAY_SECONDS) * 1000,
       );
       await manager.update(
         SigningKey,
@@ -274,4 +277,12 @@ function activeAt(keys: SigningKey[], now: Date): SigningKey | undefined {
   return keys
     .filter((key) => key.activatesAt <= now && (!key.retiredAt || key.retiredAt > now))
     .sort((a, b) => b.activatesAt.getTime() - a.activatesAt.getTime())[0];
+}
+
+/** A key must stay published while any token it signed can live: user tokens and service tokens. */
+function longestTokenLifetime(environment: {
+  ACCESS_TOKEN_TTL: number;
+  SERVICE_TOKEN_TTL: number;
+}): number {
+  return Math.max(environment.ACCESS_TOKEN_TTL, environment.SERVICE_TOKEN_TTL);
 }

@@ -38,7 +38,10 @@ export class SigningKey {
   @Column({ name: 'retired_at', type: 'timestamptz', nullable: true })
   retiredAt!: Date | null;
 
-  /** When it leaves the JWKS: retired_at + ACCESS_TOKEN_TTL + 60 s leeway. Null while signing. */
+  /**
+   * When it leaves the JWKS: retired_at + max(ACCESS_TOKEN_TTL, SERVICE_TOKEN_TTL) + 60 s leeway.
+   * Null while signing.
+   */
   @Column({ name: 'published_until', type: 'timestamptz', nullable: true })
   publishedUntil!: Date | null;
 }
