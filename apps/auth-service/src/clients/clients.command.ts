@@ -13,7 +13,7 @@ const USAGE = [
 
 /**
  * `clients`: the OAuth clients, from the shell next to the database
- * (`nx run auth-service:clients --args="list"`). A new secret is printed once and never stored.
+ * (`npx nx run auth-service:clients list`), also while the service runs. A new secret is printed once and never stored.
  */
 export const clientsCommand: ServiceCommand = async (app, [action, ...args]) => {
   const clients = app.get(ClientsService);
@@ -51,11 +51,14 @@ function readFlags(flags: string[]) {
     scope: [] as string[],
     audience: [] as string[],
   };
-  for (let index = 0; index < flags.length; index += 2) {
-    const name = flags[index]?.replace(/^--/, '') as keyof typeof options;
-    const value = flags[index + 1];
-    if (!(name in options) || value === undefined)
-      throw new ClientDefinitionError(`Unknown or empty option ${flags[index]}`);
+  for (let index = 0; index < flags.length; index += 1) {
+    const flag = flags[index] ?? '';
+    // `--scope notes:read` or `--scope=notes:read`.
+    const [written, inline] = flag.split(/=(.*)/s, 2);
+    const name = written?.startsWith('--') ? (written.slice(2) as keyof typeof options) : undefined;
+    const value = inline ?? flags[(index += 1)];
+    if (name === undefined || !Object.hasOwn(options, name) || !value)
+      throw new ClientDefinitionError(`Unknown or empty option ${flag}`);
     options[name].push(value);
   }
   if (options.type.length > 1 || !['confidential', 'public', undefined].includes(options.type[0])) {

@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EnvironmentValidationError } from '../config/environment-validation.error';
+import { SHARE_RUNNING_DATABASE } from '../database/database.tokens';
 import { MetricsModule } from '../metrics/metrics.module';
 import type { BootstrapOptions } from './bootstrap-service';
 
@@ -12,7 +13,8 @@ export type ServiceCommand = (app: INestApplicationContext, args: string[]) => P
  * Runs `argv[0]` from `commands` inside the service's application context (its configuration,
  * database and providers, no HTTP server), prints the result and exits: 0 when it worked, 1 when
  * it failed, 2 for an unknown command. The built bundle serves as its own CLI:
- * `node dist/apps/auth-service/main.js create-admin ada@example.com`.
+ * `node dist/apps/auth-service/main.js create-admin ada@example.com`. While the service runs
+ * (`npm start`, `npm run dev`) a command uses the embedded PostgreSQL it started.
  */
 export async function runServiceCommand(
   appModule: Type<unknown>,
@@ -32,7 +34,13 @@ export async function runServiceCommand(
     options.config();
     // The features count what they do (tokens issued, sessions ended) wherever they run; a command
     // has no listener to show it, and its lines stay plain text for the terminal.
-    @Module({ imports: [MetricsModule, appModule] })
+    @Global()
+    @Module({
+      providers: [{ provide: SHARE_RUNNING_DATABASE, useValue: true }],
+      exports: [SHARE_RUNNING_DATABASE],
+    })
+    class SharedDatabaseModule {}
+    @Module({ imports: [SharedDatabaseModule, MetricsModule, appModule] })
     class CommandModule {}
     app = await NestFactory.createApplicationContext(CommandModule, {
       abortOnError: false,
