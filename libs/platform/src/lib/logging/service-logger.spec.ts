@@ -37,6 +37,46 @@ describe('createServiceLogger', () => {
     },
   );
 
+  it('writes a finished request on one line in development, leaves out the route list, and keeps other lines whole', () => {
+    const written: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createServiceLogger({ LOG_LEVEL: 'info', NODE_ENV: 'development' }, destination);
+    logger.info(
+      {
+        reqId: 'abc-123',
+        req: { method: 'GET', url: '/notes', headers: { host: 'x' }, remoteAddress: '127.0.0.1' },
+        route: '/notes',
+        res: { statusCode: 200 },
+        responseTime: 3.2,
+      },
+      'request completed',
+    );
+    logger.info({ context: 'RouterExplorer' }, 'Mapped {/notes, GET} route');
+    logger.warn({ detail: 'kept' }, 'something else');
+    expect(written).toHaveLength(2);
+    const [request, other] = written;
+    expect(request?.trimEnd().split('\n')).toHaveLength(1);
+    expect(request).toContain('GET /notes 200 in 3.2 ms  abc-123');
+    expect(request).not.toContain('remoteAddress');
+    expect(other).toContain('something else');
+    expect(other).toContain('kept');
+  });
+
+  it('keeps the request line whole in production JSON', () => {
+    const { lines, destination } = capture();
+    const logger = createServiceLogger({ LOG_LEVEL: 'info', NODE_ENV: 'production' }, destination);
+    logger.info(
+      { reqId: 'r', req: { method: 'GET', url: '/' }, res: { statusCode: 200 }, responseTime: 1 },
+      'request completed',
+    );
+    expect(lines[0]).toMatchObject({ reqId: 'r', res: { statusCode: 200 }, responseTime: 1 });
+  });
+
   it('redacts credentials in whatever object it is given, a level deep', () => {
     const { lines, destination } = capture();
     const logger = createServiceLogger({ LOG_LEVEL: 'info', NODE_ENV: 'production' }, destination);
