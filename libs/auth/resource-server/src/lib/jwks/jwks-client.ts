@@ -127,8 +127,7 @@ export class JwksClient implements VerificationKeySource {
     } catch (error) {
       this.options.onFetch?.('failure');
       const reason = error instanceof Error ? error.message : String(error);
-      const starting =
-        this.fetchedAt === 0 && Date.now() - this.firstAttemptAt < QUIET_START_MS;
+      const starting = this.fetchedAt === 0 && Date.now() - this.firstAttemptAt < QUIET_START_MS;
       const message =
         `Could not fetch the JWKS from ${this.options.jwksUri} (${reason}); ` +
         `keeping the ${this.keys.size} key(s) already known`;
