@@ -40,7 +40,7 @@ interface StartRun {
   exited: Promise<number | null>;
 }
 
-function npmStart(dataDir: string): StartRun {
+function npmStart(dataDir: string, extraEnv: Record<string, string> = {}): StartRun {
   let output = '';
   const child = spawn('npm', ['start'], {
     cwd: root,
@@ -48,7 +48,7 @@ function npmStart(dataDir: string): StartRun {
     detached: true,
     // As from a terminal: without the NODE_ENV=test that Jest sets, so the services run in
     // development and keep their generated KEY_ENCRYPTION_KEY under DATA_DIR across starts.
-    env: { ...withoutNodeEnv(process.env), DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    env: { ...withoutNodeEnv(process.env), DATA_DIR: dataDir, LOG_LEVEL: 'info', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -61,6 +61,21 @@ function withoutNodeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy = { ...env };
   delete copy['NODE_ENV'];
   return copy;
+}
+
+/** The built auth-service's command line, as `npx nx run auth-service:<command> …` runs it. */
+function authCommand(dataDir: string, ...args: string[]) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+    const child = spawn(process.execPath, [join(root, 'dist/apps/auth-service/main.js'), ...args], {
+      cwd: root,
+      env: { ...withoutNodeEnv(process.env), DATA_DIR: dataDir },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (status) => done({ status, stdout, stderr }));
+  });
 }
 
 async function readyWithin(url: string, deadline: number): Promise<boolean> {
@@ -126,17 +141,33 @@ describe('npm start', () => {
     });
     expect(notes.status).toBe(200);
 
+    // The administrative commands work while the system runs, on the running service's database.
+    const admin = await authCommand(dataDir, 'create-admin', account.email);
+    expect(admin).toMatchObject({ status: 0, stdout: expect.stringContaining('is now an admin') });
+    const list = await authCommand(dataDir, 'clients', 'list');
+    expect(list).toMatchObject({ status: 0, stdout: expect.stringContaining('resource-service') });
+    const login = (await (await post('/auth/login', account)).json()) as {
+      access_token: string;
+    };
+    const claims = JSON.parse(
+      Buffer.from(login.access_token.split('.')[1] ?? '', 'base64url').toString(),
+    ) as { roles: string[] };
+    expect(claims.roles).toContain('admin');
+
     // What Ctrl-C does in a terminal. npm itself ends by the signal, as it does at a prompt; the
     // script prints "Stopped." only when every service drained and exited 0.
     process.kill(-(run.child.pid ?? 0), 'SIGINT');
     await waitFor(() => run?.output().includes('[tessera]\x1b[0m Stopped.') ?? false);
     expect(run.output()).not.toContain('exit codes');
+    // auth-service starts first and stops last: no service warns that it cannot reach it.
+    expect(run.output()).not.toMatch(/Revocation feed from .* is down|Could not fetch the JWKS/);
     expect(processesMentioning(dataDir)).toEqual([]);
     expect(servicesOf(dataDir)).toEqual([]);
   });
 
-  it('reuses the data of the previous start, and a SIGTERM to npm alone still stops everything', async () => {
-    run = npmStart(dataDir);
+  it('reuses the data of the previous start on the ports PORT moves them to, and a SIGTERM to npm alone still stops everything', async () => {
+    // PORT moves every service: auth-service to PORT, the others as far from it as usual.
+    run = npmStart(dataDir, { PORT: '4101' });
     // The 30 s bound is proven above; this test is about reusing the data, so allow a busy machine.
     await waitFor(
       () => run?.output().includes('Press Ctrl-C') ?? false,
@@ -148,6 +179,10 @@ describe('npm start', () => {
       services.filter((service) => service.database).length,
     );
     expect(run.output()).not.toContain('Creating a new PostgreSQL cluster');
+    for (const url of ['http://127.0.0.1:4101', 'http://127.0.0.1:4102']) {
+      expect(run.output()).toContain(url);
+      expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+    }
 
     run.child.kill('SIGTERM');
     await run.exited;

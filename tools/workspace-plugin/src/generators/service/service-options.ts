@@ -14,6 +14,11 @@ export interface ServiceOptions {
   e2ePort: number;
   e2eAuthPort: number;
   e2eServicePort: number;
+  /**
+   * The inspector port of its `nx serve`: 9229 for auth-service's 3001, counted up from there by
+   * the development port (3003 → 9231), so that every service can be debugged at once.
+   */
+  debugPort: number;
   database: boolean;
   /** `orders`: its PostgreSQL database and its example table (underscores for hyphens). */
   databaseName: string;
@@ -79,6 +84,7 @@ export function normaliseOptions(
     e2ePort: port + 10000,
     e2eAuthPort: port + 10001,
     e2eServicePort: port + 10002,
+    debugPort: 9229 + port - 3001,
     database: schema.database ?? true,
     databaseName: resource.replace(/-/g, '_'),
     readScope: `${resource}:read`,

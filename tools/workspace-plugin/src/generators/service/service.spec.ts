@@ -84,6 +84,8 @@ describe('the service generator', () => {
     expect(JSON.parse(read(tree, 'apps/orders-service/project.json'))).toMatchObject({
       name: 'orders-service',
       tags: ['scope:orders-service', 'type:app'],
+      // Its debugger beside auth-service's 9229 and resource-service's 9230 (npm run dev).
+      targets: { serve: { options: { port: 9231 } } },
     });
     expect(JSON.parse(read(tree, 'apps/orders-service-e2e/project.json'))).toMatchObject({
       tags: ['scope:orders-service', 'type:e2e'],
