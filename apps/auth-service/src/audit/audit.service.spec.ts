@@ -66,6 +66,19 @@ describe('AuditService on real PostgreSQL', () => {
     expect(event.userAgent).toHaveLength(512);
   });
 
+  it('stores a NUL a caller sent (a client id in a form) as U+FFFD instead of failing', async () => {
+    await audit.record({
+      type: 'client.authentication_failed',
+      clientAddress: '203.0.113.9',
+      userAgent: 'agent\u0000',
+      detail: { client_id: '\u0000evil' },
+    });
+    const [row] = await dataSource.query(
+      `SELECT user_agent, detail FROM audit_events WHERE client_address = '203.0.113.9'`,
+    );
+    expect(row).toEqual({ user_agent: 'agent\ufffd', detail: { client_id: '\ufffdevil' } });
+  });
+
   it('refuses to UPDATE an event', async () => {
     await audit.record({ type: 'login.failed', userId: USER_ID });
     await expect(

@@ -67,8 +67,8 @@ export class AuditService {
       userId: event.userId ?? null,
       sessionId: event.sessionId ?? null,
       clientAddress: event.clientAddress ?? null,
-      userAgent: event.userAgent?.slice(0, USER_AGENT_MAX_LENGTH) ?? null,
-      detail: event.detail ?? null,
+      userAgent: withoutNul(event.userAgent?.slice(0, USER_AGENT_MAX_LENGTH)) ?? null,
+      detail: event.detail === undefined ? null : detailWithoutNul(event.detail),
     });
   }
 
@@ -123,4 +123,19 @@ export class AuditService {
     );
     return row.seen <= this.env.AUDIT_UNAUTHENTICATED_LIMIT;
   }
+}
+
+/**
+ * PostgreSQL's text and jsonb hold no NUL character, and a detail may quote what a caller sent
+ * (a client id from a form): a NUL there must not turn an audit write into a 500.
+ */
+function withoutNul(value: string | undefined): string | undefined {
+  return value?.replaceAll('\0', '\uFFFD');
+}
+
+function detailWithoutNul<T>(detail: T): T {
+  const json = JSON.stringify(detail);
+  return json.includes('\\u0000')
+    ? (JSON.parse(json.replaceAll('\\u0000', '\\ufffd')) as T)
+    : detail;
 }
