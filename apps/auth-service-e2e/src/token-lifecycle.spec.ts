@@ -1,4 +1,4 @@
-import { ServiceProcess } from '@tessera/platform-testing';
+import { createTestDatabase, ServiceProcess } from '@tessera/platform-testing';
 import { createPublicKey, verify } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -88,7 +88,15 @@ beforeAll(async () => {
   service = await ServiceProcess.start({
     main,
     url,
-    env: { PORT: String(PORT), DATA_DIR: dataDir, ISSUER: url, LOG_LEVEL: 'debug' },
+    // A database of its own on the run's test PostgreSQL (starting an embedded one is the lifecycle
+    // suite's business); DATA_DIR still holds the development key-encryption key it generates.
+    env: {
+      PORT: String(PORT),
+      DATA_DIR: dataDir,
+      DATABASE_URL: await createTestDatabase('token_lifecycle'),
+      ISSUER: url,
+      LOG_LEVEL: 'debug',
+    },
   });
 });
 
