@@ -9,7 +9,10 @@ export interface ServiceProcessOptions {
   env: Record<string, string>;
   /** Where `/health/ready` answers, e.g. `http://127.0.0.1:3001`. */
   url: string;
-  /** How long to wait for readiness. */
+  /**
+   * How long to wait for readiness (default 60 s: `npm test` runs suites side by side on two
+   * cores, and a service that starts its own PostgreSQL needs a while on a busy machine).
+   */
   timeoutMs?: number;
   /** How often to ask `/health/ready` while waiting (default 200 ms; the bench times start-up with 10). */
   pollIntervalMs?: number;
@@ -44,7 +47,7 @@ export class ServiceProcess {
   /** Spawns the process and resolves once `/health/ready` answers 200. */
   static async start(options: ServiceProcessOptions): Promise<ServiceProcess> {
     const service = ServiceProcess.spawn(options);
-    await service.waitUntilReady(options.timeoutMs ?? 30000, options.pollIntervalMs);
+    await service.waitUntilReady(options.timeoutMs ?? 60_000, options.pollIntervalMs);
     return service;
   }
 
