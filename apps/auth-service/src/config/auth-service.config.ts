@@ -99,8 +99,10 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
     validator: {
       // Otherwise a service that fetched the JWKS just before the new key appeared would refuse
       // the key's first tokens until its copy expires.
-      validate: (delay: unknown, { object }) =>
-        typeof delay === 'number' && delay > (object as AuthServiceEnvironment).JWKS_MAX_AGE,
+      validate: (delay: unknown, args) => {
+        const jwksMaxAge = (args?.object as AuthServiceEnvironment | undefined)?.JWKS_MAX_AGE ?? 0;
+        return typeof delay === 'number' && delay > jwksMaxAge;
+      },
       defaultMessage: () =>
         'must be greater than JWKS_MAX_AGE, so every service has the new key before it signs',
     },
