@@ -67,7 +67,9 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     // A reused token (the normal case) costs a map lookup, not a signature check.
     const cached = this.cache.get(token, this.isUnexpired, this.isPublished);
     if (!cached) return this.verifyThroughPassport(context);
-    request.user = await this.admit(cached.principal, route);
+    const admitted = this.admit(cached.principal, route);
+    // Only auth-service's session check is asynchronous; elsewhere no promise is made per request.
+    request.user = admitted instanceof Promise ? await admitted : admitted;
     return true;
   }
 
@@ -100,15 +102,29 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   }
 
   /**
-   * On every request, cached or not: a session revoked a moment ago ends here, then the route's
-   * scopes and roles (403 when one is missing).
+   * On every request, cached or not: a session revoked a moment ago ends here (the revocation
+   * list, and in auth-service the session check), then the route's scopes and roles (403 when
+   * one is missing).
    */
-  private async admit(principal: Principal, route: RouteRequirements): Promise<Principal> {
-    if (this.revocations.isRevoked(principal) || !(await this.isSessionActive(principal))) {
-      this.logger.debug('Access token refused: its session or user was revoked');
-      this.metrics.refused('revoked');
-      throw invalidBearerToken();
+  private admit(principal: Principal, route: RouteRequirements): Principal | Promise<Principal> {
+    if (this.revocations.isRevoked(principal)) this.refuseRevoked();
+    const isSessionActive = this.options.isSessionActive;
+    if (isSessionActive === undefined || principal.kind !== 'user') {
+      return this.authorize(principal, route);
     }
+    return isSessionActive(principal).then((active) => {
+      if (!active) this.refuseRevoked();
+      return this.authorize(principal, route);
+    });
+  }
+
+  private refuseRevoked(): never {
+    this.logger.debug('Access token refused: its session or user was revoked');
+    this.metrics.refused('revoked');
+    throw invalidBearerToken();
+  }
+
+  private authorize(principal: Principal, route: RouteRequirements): Principal {
     if (!isAuthorized(principal, route)) {
       this.metrics.refused('insufficient_scope');
       throw insufficientScope({
@@ -117,11 +133,6 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
       });
     }
     return principal;
-  }
-
-  private isSessionActive(principal: Principal): boolean | Promise<boolean> {
-    const check = this.options.isSessionActive;
-    return check === undefined || principal.kind !== 'user' ? true : check(principal);
   }
 
   private requirementsOf(context: ExecutionContext): RouteRequirements {
