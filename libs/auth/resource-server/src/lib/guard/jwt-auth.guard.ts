@@ -58,18 +58,24 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     super();
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return false;
     const route = this.requirementsOf(context);
     if (route.isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
     const token = requireBearerToken(request, this.metrics);
-    // A reused token (the normal case) costs a map lookup, not a signature check.
+    // A reused token (the normal case) costs a map lookup, not a signature check, and (but for
+    // auth-service's session check) not a promise either.
     const cached = this.cache.get(token, this.isUnexpired, this.isPublished);
     if (!cached) return this.verifyThroughPassport(context);
     const admitted = this.admit(cached.principal, route);
-    // Only auth-service's session check is asynchronous; elsewhere no promise is made per request.
-    request.user = admitted instanceof Promise ? await admitted : admitted;
+    if (admitted instanceof Promise) {
+      return admitted.then((principal) => {
+        request.user = principal;
+        return true;
+      });
+    }
+    request.user = admitted;
     return true;
   }
 
