@@ -176,14 +176,30 @@ export async function registerAndLogin(
   email: string,
   password = 'correct horse battery staple',
 ): Promise<TokenPair> {
-  await call(`${issuer}/auth/register`, 'POST', { email, password });
-  const login = await call(`${issuer}/auth/login`, 'POST', {
-    email,
-    password,
-    resource: ['auth-service', 'resource-service'],
-  });
+  await withRetryAfter(() => call(`${issuer}/auth/register`, 'POST', { email, password }));
+  const login = await withRetryAfter(() =>
+    call(`${issuer}/auth/login`, 'POST', {
+      email,
+      password,
+      resource: ['auth-service', 'resource-service'],
+    }),
+  );
   if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login)}`);
   return login.body as unknown as TokenPair;
+}
+
+/**
+ * A 503 with Retry-After is the services' documented answer when their database is briefly out
+ * of reach (here: many suites and argon2 sharing two cores at start-up); a client waits and asks
+ * again, as this does, at most three times.
+ */
+async function withRetryAfter(send: () => Promise<HttpAnswer>): Promise<HttpAnswer> {
+  let answer = await send();
+  for (let attempt = 1; attempt < 3 && answer.status === 503 && answer.retryAfter; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, Number(answer.retryAfter) * 1000));
+    answer = await send();
+  }
+  return answer;
 }
 
 /** The decoded payload of a JWT, unverified: for reading `exp` or `sid` in a test. */
