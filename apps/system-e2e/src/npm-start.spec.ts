@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '../../..');
-const READY_WITHIN_MS = 30_000;
+/**
+ * start.mjs's own limit (READY_TIMEOUT_MS there): a service not ready by then fails the start.
+ * How fast a service starts is a speed figure, measured on a quiet machine by `npm run bench`
+ * ("cold start"); here two PostgreSQL clusters are created while other suites load both cores,
+ * so this test asks only that the start succeeds inside the limit, and prints how long it took.
+ */
+const READY_WITHIN_MS = 60_000;
 
 /**
  * What npm start runs, found the way tools/scripts/start.mjs finds it: every service
@@ -109,7 +115,7 @@ describe('npm start', () => {
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
-  it('serves every service ready on its port within 30 s, and Ctrl-C stops every process cleanly', async () => {
+  it('serves every service ready on its port inside start.mjs\'s limit, and Ctrl-C stops every process cleanly', async () => {
     expect(services.map((service) => service.url)).toEqual(
       expect.arrayContaining(['http://127.0.0.1:3001', 'http://127.0.0.1:3002']),
     );
@@ -122,6 +128,7 @@ describe('npm start', () => {
     expect(Object.fromEntries(ready)).toEqual(
       Object.fromEntries(services.map((service) => [service.name, true])),
     );
+    console.log(`npm start: every service ready ${Date.now() - startedAt} ms after the command`);
     await waitFor(() => run?.output().includes('Press Ctrl-C') ?? false);
     for (const service of services) expect(run.output()).toContain(service.url);
     // The two services are wired to each other: a token from one opens the other.
@@ -168,10 +175,9 @@ describe('npm start', () => {
   it('reuses the data of the previous start on the ports PORT moves them to, and a SIGTERM to npm alone still stops everything', async () => {
     // PORT moves every service: auth-service to PORT, the others as far from it as usual.
     run = npmStart(dataDir, { PORT: '4101' });
-    // The 30 s bound is proven above; this test is about reusing the data, so allow a busy machine.
     await waitFor(
       () => run?.output().includes('Press Ctrl-C') ?? false,
-      2 * READY_WITHIN_MS,
+      READY_WITHIN_MS,
       () => run?.output() ?? '',
     );
     // One embedded PostgreSQL per service with a database, each reusing its data.
