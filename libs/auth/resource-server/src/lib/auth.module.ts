@@ -1,6 +1,6 @@
 import { Inject, Module } from '@nestjs/common';
-import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import {
   RevocationFeed,
   ServiceTokenProvider,
@@ -8,6 +8,7 @@ import {
 } from '@tessera/auth-client';
 import { AccessTokenVerifier, Clock } from '@tessera/auth-token';
 import type { VerificationKeySource } from '@tessera/auth-token';
+import type { FastifyInstance } from 'fastify';
 import { resolveAuthOptions } from './auth-module.options';
 import type { AuthModuleOptions, ResolvedAuthOptions } from './auth-module.options';
 import {
@@ -84,7 +85,7 @@ import { RevocationList } from './revocation/revocation-list';
     {
       provide: VerificationCache,
       useFactory: (options: ResolvedAuthOptions) =>
-        new VerificationCache(options.verificationCacheSize, options.clockTolerance),
+        new VerificationCache(options.verificationCacheSize),
       inject: [RESOLVED_AUTH_OPTIONS],
     },
     {
@@ -133,13 +134,26 @@ import { RevocationList } from './revocation/revocation-list';
 })
 export class AuthModule
   extends ConfigurableAuthModule
-  implements OnApplicationBootstrap, OnApplicationShutdown
+  implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
 {
   constructor(
     @Inject(VERIFICATION_KEYS) private readonly keys: VerificationKeySource,
     @Inject(RevocationFeed) private readonly revocationFeed: RevocationFeed | null,
+    private readonly adapterHost: HttpAdapterHost,
   ) {
     super();
+  }
+
+  /**
+   * Every request has `user` from the start (null until the guard admits a principal), as
+   * Fastify asks of a property set per request: a property added later changes the request's
+   * object shape, and the code every request runs through slows down once it sees both shapes.
+   */
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
+    if (typeof fastify?.decorateRequest === 'function' && !fastify.hasRequestDecorator('user')) {
+      fastify.decorateRequest('user', null);
+    }
   }
 
   /**

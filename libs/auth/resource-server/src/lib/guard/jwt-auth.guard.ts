@@ -14,7 +14,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ResolvedAuthOptions } from '../auth-module.options';
 import { RESOLVED_AUTH_OPTIONS, VERIFICATION_KEYS } from '../auth.module-definition';
 import { insufficientScope, invalidBearerToken } from '../http/bearer-challenge';
-import { GuardMetrics, requireBearerToken } from '../metrics/guard-metrics';
+import { GuardMetrics, requireBearerToken, requireWellFormed } from '../metrics/guard-metrics';
 import { RevocationList } from '../revocation/revocation-list';
 import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy';
 import { VerificationCache } from './verification-cache';
@@ -65,9 +65,13 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
     const token = requireBearerToken(request, this.metrics);
     // A reused token (the normal case) costs a map lookup, not a signature check, and (but for
-    // auth-service's session check) not a promise either.
+    // auth-service's session check) not a promise either. Only a token not in the cache, which
+    // holds verified tokens alone, has its syntax checked before passport verifies it.
     const cached = this.cache.get(token, this.isUnexpired, this.isPublished);
-    if (!cached) return this.verifyThroughPassport(context);
+    if (!cached) {
+      requireWellFormed(token, this.metrics);
+      return this.verifyThroughPassport(context);
+    }
     const admitted = this.admit(cached.principal, route);
     if (admitted instanceof Promise) {
       return admitted.then((principal) => {

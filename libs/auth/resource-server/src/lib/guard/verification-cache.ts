@@ -2,19 +2,19 @@ import type { VerifiedAccessToken } from '@tessera/auth-token';
 import { LRUCache } from 'lru-cache';
 
 /**
- * Verified access tokens, keyed by the exact token string, each kept until it expires: a client
- * that reuses its token (the normal case) costs a map lookup instead of a signature check.
- * Bounded (least recently used entries go first). A hit is refused once the token has expired or
- * its signing key has left the issuer's key set, exactly as a fresh verification would be; a
- * token string that differs by one byte is a different key, so it is verified in full.
+ * Verified access tokens, keyed by the exact token string: a client that reuses its token (the
+ * normal case) costs a map lookup instead of a signature check. Bounded (least recently used
+ * entries go first). A hit is refused, and dropped, once the token has expired by the verifier's
+ * clock or its signing key has left the issuer's key set, exactly as a fresh verification would
+ * refuse it; a token string that differs by one byte is a different key, so it is verified in
+ * full. Expiry is judged on every hit rather than by an LRU time-to-live, which would read a
+ * clock of its own on every lookup: an expired entry that is never asked for again waits for
+ * eviction, and the size bound holds either way.
  */
 export class VerificationCache {
   private readonly entries: LRUCache<string, VerifiedAccessToken> | undefined;
 
-  constructor(
-    size: number,
-    private readonly clockToleranceSeconds: number,
-  ) {
+  constructor(size: number) {
     this.entries = size > 0 ? new LRUCache<string, VerifiedAccessToken>({ max: size }) : undefined;
   }
 
@@ -37,9 +37,7 @@ export class VerificationCache {
   }
 
   set(token: string, verified: VerifiedAccessToken): void {
-    // The entry leaves the cache by itself after the token's life, clock tolerance included.
-    const ttl = (verified.principal.expiresAt + this.clockToleranceSeconds) * 1000 - Date.now();
-    if (this.entries && ttl > 0) this.entries.set(token, verified, { ttl });
+    this.entries?.set(token, verified);
   }
 
   get size(): number {

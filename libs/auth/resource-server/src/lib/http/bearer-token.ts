@@ -15,16 +15,31 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * @throws BadRequestException (`invalid_request`) or UnauthorizedException (`invalid_token`).
  */
 export function bearerTokenOf(request: FastifyRequest): string | undefined {
+  const token = unvalidatedBearerTokenOf(request);
+  if (token !== undefined) assertWellFormed(token);
+  return token;
+}
+
+/**
+ * {@link bearerTokenOf} but for the token's syntax, which the caller checks with
+ * {@link assertWellFormed} unless it knows the exact string already (the guard's cache holds only
+ * tokens that were verified, so a hit was well formed): the one check that reads every character.
+ * A second Authorization header, or a token in the query string as well, is refused all the same.
+ */
+export function unvalidatedBearerTokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   const scheme = header === undefined ? null : BEARER_SCHEME.exec(header);
   if (header === undefined || scheme === null) return undefined;
   // Node keeps only the first of repeated Authorization headers; the raw list shows them all.
   if (authorizationHeaderCount(request.raw.rawHeaders) > 1) throw ambiguousBearerToken();
-  // One pass over the token (this runs on every request): the scheme is matched apart from it.
-  const token = header.slice(scheme[0].length).trimEnd();
-  if (!B64TOKEN.test(token)) throw invalidBearerToken();
   if (hasQueryToken(request)) throw ambiguousBearerToken();
-  return token;
+  // The scheme is matched apart from the token, so that only the caller's check reads it whole.
+  return header.slice(scheme[0].length).trimEnd();
+}
+
+/** One well-formed b64token, or 401 `invalid_token` (`Bearer`, `Bearer a b`). */
+export function assertWellFormed(token: string): void {
+  if (!B64TOKEN.test(token)) throw invalidBearerToken();
 }
 
 /** A scan of the raw name/value list: cheaper than `headersDistinct`, which copies every header. */

@@ -1,9 +1,9 @@
-import { BadRequestException, Injectable, Optional } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { Metrics } from '@tessera/platform';
 import type { MetricCounter } from '@tessera/platform';
 import type { FastifyRequest } from 'fastify';
 import { missingBearerToken } from '../http/bearer-challenge';
-import { bearerTokenOf } from '../http/bearer-token';
+import { assertWellFormed, unvalidatedBearerTokenOf } from '../http/bearer-token';
 import type { InvalidAccessTokenReason } from '@tessera/auth-token';
 
 /**
@@ -76,16 +76,17 @@ export class GuardMetrics {
 }
 
 /**
- * The request's bearer token (see {@link bearerTokenOf}), or the guards' refusal: 401 with a bare
- * challenge when there is none, 400 or 401 `invalid_token` when it is unusable; each refusal is
- * counted in `metrics`.
+ * The request's bearer token as sent (see {@link unvalidatedBearerTokenOf}: its syntax is checked
+ * by {@link requireWellFormed} unless the caller knows the string), or the guards' refusal: 401
+ * with a bare challenge when there is none, 400 when it is sent two ways; each refusal is counted
+ * in `metrics`.
  */
 export function requireBearerToken(request: FastifyRequest, metrics: GuardMetrics): string {
   let token: string | undefined;
   try {
-    token = bearerTokenOf(request);
+    token = unvalidatedBearerTokenOf(request);
   } catch (error) {
-    metrics.refused(error instanceof BadRequestException ? 'ambiguous_token' : 'malformed');
+    metrics.refused('ambiguous_token');
     throw error;
   }
   if (token === undefined) {
@@ -93,4 +94,14 @@ export function requireBearerToken(request: FastifyRequest, metrics: GuardMetric
     throw missingBearerToken();
   }
   return token;
+}
+
+/** {@link assertWellFormed}, the refusal counted as `malformed`. */
+export function requireWellFormed(token: string, metrics: GuardMetrics): void {
+  try {
+    assertWellFormed(token);
+  } catch (error) {
+    metrics.refused('malformed');
+    throw error;
+  }
 }
