@@ -1,24 +1,29 @@
 /**
  * `npm run bench`: Tessera's performance report, measured on the built services run as real
- * processes on one PostgreSQL (an embedded one, or the server in DATABASE_URL), printed as one
- * table:
+ * processes on one PostgreSQL (an embedded one, or the server in DATABASE_URL), in production
+ * mode with their production logging (one JSON line per request, read and dropped as a log
+ * shipper would), metrics and security headers, printed as one table and a list of goals:
  *
- * - resource-service: what the guard costs. One answer behind two doors (GET /ping open,
- *   GET /ping/guarded needing a valid token with notes:read): open, guarded with one reused token
- *   (the normal client), guarded with a token never seen before on every request (each a full
- *   ES256 verification); then both guarded scenarios again once 100 000 sessions have been
- *   revoked through the revocation feed. Tokens come from an in-process TestIssuer, so signing
- *   costs the service nothing.
+ * - resource-service: what the platform and the guard cost. Reference rows first, in the same
+ *   run: Node's own HTTP server and a minimal NestJS-on-Fastify app (tools/bench/references/),
+ *   each answering GET /ping with the same JSON. Then GET /ping open (@Public), GET /health/live,
+ *   and GET /ping/guarded needing a valid token with notes:read: with one reused token (the
+ *   normal client) and with a token never seen before on every request (each a full ES256
+ *   verification, set beside the rate at which one core checks ES256 signatures with node:crypto);
+ *   then open and guarded again once 100 000 sessions have been revoked through the revocation
+ *   feed. Tokens come from an in-process TestIssuer, so signing costs the service nothing.
  * - auth-service: POST /auth/refresh (one rotation per request, each connection following its
- *   own session), POST /oauth/token with client credentials (a signed token per request), and
+ *   own session), POST /oauth/token with client credentials (a signed token per request), each
+ *   beside node-oidc-provider doing the same (tools/bench/references/oidc-provider.mjs), and
  *   POST /auth/login (argon2id-bound, so fewer connections).
  * - each service: cold start (process start → /health/ready answering 200, migrations already
  *   applied) and resident memory idle and after its load.
  *
- * The scenarios of a phase take turns for BENCH_ROUNDS rounds (default 5) of BENCH_DURATION
- * seconds each (default 3), and each row reports its median round: the load generator shares the
- * machine, and turns plus a median keep a passing disturbance out of a ratio. BENCH_CONNECTIONS
- * (default 50) sets the concurrency (login uses a fifth of it).
+ * Where `taskset` exists, every server runs on core 0 and this process (the load generator) on
+ * core 1, so a row measures the server, not the two fighting for a core. The scenarios of a phase
+ * take turns for BENCH_ROUNDS rounds (default 5) of BENCH_DURATION seconds each (default 3), and
+ * each row reports its median round: turns plus a median keep a passing disturbance out of a
+ * ratio. BENCH_CONNECTIONS (default 50) sets the concurrency (login uses a fifth of it).
  */
 import { TestIssuer } from '@tessera/auth-testing';
 import {
@@ -29,8 +34,9 @@ import {
 } from '@tessera/platform-testing';
 import type { ServiceProcessOptions } from '@tessera/platform-testing';
 import autocannon from 'autocannon';
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes, verify } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -46,6 +52,10 @@ const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
 const FRESH_TOKENS = 30_000;
 /** Revoked sessions announced before the second phase (the guard must not slow down). */
 const REVOKED_SESSIONS = 100_000;
+/** The servers' core and the load generator's, where taskset can pin them (Linux, two cores or more). */
+const PINNED = cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const SERVER_CPUS = PINNED ? '0' : undefined;
+const REFERENCE_PORTS = { rawHttp: 13093, minimalNest: 13094, oidcProvider: 13095 };
 
 interface Scenario {
   name: string;
@@ -74,16 +84,32 @@ interface Row {
   note?: string;
 }
 
+/** A target from docs/performance.md: a measured value against the bound it must meet. */
+interface Goal {
+  name: string;
+  value: number;
+  /** `min`: value ≥ bound; `max`: value ≤ bound. */
+  kind: 'min' | 'max';
+  bound: number;
+  unit: string;
+}
+
+const goals: Goal[] = [];
+
 const MB = (bytes: number | undefined) =>
   bytes === undefined ? 'n/a' : `${Math.round(bytes / 2 ** 20)} MB`;
 
 async function main(): Promise<void> {
   build();
+  // This process and every thread of it (autocannon's sockets run on its event loop) on core 1.
+  if (PINNED)
+    spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
   const postgres = await startTestPostgres();
   process.env[TEST_POSTGRES_URL_VARIABLE] = postgres.url;
   try {
     const rows = [...(await benchResourceService()), ...(await benchAuthService())];
     report(rows);
+    reportGoals();
     const failed = rows.filter((row) => (row.failures ?? 0) > 0);
     if (failed.length > 0)
       throw new Error(`Requests failed in: ${failed.map((row) => row.name).join(', ')}`);
@@ -104,17 +130,32 @@ async function benchResourceService(): Promise<Row[]> {
     url: resourceUrl,
     timeoutMs: 60_000,
     pollIntervalMs: 10,
+    cpus: SERVER_CPUS,
+    discardOutput: true,
     env: {
+      NODE_ENV: 'production',
       PORT: String(RESOURCE_PORT),
       DATABASE_URL: await createTestDatabase('bench_resource'),
       AUTH_ISSUER: issuer.issuer,
       AUTH_AUDIENCE: 'resource-service',
       // It follows the issuer's revocation feed, as with auth-service.
       AUTH_CLIENT_SECRET: secret,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     },
   };
   let running = await ServiceProcess.start(options);
+  const references = [
+    await Reference.start(
+      'raw node:http',
+      ['tools/bench/references/raw-http.mjs'],
+      REFERENCE_PORTS.rawHttp,
+    ),
+    await Reference.start(
+      'minimal NestJS on Fastify',
+      ['-r', 'ts-node/register/transpile-only', 'tools/bench/references/minimal-nest.ts'],
+      REFERENCE_PORTS.minimalNest,
+    ),
+  ];
   try {
     const { ms: coldStartMs, service: restarted } = await restart(running, options);
     running = restarted;
@@ -125,8 +166,17 @@ async function benchResourceService(): Promise<Row[]> {
       { length: FRESH_TOKENS },
       () => `Bearer ${issuer.accessToken({ scope: 'notes:read' }, { expiresIn: 3600 })}`,
     );
+    const signatureChecks = es256ChecksPerSecond(fresh, issuer);
     let next = 0;
+    const [rawHttp, minimalNest] = references.map(
+      (reference): Scenario => ({
+        name: `GET /ping, reference: ${reference.name}`,
+        url: reference.url,
+        path: '/ping',
+      }),
+    );
     const open: Scenario = { name: 'GET /ping (open, @Public)', url: resourceUrl, path: '/ping' };
+    const live: Scenario = { name: 'GET /health/live', url: resourceUrl, path: '/health/live' };
     const guarded = (revoked: string): Scenario[] => [
       {
         name: `GET /ping/guarded, reused token${revoked}`,
@@ -141,26 +191,158 @@ async function benchResourceService(): Promise<Row[]> {
         nextAuthorization: () => fresh[next++ % fresh.length],
       },
     ];
-    const first = await measure(service, [open, ...guarded('')]);
+    const [rawRow, nestRow, openRow, liveRow, reusedRow, freshRow] = await measure(service, [
+      rawHttp,
+      minimalNest,
+      open,
+      live,
+      ...guarded(''),
+    ]);
     process.stdout.write(`Revoking ${REVOKED_SESSIONS} sessions through the revocation feed…\n`);
     await revokeSessions(issuer, REVOKED_SESSIONS);
     const second = await measure(service, [
       { ...open, name: `${open.name}, second phase` },
       ...guarded(`, ${REVOKED_SESSIONS / 1000}k revoked sessions`),
     ]);
-    for (const phase of [first, second]) {
-      const openRate = phase[0].requestsPerSecond ?? 1;
-      for (const row of phase.slice(1))
-        row.note = `${((row.requestsPerSecond ?? 0) / openRate).toFixed(2)} of open`;
-    }
+    const rate = (row: Row) => row.requestsPerSecond ?? 0;
+    const versus = (row: Row, reference: Row, label: string) => {
+      row.note = `${(rate(row) / rate(reference)).toFixed(2)} of ${label}`;
+      return rate(row) / rate(reference);
+    };
+    versus(rawRow, nestRow, 'minimal Nest');
+    goals.push(
+      ratioGoal(
+        'open route (production logging, metrics, headers) vs minimal Nest',
+        versus(openRow, nestRow, 'minimal Nest'),
+        0.6,
+      ),
+      ratioGoal('GET /health/live vs minimal Nest', versus(liveRow, nestRow, 'minimal Nest'), 0.8),
+      ratioGoal('guarded, reused token vs open', versus(reusedRow, openRow, 'open'), 0.95),
+      ratioGoal(
+        'guarded, fresh token vs one core checking ES256 signatures',
+        rate(freshRow) / signatureChecks,
+        0.4,
+      ),
+      ratioGoal(
+        `guarded, reused token vs open, ${REVOKED_SESSIONS / 1000}k revoked`,
+        versus(second[1], second[0], 'open'),
+        0.95,
+      ),
+    );
+    freshRow.note = `${(rate(freshRow) / signatureChecks).toFixed(2)} of one core's ES256 checks`;
+    versus(second[2], second[0], 'open');
+    const loaded = running.residentBytes();
+    startUpGoals(service, coldStartMs, loaded);
     return [
-      ...first,
+      rawRow,
+      nestRow,
+      openRow,
+      liveRow,
+      reusedRow,
+      freshRow,
+      {
+        service: 'reference',
+        name: 'ES256 signature checks, node:crypto, one core',
+        requestsPerSecond: signatureChecks,
+      },
       ...second,
-      ...startUpRows(service, coldStartMs, idle, running.residentBytes()),
+      ...startUpRows(service, coldStartMs, idle, loaded),
     ];
   } finally {
     await running.stop();
+    for (const reference of references) await reference.stop();
     await issuer.stop();
+  }
+}
+
+/** How many ES256 signatures of these tokens one core checks per second (this process's core). */
+function es256ChecksPerSecond(authorizations: string[], issuer: TestIssuer): number {
+  const key = { key: issuer.currentKey.publicKey, dsaEncoding: 'ieee-p1363' as const };
+  const tokens = authorizations.map((authorization) => {
+    const token = authorization.slice('Bearer '.length);
+    const dot = token.lastIndexOf('.');
+    return {
+      data: Buffer.from(token.slice(0, dot)),
+      signature: Buffer.from(token.slice(dot + 1), 'base64url'),
+    };
+  });
+  let checks = 0;
+  const started = performance.now();
+  const seconds = Math.max(2, duration);
+  while (performance.now() - started < seconds * 1000) {
+    const { data, signature } = tokens[checks % tokens.length];
+    if (!verify('sha256', data, key, signature)) throw new Error('A minted token failed its check');
+    checks += 1;
+  }
+  return checks / ((performance.now() - started) / 1000);
+}
+
+function ratioGoal(name: string, value: number, bound: number): Goal {
+  return { name, value, kind: 'min', bound, unit: '×' };
+}
+
+function startUpGoals(service: string, coldStartMs: number, loadedBytes: number | undefined): void {
+  goals.push({
+    name: `${service} cold start`,
+    value: coldStartMs,
+    kind: 'max',
+    bound: 500,
+    unit: 'ms',
+  });
+  if (loadedBytes !== undefined) {
+    goals.push({
+      name: `${service} resident memory after its load`,
+      value: Math.round(loadedBytes / 2 ** 20),
+      kind: 'max',
+      bound: 130,
+      unit: 'MB',
+    });
+  }
+}
+
+/** A reference server (tools/bench/references/), run like the services: pinned, on loopback. */
+class Reference {
+  private constructor(
+    readonly name: string,
+    readonly url: string,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(
+    name: string,
+    args: string[],
+    port: number,
+    readyPath = '/ping',
+    env: Record<string, string> = {},
+  ): Promise<Reference> {
+    const node = [process.execPath, ...args];
+    const [command, ...rest] = SERVER_CPUS ? ['taskset', '-c', SERVER_CPUS, ...node] : node;
+    const child = spawn(command, rest, {
+      cwd: root,
+      env: { ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    while (
+      (await fetch(`${url}${readyPath}`).then(
+        (r) => r.status,
+        () => 0,
+      )) === 0
+    ) {
+      if (Date.now() > deadline || child.exitCode !== null) {
+        throw new Error(`The reference ${name} did not start`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return new Reference(name, url, child);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
   }
 }
 
@@ -172,6 +354,8 @@ async function benchAuthService(): Promise<Row[]> {
     url: authUrl,
     timeoutMs: 60_000,
     pollIntervalMs: 10,
+    cpus: SERVER_CPUS,
+    discardOutput: true,
     env: {
       NODE_ENV: 'production',
       PORT: String(AUTH_PORT),
@@ -179,7 +363,7 @@ async function benchAuthService(): Promise<Row[]> {
       KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       ISSUER: authUrl,
       CLIENT_SECRETS: `resource-service=${secret}`,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     },
   };
   let running = await ServiceProcess.start(options);
@@ -262,7 +446,9 @@ async function benchAuthService(): Promise<Row[]> {
       nextBody: () => loginBodies[nextLogin++ % loginBodies.length],
     };
     const rows = await measure(service, [refresh, clientCredentials, login]);
-    return [...rows, ...startUpRows(service, coldStartMs, idle, running.residentBytes())];
+    const loaded = running.residentBytes();
+    startUpGoals(service, coldStartMs, loaded);
+    return [...rows, ...startUpRows(service, coldStartMs, idle, loaded)];
   } finally {
     await running.stop();
   }
@@ -403,7 +589,9 @@ function report(rows: Row[]): void {
   const lines = [
     `Median of ${rounds} rounds of ${duration} s per scenario, ${connections} connections (login: ${Math.max(1, Math.round(connections / 5))}); ` +
       `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ` +
-      'the load generator runs on the same machine.',
+      (PINNED
+        ? 'servers pinned to core 0, the load generator to core 1 (taskset).'
+        : 'the load generator shares the cores with the servers (no taskset).'),
     '',
     '| service | scenario | requests/s | p50 (ms) | p99 (ms) | failed | note |',
     '| --- | --- | ---: | ---: | ---: | ---: | --- |',
@@ -411,6 +599,22 @@ function report(rows: Row[]): void {
       (row) =>
         `| ${row.service} | ${row.name} | ${cell(row.requestsPerSecond)} | ${cell(row.p50)} | ${cell(row.p99)} | ${cell(row.failures)} | ${row.note ?? ''} |`,
     ),
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+}
+
+/** Each goal of docs/performance.md with what this run measured. */
+function reportGoals(): void {
+  const format = (goal: Goal, value: number) =>
+    goal.unit === '×' ? `${value.toFixed(2)} ×` : `${Math.round(value)} ${goal.unit}`;
+  const lines = [
+    '| goal | measured | target | met |',
+    '| --- | ---: | ---: | --- |',
+    ...goals.map((goal) => {
+      const met = goal.kind === 'min' ? goal.value >= goal.bound : goal.value <= goal.bound;
+      const target = `${goal.kind === 'min' ? '≥' : '≤'} ${format(goal, goal.bound)}`;
+      return `| ${goal.name} | ${format(goal, goal.value)} | ${target} | ${met ? 'yes' : '**no**'} |`;
+    }),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }
