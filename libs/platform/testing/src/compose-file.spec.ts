@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   composeServiceEnvironment,
   composeServiceMounts,
+  composeV2Problems,
   composeVariableReferences,
   ComposeVolumes,
   interpolateCompose,
@@ -283,5 +284,95 @@ describe('composeServiceMounts and ComposeVolumes', () => {
     // Only the environment given: what compose gives the container.
     expect(readFileSync(out, 'utf8')).toBe(`${out} 1`);
     expect(() => volumes.runNodeService('reader', {})).toThrow('does not run `node <script>`');
+  });
+});
+
+describe('composeV2Problems', () => {
+  const valid = [
+    'services:',
+    '  db:',
+    '    image: postgres',
+    '    volumes:',
+    '      - data:/var/lib/postgresql',
+    '    healthcheck:',
+    "      test: ['CMD-SHELL', 'pg_isready']",
+    '      interval: 5s',
+    '      start_period: 1m30s',
+    '  app:',
+    '    build: .',
+    '    env_file:',
+    '      - path: ./absent.env',
+    '        required: false',
+    '    depends_on:',
+    '      db:',
+    '        condition: service_healthy',
+    '    stop_grace_period: 15s',
+    'volumes:',
+    '  data:',
+  ];
+  /** The valid file with `from` replaced by `to` (one line by another, or a line added after it). */
+  const problems = (from?: string, to?: string[]) => {
+    const lines = [...valid];
+    if (from !== undefined) lines.splice(lines.indexOf(from), 1, ...(to ?? []));
+    return composeV2Problems(readComposeFile(fileWith('v2.yml', lines.join('\n')), {}), folder);
+  };
+
+  it('finds none in a file that keeps the rules', () => {
+    expect(problems()).toEqual([]);
+  });
+
+  it.each([
+    ['    build: .', [], 'services.app: neither an image nor a build context'],
+    ['      db:', ['      cache:'], 'services.app: depends on undefined service cache'],
+    ['  data:', ['  other:'], 'services.db: refers to undefined volume data'],
+    [
+      '      - data:/var/lib/postgresql',
+      ['      - data:/var/lib/postgresql', '      - ./init:/var/lib/postgresql'],
+      'services.db: /var/lib/postgresql is mounted twice',
+    ],
+    [
+      "      test: ['CMD-SHELL', 'pg_isready']",
+      ["      test: ['pg_isready']"],
+      'services.db.healthcheck.test must start with "CMD", "CMD-SHELL" or "NONE"',
+    ],
+    [
+      '      interval: 5s',
+      ['      interval: 5 seconds'],
+      'services.db.healthcheck.interval: 5 seconds is not a duration (e.g. 10s, 1m30s)',
+    ],
+    [
+      '    stop_grace_period: 15s',
+      ['    stop_grace_period: 15'],
+      'services.app.stop_grace_period: 15 is not a duration (e.g. 10s, 1m30s)',
+    ],
+    [
+      '        required: false',
+      [],
+      'services.app: env_file ./absent.env does not exist (required: false allows that)',
+    ],
+    [
+      '    image: postgres',
+      ['    image: postgres', '    secrets: [password]'],
+      'services.db: refers to undefined secrets password',
+    ],
+    [
+      '    image: postgres',
+      ['    image: postgres', '    networks: [backend]'],
+      'services.db: refers to undefined network backend',
+    ],
+    [
+      '    image: postgres',
+      ['    image: postgres', '    depends_on: [app]'],
+      'dependency cycle: db -> app -> db',
+    ],
+  ])('refuses, as compose-go does, the file with %j replaced by %j', (from, to, problem) => {
+    expect(problems(from, to)).toEqual([problem]);
+  });
+
+  it("holds for the repository's docker-compose.yml with no variable set, as `docker compose config` reads it", () => {
+    const root = resolve(__dirname, '../../../..');
+    expect(composeV2Problems(readComposeFile(join(root, 'docker-compose.yml'), {}), root)).toEqual(
+      [],
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 
@@ -338,4 +338,125 @@ export class ComposeVolumes {
     }
     return output;
   }
+}
+
+/** Go's duration syntax, as compose-go parses durations (its str2duration adds days and weeks). */
+const GO_DURATION = /^(0|[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d|w))+)$/;
+const DURATIONS = {
+  service: ['stop_grace_period'],
+  healthcheck: ['interval', 'timeout', 'start_period', 'start_interval'],
+};
+
+/**
+ * What Compose v2 refuses in a file its JSON schema has accepted: the checks compose-go (the
+ * loader behind `docker compose config`) makes after the schema, in its checkConsistency and while
+ * decoding, that Compose v1 does not make or makes differently. Give it the file as read with
+ * the variables compose would see (readComposeFile with a VariableSource), since compose-go checks
+ * the interpolated file; `${VAR:?}` without a value already failed there. Returns one line per
+ * problem, [] when there is none.
+ *
+ * Not covered: the JSON schema itself (keys, types, enums); builds, images and anything a Docker
+ * engine decides.
+ */
+export function composeV2Problems(compose: ComposeFile, composeFolder: string): string[] {
+  const problems: string[] = [];
+  const declared = (key: string) => Object.keys((compose[key] ?? {}) as Record<string, unknown>);
+  const sources = (entries: unknown) =>
+    ((entries ?? []) as (string | { source?: string })[]).map((entry) =>
+      typeof entry === 'string' ? entry : (entry.source ?? ''),
+    );
+  for (const [name, service] of Object.entries(compose.services)) {
+    const at = `services.${name}`;
+    if (!service['image'] && !service['build'] && !service['provider']) {
+      problems.push(`${at}: neither an image nor a build context`);
+    }
+    for (const target of Object.keys(dependsOnOf(service))) {
+      if (!(target in compose.services))
+        problems.push(`${at}: depends on undefined service ${target}`);
+    }
+    const networks = service['networks'];
+    const networkNames = Array.isArray(networks) ? networks : Object.keys(networks ?? {});
+    if (service['network_mode'] && networkNames.length > 0) {
+      problems.push(`${at}: network_mode and networks exclude each other`);
+    }
+    for (const network of networkNames as string[]) {
+      if (!declared('networks').includes(network) && network !== 'default') {
+        problems.push(`${at}: refers to undefined network ${network}`);
+      }
+    }
+    const mounts = composeServiceMounts(compose, name, composeFolder);
+    for (const mount of mounts) {
+      if (!mount.bind && mount.source && !declared('volumes').includes(mount.source)) {
+        problems.push(`${at}: refers to undefined volume ${mount.source}`);
+      }
+    }
+    const targets = mounts.map((mount) => mount.target);
+    for (const target of new Set(
+      targets.filter((target, index) => targets.indexOf(target) !== index),
+    )) {
+      problems.push(`${at}: ${target} is mounted twice`);
+    }
+    for (const key of ['secrets', 'configs']) {
+      for (const source of sources(service[key])) {
+        if (!declared(key).includes(source))
+          problems.push(`${at}: refers to undefined ${key} ${source}`);
+      }
+    }
+    const healthcheck = (service['healthcheck'] ?? {}) as Record<string, unknown>;
+    const test = healthcheck['test'];
+    if (Array.isArray(test) && !['CMD', 'CMD-SHELL', 'NONE'].includes(test[0])) {
+      problems.push(`${at}.healthcheck.test must start with "CMD", "CMD-SHELL" or "NONE"`);
+    }
+    for (const [fields, values, prefix] of [
+      [DURATIONS.service, service, at],
+      [DURATIONS.healthcheck, healthcheck, `${at}.healthcheck`],
+    ] as const) {
+      for (const field of fields) {
+        const value = values[field];
+        if (value !== undefined && !GO_DURATION.test(String(value))) {
+          problems.push(`${prefix}.${field}: ${String(value)} is not a duration (e.g. 10s, 1m30s)`);
+        }
+      }
+    }
+    const envFiles = service['env_file'] ?? [];
+    for (const envFile of (typeof envFiles === 'string' ? [envFiles] : envFiles) as (
+      | string
+      | { path: string; required?: boolean }
+    )[]) {
+      const { path, required = true } = typeof envFile === 'string' ? { path: envFile } : envFile;
+      if (required && !existsSync(resolve(composeFolder, path))) {
+        problems.push(`${at}: env_file ${path} does not exist (required: false allows that)`);
+      }
+    }
+  }
+  const cycle = dependencyCycle(compose);
+  if (cycle) problems.push(`dependency cycle: ${cycle.join(' -> ')}`);
+  return problems;
+}
+
+function dependsOnOf(service: ComposeService): Record<string, unknown> {
+  const dependsOn = service['depends_on'] ?? {};
+  return Array.isArray(dependsOn)
+    ? Object.fromEntries(dependsOn.map((name: string) => [name, {}]))
+    : (dependsOn as Record<string, unknown>);
+}
+
+/** The first depends_on cycle found, as the services along it, or undefined. */
+function dependencyCycle(compose: ComposeFile): string[] | undefined {
+  const done = new Set<string>();
+  const visit = (name: string, path: string[]): string[] | undefined => {
+    if (path.includes(name)) return [...path.slice(path.indexOf(name)), name];
+    if (done.has(name) || !compose.services[name]) return undefined;
+    for (const next of Object.keys(dependsOnOf(compose.services[name]))) {
+      const cycle = visit(next, [...path, name]);
+      if (cycle) return cycle;
+    }
+    done.add(name);
+    return undefined;
+  };
+  for (const name of Object.keys(compose.services)) {
+    const cycle = visit(name, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
 }
