@@ -19,7 +19,7 @@ describeApiDocs({
   service: 'auth-service',
   target: () => service,
   errors: {
-    'POST /auth/register': [409, 415, 503],
+    'POST /auth/register': [409, 415, 429, 503],
     'POST /auth/login': [401, 403, 415, 429, 503],
     'POST /auth/refresh': [401, 403, 415, 503],
     'POST /auth/logout': [403, 415, 503],

@@ -14,7 +14,7 @@ import { IdTokenService } from '../tokens/id-token.service';
 import { InvalidCredentialsException } from '../login/login.errors';
 import type { Session } from '../sessions/session.entity';
 import { UserDisabledError } from '../sessions/sessions.service';
-import type { IssuedRefreshToken, StartSession } from '../sessions/sessions.service';
+import type { StartedSession, StartSession } from '../sessions/sessions.service';
 import type { User } from '../users/user.entity';
 import {
   ADMIN_ROLE,
@@ -130,13 +130,22 @@ export class AuthService {
     if (scopeIncludes(scope, ADMIN_SCOPE) && !user.roles.includes(ADMIN_ROLE)) {
       throw new InvalidScopeException(`The scope ${ADMIN_SCOPE} needs the ${ADMIN_ROLE} role`);
     }
-    const { session, refreshToken } = await this.startSession({
+    const { session, refreshToken, ended } = await this.startSession({
       userId: user.id,
       clientId: client.id,
       scope,
       audiences,
       ...context,
     });
+    for (const oldest of ended) {
+      await this.audit.record({
+        type: 'session.revoked',
+        userId: user.id,
+        sessionId: oldest.id,
+        detail: { reason: 'session_limit', by: session.id },
+        ...context,
+      });
+    }
     const tokens = await this.tokenResponse(user, session, { scope, audiences }, refreshToken);
     if (!scopeIncludes(scope, 'openid')) return tokens;
     const idToken = await this.idTokens.issue({
@@ -302,7 +311,7 @@ export class AuthService {
   }
 
   /** A session for a user who may have been disabled meanwhile: then the login is refused. */
-  private async startSession(input: StartSession): Promise<IssuedRefreshToken> {
+  private async startSession(input: StartSession): Promise<StartedSession> {
     try {
       return await this.sessions.start(input);
     } catch (error) {

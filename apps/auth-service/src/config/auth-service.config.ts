@@ -67,6 +67,17 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   @Max(60, { message: seconds(0, 60) })
   REFRESH_REUSE_GRACE = 10;
 
+  /**
+   * Live sessions one user may hold. At the cap, a new sign-in ends the user's session unused the
+   * longest (announced like any revocation), so the owner is never refused and a stolen password
+   * cannot pile up sessions without bound.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 1000' })
+  @Min(1, { message: 'must be a whole number from 1 to 1000' })
+  @Max(1000, { message: 'must be a whole number from 1 to 1000' })
+  MAX_SESSIONS_PER_USER = 50;
+
   @IsIn(['ES256', 'RS256'], { message: 'must be ES256 or RS256' })
   SIGNING_ALGORITHM: 'ES256' | 'RS256' = 'ES256';
 
@@ -147,6 +158,16 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   @Min(60, { message: seconds(60, 3600) })
   @Max(3600, { message: seconds(60, 3600) })
   LOGIN_THROTTLE_WINDOW = 15 * 60;
+
+  /**
+   * Registrations per client address (an IPv6 /64 counts as one) per hour, whatever their outcome:
+   * each one costs an argon2 hash (docs/security-model.md, "Registration throttling").
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 10000' })
+  @Min(1, { message: 'must be a whole number from 1 to 10000' })
+  @Max(10000, { message: 'must be a whole number from 1 to 10000' })
+  REGISTRATION_ADDRESS_LIMIT = 20;
 
   /**
    * Audit rows per minute per (event type, client address) for the events a stranger can cause

@@ -5,7 +5,7 @@ import { Repository } from 'typeorm';
 import { authServiceConfig } from '../config/auth-service.config';
 import { addressGroup } from './address-group';
 import { LoginFailure } from './login-failure.entity';
-import { TooManyLoginAttemptsException } from './login.errors';
+import { TooManyLoginAttemptsException, TooManyRegistrationsException } from './login.errors';
 
 /** Who is trying: the normalised email (known or not) and the client address. */
 export interface LoginAttempt {
@@ -19,6 +19,15 @@ export const ACCOUNT_WINDOW_SECONDS = 3600;
 export const PAIR_FIRST_DELAY_SECONDS = 10;
 /** How long a successful sign-in makes its address group "known" to the account. */
 export const KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600;
+/** Registrations per address group are counted over this long (REGISTRATION_ADDRESS_LIMIT). */
+export const REGISTRATION_WINDOW_SECONDS = 3600;
+/**
+ * Registrations are counted in `login_failures` too, under this account and their address group
+ * prefixed with `registration ` (`registration 2001:db8:1:2::/64`): no login's email or address
+ * group is ever either, so the login limits never count a registration, nor the other way round.
+ */
+export const REGISTRATION_ACCOUNT = '(registration)';
+const REGISTRATION_ADDRESS_PREFIX = 'registration ';
 
 interface ThrottleState {
   pair: number;
@@ -71,6 +80,38 @@ export class LoginThrottle {
     if (waits.length === 0) return;
     await this.failures.delete({ id });
     throw new TooManyLoginAttemptsException(Math.max(...waits));
+  }
+
+  /**
+   * Counts a registration from `address` before its password is hashed (checklist I16), and
+   * refuses it (429 with Retry-After) when REGISTRATION_ADDRESS_LIMIT others from its address
+   * group (an IPv6 /64 is one) are in the last hour. Every registration counts, whatever comes of
+   * it (an account, a taken email): each costs an argon2 hash. As with logins the row is written
+   * before the count, so of a burst of simultaneous registrations at most the limit get through,
+   * and a refused one takes its row back.
+   */
+  async beginRegistration(address: string, now: Date): Promise<void> {
+    const key = `${REGISTRATION_ADDRESS_PREFIX}${addressGroup(address)}`;
+    const limit = this.env.REGISTRATION_ADDRESS_LIMIT;
+    const id = await this.insertPruning(REGISTRATION_ACCOUNT, key, now);
+    // The limit-th newest of the others: once it leaves the window, one more may register.
+    const [row]: { others: number; freed: Date | null }[] = await this.failures.query(
+      `SELECT count(*)::int AS others,
+              (SELECT failed_at FROM login_failures
+                WHERE address = $1 AND id <> $2 AND failed_at > $3
+                ORDER BY failed_at DESC OFFSET $4 LIMIT 1) AS freed
+         FROM login_failures
+        WHERE address = $1 AND id <> $2 AND failed_at > $3`,
+      [key, id, this.ago(now, REGISTRATION_WINDOW_SECONDS), limit - 1],
+    );
+    if (row.others < limit) return;
+    await this.failures.delete({ id });
+    const seconds = row.freed
+      ? this.secondsUntil(row.freed.getTime() + REGISTRATION_WINDOW_SECONDS * 1000, now)
+      : 1;
+    throw new TooManyRegistrationsException(
+      Math.min(Math.max(seconds, 1), REGISTRATION_WINDOW_SECONDS),
+    );
   }
 
   /**
@@ -142,7 +183,7 @@ export class LoginThrottle {
 
   /** Inserts the row and, in the same statement, drops the rows that no limit looks at any more. */
   private async insertPruning(account: string, group: string, now: Date): Promise<string> {
-    const keep = Math.max(this.window, ACCOUNT_WINDOW_SECONDS);
+    const keep = Math.max(this.window, ACCOUNT_WINDOW_SECONDS, REGISTRATION_WINDOW_SECONDS);
     const rows: { id: string }[] = await this.failures.query(
       `WITH pruned AS (DELETE FROM login_failures WHERE failed_at <= $4)
        INSERT INTO login_failures (account, address, failed_at) VALUES ($1, $2, $3)

@@ -11,21 +11,41 @@ export class InvalidCredentialsException extends UnauthorizedException {
   }
 }
 
-/** 429 with `Retry-After`: the account or the client address has failed too often (I10). */
-export class TooManyLoginAttemptsException
-  extends HttpException
-  implements HttpExceptionWithHeaders
-{
+/** 429 in the house error shape, with `Retry-After` in seconds. */
+abstract class TooManyRequestsException extends HttpException implements HttpExceptionWithHeaders {
   readonly headers: Record<string, string>;
 
-  constructor(readonly retryAfterSeconds: number) {
-    super(
-      {
-        error: 'too_many_login_attempts',
-        message: `Too many failed logins; try again in ${retryAfterSeconds} seconds`,
-      },
-      HttpStatus.TOO_MANY_REQUESTS,
-    );
+  protected constructor(
+    readonly retryAfterSeconds: number,
+    error: string,
+    message: string,
+  ) {
+    super({ error, message }, HttpStatus.TOO_MANY_REQUESTS);
     this.headers = { 'Retry-After': String(retryAfterSeconds) };
+  }
+}
+
+/** 429 with `Retry-After`: the account or the client address has failed too often (I10). */
+export class TooManyLoginAttemptsException extends TooManyRequestsException {
+  constructor(retryAfterSeconds: number) {
+    super(
+      retryAfterSeconds,
+      'too_many_login_attempts',
+      `Too many failed logins; try again in ${retryAfterSeconds} seconds`,
+    );
+  }
+}
+
+/**
+ * 429 with `Retry-After`: too many registrations from this client address (an IPv6 /64 is one) in
+ * the last hour (I16). The same for a new email and a taken one: it reveals nothing about accounts.
+ */
+export class TooManyRegistrationsException extends TooManyRequestsException {
+  constructor(retryAfterSeconds: number) {
+    super(
+      retryAfterSeconds,
+      'too_many_registrations',
+      `Too many registrations from this address; try again in ${retryAfterSeconds} seconds`,
+    );
   }
 }

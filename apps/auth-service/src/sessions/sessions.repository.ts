@@ -170,6 +170,23 @@ export class SessionsRepository {
     );
   }
 
+  /**
+   * The ids of the user's live sessions beyond the `keep` most recently used, `exceptId` left out
+   * of both (the session just started): the ones to end to stay within a cap. Least recently
+   * used last; ties go to the older session.
+   */
+  async activeBeyond(userId: string, keep: number, exceptId: string, now: Date): Promise<string[]> {
+    const rows = await this.rows<{ id: string }>(
+      `SELECT id FROM sessions
+        WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL
+          AND idle_expires_at > $3 AND absolute_expires_at > $3
+        ORDER BY last_used_at DESC, created_at DESC, id
+        OFFSET $4`,
+      [userId, exceptId, now, keep],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Ends the session unless it already was; returns it only when this call ended it. */
   async revoke(id: string, reason: SessionRevocationReason, now: Date): Promise<Session | null> {
     const [row] = await this.rows(

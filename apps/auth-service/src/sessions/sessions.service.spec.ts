@@ -120,6 +120,42 @@ describe('SessionsService on real PostgreSQL', () => {
       });
     });
 
+    it('keeps at most MAX_SESSIONS_PER_USER (50) live: a new sign-in ends the one used longest ago, announced', async () => {
+      const userId = await harness.newUser();
+      const input = { userId, clientId: WEB, scope: 'openid', audiences: [NOTES] };
+      const started = [];
+      for (let index = 0; index < 50; index += 1) {
+        harness.clock.advance(1);
+        started.push(await sessions.start(input));
+      }
+      expect(started.every((each) => each.ended.length === 0)).toBe(true);
+      // The oldest sign-in is still in use; the second oldest is the one used longest ago.
+      harness.clock.advance(1);
+      const kept = await sessions.rotate(started[0].refreshToken, { clientId: WEB });
+      harness.clock.advance(1);
+
+      const newest = await sessions.start(input);
+
+      const victim = started[1].session.id;
+      expect(newest.ended.map((session) => session.id)).toEqual([victim]);
+      const live = await sessions.listForUser(userId);
+      expect(live).toHaveLength(50);
+      expect(live.map((session) => session.id)).toEqual(
+        expect.arrayContaining([newest.session.id, started[0].session.id]),
+      );
+      expect(live.map((session) => session.id)).not.toContain(victim);
+      expect(await reasonOf(sessions.rotate(started[1].refreshToken, { clientId: WEB }))).toBe(
+        'session_revoked',
+      );
+      // Announced as every revocation is, so resource services refuse its access tokens.
+      const announced: unknown[] = await harness.dataSource.query(
+        `SELECT 1 FROM revocations WHERE kind = 'session' AND session_id = $1`,
+        [victim],
+      );
+      expect(announced).toHaveLength(1);
+      await expect(sessions.rotate(kept.refreshToken, { clientId: WEB })).resolves.toBeDefined();
+    });
+
     it('refuses to start a session for a disabled user', async () => {
       const userId = await harness.newUser();
       await harness.dataSource.query('UPDATE users SET disabled_at = now() WHERE id = $1', [

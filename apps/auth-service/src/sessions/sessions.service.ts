@@ -28,6 +28,12 @@ export interface IssuedRefreshToken {
   refreshToken: string;
 }
 
+/** A new session, and the user's sessions it ended to stay within MAX_SESSIONS_PER_USER. */
+export interface StartedSession extends IssuedRefreshToken {
+  /** Revoked with reason `revoked` (announced like any revocation); usually none. */
+  ended: Session[];
+}
+
 /** What a user may see of their own active sessions. */
 export interface ActiveSession {
   id: string;
@@ -78,11 +84,16 @@ export class SessionsService {
    * never reused across logins. Idle expiry is SESSION_IDLE_TTL from now, absolute expiry
    * SESSION_ABSOLUTE_TTL from now (the idle one never later than the absolute one).
    *
+   * A user holds at most MAX_SESSIONS_PER_USER live sessions (F11): past it, the new session ends
+   * the user's sessions used the longest ago (through {@link revoke}, so each is announced to
+   * resource services like any revocation) rather than refusing the sign-in. Simultaneous
+   * sign-ins may leave one or two over the cap until the next one.
+   *
    * @throws UserDisabledError if the user is disabled or gone when the session would start: the
    *   check and the insert are one statement that locks the user's row, so a concurrent disable
    *   either comes first and is seen, or comes after and ends this session with the others.
    */
-  async start(input: StartSession): Promise<IssuedRefreshToken> {
+  async start(input: StartSession): Promise<StartedSession> {
     const now = this.clock.now();
     const refreshToken = this.tokens.generate();
     const absoluteExpiresAt = secondsAfter(now, this.env.SESSION_ABSOLUTE_TTL);
@@ -103,7 +114,7 @@ export class SessionsService {
     );
     if (!session) throw new UserDisabledError();
     this.metrics.tokenIssued('refresh');
-    return { session, refreshToken };
+    return { session, refreshToken, ended: await this.endBeyondCap(session, now) };
   }
 
   /**
@@ -252,6 +263,27 @@ export class SessionsService {
     if (!token || token.usedAt) return null;
     const session = await this.store.findActive(token.sessionId, this.clock.now());
     return session ? { session, issuedAt: token.createdAt } : null;
+  }
+
+  /** Ends the user's least recently used sessions beyond MAX_SESSIONS_PER_USER, `session` kept. */
+  private async endBeyondCap(session: Session, now: Date): Promise<Session[]> {
+    const beyond = await this.store.activeBeyond(
+      session.userId,
+      this.env.MAX_SESSIONS_PER_USER - 1,
+      session.id,
+      now,
+    );
+    const ended: Session[] = [];
+    for (const id of beyond) {
+      const revoked = await this.revoke(id, 'revoked');
+      if (revoked) ended.push(revoked);
+    }
+    if (ended.length > 0) {
+      this.logger.log(
+        `User ${session.userId} reached MAX_SESSIONS_PER_USER: ended ${ended.length} session(s) used the longest ago`,
+      );
+    }
+    return ended;
   }
 
   /** Counts a session this call ended (null: it was already ended, or never existed). */

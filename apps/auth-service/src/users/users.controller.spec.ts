@@ -4,6 +4,7 @@ import { IS_PUBLIC_KEY } from '@tessera/auth-token';
 import type { TestApplication } from '@tessera/platform-testing';
 import { DataSource } from 'typeorm';
 import { AuditEvent } from '../audit/audit-event.entity';
+import { PasswordHasher } from './password-hasher';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
 import { UsersModule } from './users.module';
@@ -13,15 +14,23 @@ describe('POST /auth/register', () => {
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    service = await createFeatureTestApplication({ imports: [UsersModule] });
+    // X-Forwarded-For from the test itself is believed, so a test can come from its own address.
+    service = await createFeatureTestApplication(
+      { imports: [UsersModule] },
+      { TRUST_PROXY: 'loopback' },
+    );
     dataSource = service.app.get(DataSource);
   });
   afterAll(() => service.close());
 
-  const register = (body: unknown) =>
+  const register = (body: unknown, from?: string) =>
     fetch(`${service.url}/auth/register`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'jest' },
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'jest',
+        ...(from && { 'x-forwarded-for': from }),
+      },
       body: JSON.stringify(body),
     });
 
@@ -161,5 +170,64 @@ describe('POST /auth/register', () => {
       body: '{"email": ',
     });
     expect(response.status).toBe(400);
+  });
+
+  describe('throttling (REGISTRATION_ADDRESS_LIMIT, 20 an hour by default)', () => {
+    const LIMIT = 20;
+    afterEach(() => jest.restoreAllMocks());
+    const statusOf = async (email: string, from: string, password = 'a long passphrase') =>
+      (await register({ email, password }, from)).status;
+
+    it('lets a burst from one /64 hash at most the limit, new and taken emails alike, then 429 with Retry-After', async () => {
+      expect(await statusOf('taken@example.com', '192.0.2.1')).toBe(201);
+      // Counted, not run: the property is how many argon2 hashes the burst gets.
+      const hash = jest.spyOn(service.app.get(PasswordHasher), 'hash').mockResolvedValue('x');
+      // A new address of the same /64 per request, half with a taken email, half with new ones.
+      const statuses = await Promise.all(
+        Array.from({ length: LIMIT + 6 }, (_, index) =>
+          statusOf(
+            index % 2 ? 'taken@example.com' : `burst${index}@example.com`,
+            `2001:db8:1:2::${index + 1}`,
+          ),
+        ),
+      );
+      expect(hash.mock.calls.length).toBeLessThanOrEqual(LIMIT);
+      expect(statuses.filter((status) => status !== 429)).toHaveLength(hash.mock.calls.length);
+      expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(6);
+
+      // Simultaneous attempts may refuse one another (each counts the others in flight), never
+      // admit too many; one at a time, the rest of the hour's budget and not one more.
+      for (let index = hash.mock.calls.length; index < LIMIT; index += 1) {
+        const email = index % 2 ? 'taken@example.com' : `after${index}@example.com`;
+        expect([201, 409]).toContain(await statusOf(email, '2001:db8:1:2::fe'));
+      }
+      expect(hash).toHaveBeenCalledTimes(LIMIT);
+      for (const email of ['taken@example.com', 'fresh@example.com']) {
+        const refused = await register(
+          { email, password: 'a long passphrase' },
+          '2001:db8:1:2::ff',
+        );
+        expect(refused.status).toBe(429);
+        const retryAfter = Number(refused.headers.get('retry-after'));
+        expect(retryAfter).toBeGreaterThanOrEqual(1);
+        expect(retryAfter).toBeLessThanOrEqual(3600);
+        expect(await refused.json()).toEqual({
+          requestId: expect.any(String),
+          statusCode: 429,
+          error: 'too_many_registrations',
+          message: `Too many registrations from this address; try again in ${retryAfter} seconds`,
+        });
+      }
+      expect(hash).toHaveBeenCalledTimes(LIMIT);
+      // Another /64 is not held back.
+      expect(await statusOf('elsewhere@example.com', '2001:db8:1:3::1')).toBe(201);
+    });
+
+    it('does not count requests refused before hashing (a weak password)', async () => {
+      for (let index = 0; index < LIMIT + 2; index += 1) {
+        expect(await statusOf('weakling@example.com', '198.51.100.7', 'short')).toBe(400);
+      }
+      expect(await statusOf('weakling@example.com', '198.51.100.7')).toBe(201);
+    });
   });
 });

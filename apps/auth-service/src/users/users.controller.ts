@@ -18,6 +18,11 @@ export class UsersController {
   @ApiCreatedResponse({ type: RegisteredUserResponse })
   @ApiErrors(
     { status: 409, description: '`email_taken`: an account with this email exists' },
+    {
+      status: 429,
+      description:
+        '`too_many_registrations`: REGISTRATION_ADDRESS_LIMIT reached for this address; see Retry-After',
+    },
     NOT_JSON_BODY,
     503,
   )

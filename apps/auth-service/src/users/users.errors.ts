@@ -9,8 +9,9 @@ export class WeakPasswordException extends BadRequestException {
 
 /**
  * Registration must say the email is taken: the person has to know to sign in instead. That
- * does reveal which emails have accounts; the login endpoint reveals nothing (I9), and its
- * throttle cannot cover this route, so put a rate limit in front of /auth/register in production.
+ * does reveal which emails have accounts; the login endpoint reveals nothing (I9). The
+ * registration throttle (REGISTRATION_ADDRESS_LIMIT per hour and address group, for taken and new
+ * emails alike) bounds how fast one source can ask.
  */
 export class EmailTakenException extends ConflictException {
   constructor() {

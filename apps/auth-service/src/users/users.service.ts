@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
+import { Clock } from '@tessera/auth-token';
 import { AuditService } from '../audit/audit.service';
+import { LoginThrottle } from '../login/login-throttle.service';
 import { normaliseEmail } from './normalise-email';
 import { PasswordHasher } from './password-hasher';
 import { PasswordPolicy } from './password-policy';
@@ -32,12 +34,22 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly policy: PasswordPolicy,
     private readonly audit: AuditService,
+    private readonly throttle: LoginThrottle,
+    private readonly clock: Clock,
   ) {}
 
-  /** Creates an account with the default role; 400 for a weak password, 409 for a taken email. */
+  /**
+   * Creates an account with the default role; 400 for a weak password, 409 for a taken email.
+   * With a client address (every HTTP registration) it is throttled first: 429 past
+   * REGISTRATION_ADDRESS_LIMIT per hour from that address group, before any hashing, for a new
+   * email and a taken one alike.
+   */
   async register(email: string, password: string, origin: RequestOrigin = {}): Promise<User> {
     const normalised = normaliseEmail(email);
     this.policy.enforce(password, normalised);
+    if (origin.clientAddress !== undefined) {
+      await this.throttle.beginRegistration(origin.clientAddress, this.clock.now());
+    }
     const passwordHash = await this.hasher.hash(password);
     // No "does it exist?" query first: two concurrent registrations would both pass it. The
     // unique index decides, and its violation becomes the 409.
