@@ -42,7 +42,8 @@ const QUIET_START_MS = 10_000;
  * - The set is refetched once it is older than `cacheMaxAgeMs`, so a key the issuer removed stops
  *   verifying within that time (R24).
  * - An unknown `kid` refetches at once, but at most once per `cooldownMs` however many such
- *   tokens arrive (R12); concurrent callers share one fetch.
+ *   tokens arrive (R12); concurrent callers share one fetch. A known `kid` never waits for a
+ *   fetch in flight, unless the set has outlived `cacheMaxAgeMs`.
  * - When a fetch fails the last good set stays in use (O2: the issuer may be down) and the
  *   failure is logged; the next attempt waits for the cooldown. Until a first fetch has
  *   succeeded there is no cooldown, so a service that starts before its issuer verifies tokens as
@@ -71,10 +72,20 @@ export class JwksClient implements VerificationKeySource {
     return this.fetchCount;
   }
 
-  /** The key for `kid`, fetching the set when it is stale or the kid is new (within the cooldown). */
+  /**
+   * The key for `kid`, fetching the set when it is stale or the kid is new (within the cooldown).
+   * A kid of the current set is answered at once, even while a fetch for another kid is in
+   * flight; only an unknown kid, or a set past `cacheMaxAgeMs` (R24), waits for a fetch.
+   */
   async key(kid: string): Promise<JwksKey | undefined> {
-    if (this.fetching) await this.fetching;
-    if (this.isStale()) await this.refresh();
+    if (this.isExpired()) {
+      // The set may still hold a key the issuer has removed (R24): wait for a fresh one.
+      if (this.fetching) await this.fetching;
+      if (this.isStale()) await this.refresh();
+    } else if (this.fetching && !this.keys.has(kid)) {
+      // An unknown kid may be in the set being fetched: it shares that fetch.
+      await this.fetching;
+    }
     const known = this.keys.get(kid);
     if (known || !this.mayFetch()) return known;
     await this.refresh();
@@ -96,8 +107,13 @@ export class JwksClient implements VerificationKeySource {
     return this.fetching;
   }
 
+  /** Older than `cacheMaxAgeMs`: a key removed from the issuer's set may still be in it (R24). */
+  private isExpired(): boolean {
+    return Date.now() - this.fetchedAt >= this.options.cacheMaxAgeMs;
+  }
+
   private isStale(): boolean {
-    return Date.now() - this.fetchedAt >= this.options.cacheMaxAgeMs && this.mayFetch();
+    return this.isExpired() && this.mayFetch();
   }
 
   private mayFetch(): boolean {
