@@ -318,10 +318,19 @@ export class TestIssuer {
       response.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
       return;
     }
-    const after = Number(request.headers['last-event-id'] ?? 0);
+    // Positions are 1, 2, …; one this log does not hold gets a reset and the full list, as
+    // auth-service's does.
+    const given = request.headers['last-event-id'];
+    const after = given === undefined ? 0 : Number(given);
+    const reset = !Number.isSafeInteger(after) || after < 0 || after > this.revocationLog.length;
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     response.write(
-      this.revocationLog.slice(after).map(revocationText).join('') + 'event: ready\ndata: {}\n\n',
+      (reset ? 'event: reset\ndata: {}\n\n' : '') +
+        this.revocationLog
+          .slice(reset ? 0 : after)
+          .map(revocationText)
+          .join('') +
+        `id: ${this.revocationLog.length}\nevent: ready\ndata: {}\n\n`,
     );
     this.followers.add(response);
     response.on('close', () => this.followers.delete(response));

@@ -2,13 +2,17 @@ import { Logger } from '@nestjs/common';
 import type { ServiceTokenProvider } from '../service-token/service-token.provider';
 /** One entry of auth-service's revocation log (GET /revocations), as it arrives. */
 export interface RevocationEvent {
+  /** Its position in the log: positions grow in the order revocations committed. */
   id: string;
   kind: 'session' | 'user';
   sub: string;
   sid?: string;
   /** Epoch seconds. A `user` event covers the user's tokens issued before this second. */
   revoked_at: number;
-  /** Epoch seconds after which no access token the event covers can still be valid. */
+  /**
+   * Epoch seconds after which no access token the event covers can still be valid: computed when
+   * it was revoked from every access-token lifetime auth-service's instances recently used.
+   */
   exp_by: number;
 }
 
@@ -41,9 +45,11 @@ const QUIET_RECONNECT_MS = 10_000;
 /**
  * Follows auth-service's revocation log over server-sent events, as this service (a
  * client-credentials token with `revocations:read`), and fills the RevocationList the guard
- * consults. On every (re)connection it sends the id of the last event it applied
- * (`Last-Event-ID`), so auth-service restarts and network drops lose nothing: the backlog comes
- * first, then live events. Retries back off from 250 ms to 5 s.
+ * consults. Event ids are positions in the log, in the order the revocations committed. On every
+ * (re)connection it sends the last position it applied (`Last-Event-ID`), so auth-service
+ * restarts, network drops and transactions that commit late lose nothing: the backlog comes
+ * first, then live events. A position auth-service can no longer resume from gets `event: reset`
+ * and the full list of revocations in force. Retries back off from 250 ms to 5 s.
  *
  * While the feed is down, a revoked session's access tokens are refused only once they expire
  * (the bound falls back to the access-token lifetime); the feed logs a warning when it goes
@@ -196,11 +202,17 @@ export class RevocationFeed {
       else if (field === 'data') data += data ? `\n${value}` : value;
       else if (field === 'id') id = value;
     }
-    if (type === 'revocation') {
-      this.list.add([JSON.parse(data) as RevocationEvent]);
-      if (id !== undefined) this.lastEventId = id;
-      return false;
+    if (type === 'revocation') this.list.add([JSON.parse(data) as RevocationEvent]);
+    else if (type === 'reset') {
+      // What follows is every revocation in force: entries already held stay until their
+      // exp_by (a revocation is never taken back), so nothing is refused less meanwhile.
+      this.logger.log(
+        `auth-service's revocation log cannot resume after event ${this.lastEventId ?? 'none'} ` +
+          '(pruned past, or another log): taking its full list',
+      );
     }
+    // An id is a position in the log: the one to resume after, once what carries it is applied.
+    if (id !== undefined) this.lastEventId = id;
     if (type === 'ready') {
       this.markLive();
       return true;
