@@ -5,8 +5,8 @@ import type { TesseraSystem } from './support/tessera-system';
 /**
  * Logout cuts access everywhere (R26, V5): with both services as real processes, a revoked
  * session's access token, still valid by its signature and exp, is refused by resource-service
- * within the documented bound (target: 2 s), for every way a session ends; and revocations made
- * while auth-service was down arrive once it is back.
+ * within the documented bound (target: 2 s), for every way a session ends, a session deleted in
+ * SQL included; and revocations made while auth-service was down arrive once it is back.
  */
 
 const BOUND_MS = 2000;
@@ -135,6 +135,23 @@ describe('revocation reaches resource-service', () => {
       expect(summary(label, times).max).toBeLessThanOrEqual(BOUND_MS);
     }
     expect(await notesStatus(bystander['access_token'])).toBe(200);
+  });
+
+  it(`refuses within ${BOUND_MS} ms the token of a session deleted in auth-service's database`, async () => {
+    const tokens = await (await signUp()).login();
+    const database = new Client({ connectionString: system.authDatabase });
+    await database.connect();
+    try {
+      const took = await timeToRefusal(tokens['access_token'], () =>
+        database.query('DELETE FROM sessions WHERE id = $1', [
+          claimsOf(tokens['access_token'])['sid'],
+        ]),
+      );
+      console.log(`session deleted in SQL: refused after ${Math.round(took)} ms`);
+      expect(took).toBeLessThanOrEqual(BOUND_MS);
+    } finally {
+      await database.end();
+    }
   });
 
   it('learns every revocation it missed while auth-service was down, once it is back', async () => {

@@ -9,14 +9,16 @@ import type { RevocationEvent } from './revocations.service';
 
 export const REVOCATIONS_SCOPE = 'revocations:read';
 const HEARTBEAT_MS = 15_000;
-const EVENT_ID = /^\d{1,19}$/;
 
 /**
  * `GET /revocations`: the revocation log as server-sent events, for resource services that hold
- * a service token with `revocations:read`. First every event still in force after
- * `Last-Event-ID` (or `?after=`), then `event: ready`, then each new one as it is written. The
- * stream ends when the caller's token expires; the follower reconnects with a fresh one and its
- * last event id, losing nothing.
+ * a service token with `revocations:read`. An event's id is its position in the log, handed out
+ * in commit order. First every event still in force after `Last-Event-ID` (or `?after=`), the
+ * last position the follower applied; then `event: ready`, whose id is the position the follower
+ * has now caught up to; then each new event as it commits. A position the log cannot resume from
+ * (rows after it were pruned, or it is beyond the log's end) gets `event: reset` first and the
+ * full list of revocations in force. The stream ends when the caller's token expires; the
+ * follower reconnects with a fresh one and its last position, losing nothing.
  */
 @ApiTags('revocations')
 @Scopes(REVOCATIONS_SCOPE)
@@ -30,12 +32,14 @@ export class RevocationsController {
     summary: 'The revocation log as server-sent events, for resource services',
     description:
       'A service token (client credentials) for auth-service with `revocations:read` (403 without it). ' +
-      'Events since `Last-Event-ID` (or `?after=<id>`), then `event: ready`, then each new one.',
+      'Events after the position in `Last-Event-ID` (or `?after=<id>`), then `event: ready` (its id: the position caught up to), then each new one in commit order. ' +
+      'A position that cannot be resumed (pruned past, or unknown) first gets `event: reset` and then every revocation in force.',
   })
   @ApiSecurity('bearer', [REVOCATIONS_SCOPE])
   @ApiProduces('text/event-stream')
   @ApiOkResponse({
-    description: '`event: revocation` lines with JSON data, `event: ready` once caught up',
+    description:
+      '`event: revocation` lines with JSON data, `event: reset` before a full list, `event: ready` once caught up',
     schema: { type: 'string' },
   })
   @Get()
@@ -64,16 +68,20 @@ export class RevocationsController {
     };
     write('retry: 1000\n\n');
 
-    // Subscribe before reading the backlog, so nothing written in between is missed (events are
-    // idempotent: one seen twice does no harm).
+    // Subscribe before reading the backlog, so nothing written in between is missed; what the
+    // backlog already holds (positions up to `through`) is not sent again.
     const pending: RevocationEvent[] = [];
-    let live = false;
+    let through: bigint | undefined;
     const send = (events: RevocationEvent[]) => {
-      for (const event of events)
+      for (const event of events) {
+        const position = BigInt(event.id);
+        if (through !== undefined && position <= through) continue;
         write(`id: ${event.id}\nevent: revocation\ndata: ${JSON.stringify(event)}\n\n`);
+        if (through !== undefined) through = position;
+      }
     };
     const unsubscribe = this.revocations.subscribe({
-      deliver: (events) => (live ? send(events) : pending.push(...events)),
+      deliver: (events) => (through === undefined ? pending.push(...events) : send(events)),
       end: () => raw.end(),
     });
     const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
@@ -86,10 +94,14 @@ export class RevocationsController {
     raw.on('close', close);
 
     try {
-      send(await this.revocations.since(after));
+      const backlog = await this.revocations.since(after);
+      // The follower's position is gone from the log: it takes the full list that follows.
+      if (backlog.reset) write('event: reset\ndata: {}\n\n');
+      send(backlog.events);
+      through = BigInt(backlog.through);
       send(pending.splice(0));
-      live = true;
-      write('event: ready\ndata: {}\n\n');
+      // Its id is where the follower resumes, even when no event came.
+      write(`id: ${through}\nevent: ready\ndata: {}\n\n`);
     } catch (error) {
       this.logger.warn(
         `Could not read the revocation backlog: ${error instanceof Error ? error.message : error}`,
@@ -99,9 +111,9 @@ export class RevocationsController {
   }
 }
 
-function lastEventIdOf(request: FastifyRequest): string {
+/** The follower's last position; undefined for a new follower. */
+function lastEventIdOf(request: FastifyRequest): string | undefined {
   const header = request.headers['last-event-id'];
   const query = (request.query as Record<string, unknown> | undefined)?.['after'];
-  const value = typeof header === 'string' ? header : typeof query === 'string' ? query : '0';
-  return EVENT_ID.test(value) ? value : '0';
+  return typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
 }

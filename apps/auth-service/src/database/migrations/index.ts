@@ -9,6 +9,7 @@ import { AddClientDefaultAudiences1763798400700 } from './1763798400700-add-clie
 import { AddSessionAudiences1763798400800 } from './1763798400800-add-session-audiences';
 import { CreateLoginKnownAddresses1763798400910 } from './1763798400910-create-login-known-addresses';
 import { AuditFloodAndRetention1763798400920 } from './1763798400920-audit-flood-and-retention';
+import { RevocationPositions1763798400940 } from './1763798400940-revocation-positions';
 
 /**
  * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
@@ -26,4 +27,5 @@ export const migrations = [
   AddSessionAudiences1763798400800,
   CreateLoginKnownAddresses1763798400910,
   AuditFloodAndRetention1763798400920,
+  RevocationPositions1763798400940,
 ];
