@@ -14,6 +14,8 @@ export type { ServiceConfig } from './lib/config/service-config';
 export { HttpServiceEnvironment, ServiceEnvironment } from './lib/config/service-environment';
 export { environmentVariableNames, validateEnvironment } from './lib/config/validate-environment';
 export { EmbeddedPostgresCluster } from './lib/database/embedded-postgres-cluster';
+export { provisionServiceDatabase } from './lib/database/database-roles';
+export type { ProvisionedDatabase } from './lib/database/database-roles';
 export type { ErrorBody } from './lib/http/error-body';
 export { HttpErrorFilter } from './lib/http/http-error.filter';
 export type { HttpExceptionWithHeaders } from './lib/http/http-error.filter';

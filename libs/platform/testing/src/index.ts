@@ -16,4 +16,9 @@ export type { ServiceProcessOptions } from './service-process';
 export { TcpProxy } from './tcp-proxy';
 export { createTestApplication } from './test-application';
 export type { TestApplication } from './test-application';
-export { TEST_POSTGRES_URL_VARIABLE, createTestDatabase, startTestPostgres } from './test-postgres';
+export {
+  TEST_POSTGRES_URL_VARIABLE,
+  createLeastPrivilegeTestDatabase,
+  createTestDatabase,
+  startTestPostgres,
+} from './test-postgres';

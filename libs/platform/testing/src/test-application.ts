@@ -2,30 +2,41 @@ import type { Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServiceApplication } from '@tessera/platform';
 import type { ServiceConfig } from '@tessera/platform';
-import { createTestDatabase } from './test-postgres';
+import { createLeastPrivilegeTestDatabase } from './test-postgres';
 
 export interface TestApplication {
   app: NestFastifyApplication;
   /** `http://127.0.0.1:<port>`: tests speak real HTTP to it. */
   url: string;
+  /** The URL the app's pool uses: its database's service role, unless `environment` set another. */
   databaseUrl: string;
   close: () => Promise<void>;
 }
 
 /**
  * The service's real AppModule on a fresh database of the test PostgreSQL, listening on a free
- * loopback port. `environment` adds or overrides variables for this app only.
+ * loopback port. The app runs as it runs outside the tests: migrations as the database's owner
+ * role, the pool as its service role with the service's privileges only. `environment` adds or
+ * overrides variables for this app only; with a DATABASE_URL of its own, that URL does both.
  */
 export async function createTestApplication(
   appModule: Type<unknown>,
   config: ServiceConfig,
   environment: Record<string, string> = {},
 ): Promise<TestApplication> {
-  const databaseUrl = await createTestDatabase('test');
+  const database = environment['DATABASE_URL']
+    ? undefined
+    : await createLeastPrivilegeTestDatabase('test');
+  const databaseUrl = environment['DATABASE_URL'] ?? (database?.url as string);
   const saved = { ...process.env };
   Object.assign(
     process.env,
-    { NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl },
+    {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: databaseUrl,
+      DATABASE_MIGRATION_URL: database?.migrationUrl ?? '',
+    },
     environment,
   );
   try {

@@ -4,7 +4,8 @@ import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { EmbeddedPostgresCluster } from '@tessera/platform';
+import { EmbeddedPostgresCluster, provisionServiceDatabase } from '@tessera/platform';
+import type { ProvisionedDatabase } from '@tessera/platform';
 
 /** Where the test cluster's `postgres` database is; set by the Jest global setup for workers. */
 export const TEST_POSTGRES_URL_VARIABLE = 'TESSERA_TEST_POSTGRES_URL';
@@ -35,14 +36,8 @@ export async function startTestPostgres(): Promise<{ url: string; stop: () => Pr
  * Returns its URL.
  */
 export async function createTestDatabase(prefix: string): Promise<string> {
-  const adminUrl = process.env[TEST_POSTGRES_URL_VARIABLE];
-  if (!adminUrl) {
-    throw new Error(
-      `${TEST_POSTGRES_URL_VARIABLE} is not set: add @tessera/platform's jest-global-setup to this project's jest config`,
-    );
-  }
-  const name =
-    `${prefix.replace(/[^a-z0-9_]/gi, '_')}_${randomBytes(6).toString('hex')}`.toLowerCase();
+  const adminUrl = testAdminUrl();
+  const name = testDatabaseName(prefix);
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {
@@ -53,4 +48,33 @@ export async function createTestDatabase(prefix: string): Promise<string> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * A fresh database as the services get theirs outside the tests (docs/security-model.md,
+ * "Database roles"): owned by its own owner role, with a service role that may connect to it
+ * alone. `url` logs in as the service role; `migrationUrl` acts as the owner.
+ */
+export async function createLeastPrivilegeTestDatabase(
+  prefix: string,
+): Promise<ProvisionedDatabase> {
+  return provisionServiceDatabase(
+    testAdminUrl(),
+    testDatabaseName(prefix),
+    randomBytes(18).toString('base64url'),
+  );
+}
+
+function testAdminUrl(): string {
+  const adminUrl = process.env[TEST_POSTGRES_URL_VARIABLE];
+  if (!adminUrl) {
+    throw new Error(
+      `${TEST_POSTGRES_URL_VARIABLE} is not set: add @tessera/platform's jest-global-setup to this project's jest config`,
+    );
+  }
+  return adminUrl;
+}
+
+function testDatabaseName(prefix: string): string {
+  return `${prefix.replace(/[^a-z0-9_]/gi, '_')}_${randomBytes(6).toString('hex')}`.toLowerCase();
 }

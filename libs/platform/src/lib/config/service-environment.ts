@@ -157,6 +157,24 @@ export class ServiceEnvironment extends HttpServiceEnvironment {
 
   @IsString()
   @MinLength(1)
+  /**
+   * Where migrations run, as the role that owns the schema (docs/security-model.md, "Database
+   * roles"); DATABASE_URL's role then gets only the privileges the service needs, granted at
+   * every start, and can neither change the schema nor switch off a trigger. Unset: migrations
+   * run over DATABASE_URL, whose role must then own the schema. Requires DATABASE_URL.
+   */
+  @ValidateIf((environment: ServiceEnvironment) => environment.DATABASE_MIGRATION_URL !== undefined)
+  @IsPostgresUrl()
+  @Transform(({ value, obj }: { value: unknown; obj: Record<string, unknown> }) =>
+    withPassword(value, obj['DATABASE_MIGRATION_PASSWORD']),
+  )
+  DATABASE_MIGRATION_URL?: string;
+
+  /** The password of DATABASE_MIGRATION_URL's user, as DATABASE_PASSWORD is DATABASE_URL's. */
+  @IsOptional()
+  @IsString()
+  DATABASE_MIGRATION_PASSWORD?: string;
+
   DATA_DIR = '.data';
 }
 

