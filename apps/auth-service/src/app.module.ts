@@ -3,8 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { AuthModule as GuardModule } from '@tessera/auth-resource-server';
 import { ServiceCoreModule } from '@tessera/platform';
 import { authServiceConfig } from './config/auth-service.config';
-import { entities } from './database/entities';
-import { migrations } from './database/migrations';
+import { authDatabase } from './database/database';
 import { AuthModule } from './auth/auth.module';
 import { AUTH_SERVICE_AUDIENCE } from './clients/registry';
 import { ClockModule } from './clock/clock.module';
@@ -20,7 +19,7 @@ import { UsersModule } from './users/users.module';
   imports: [
     ServiceCoreModule.forRoot({
       config: authServiceConfig,
-      database: { name: 'auth', dataFolder: 'auth-service', entities, migrations },
+      database: authDatabase,
     }),
     // The same global guard as every resource service: every route below needs an access token
     // for auth-service unless marked @Public(). It verifies with this service's own keys (no JWKS

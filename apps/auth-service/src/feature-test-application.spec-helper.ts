@@ -5,8 +5,7 @@ import { createTestApplication } from '@tessera/platform-testing';
 import type { TestApplication } from '@tessera/platform-testing';
 import { Clock } from '@tessera/auth-token';
 import { authServiceConfig } from './config/auth-service.config';
-import { entities } from './database/entities';
-import { migrations } from './database/migrations';
+import { authDatabase } from './database/database';
 
 export interface FeatureUnderTest {
   /** The feature modules to test, e.g. `[SessionsModule]`. */
@@ -31,7 +30,7 @@ export function createFeatureTestApplication(
     imports: [
       ServiceCoreModule.forRoot({
         config: authServiceConfig,
-        database: { name: 'auth', dataFolder: 'auth-service', entities, migrations },
+        database: authDatabase,
       }),
       ...(feature.imports ?? []),
     ],

@@ -1,6 +1,11 @@
 import { createFeatureTestApplication } from '../feature-test-application.spec-helper';
+import {
+  createLeastPrivilegeTestDatabase,
+  TEST_POSTGRES_URL_VARIABLE,
+} from '@tessera/platform-testing';
 import type { TestApplication } from '@tessera/platform-testing';
 import { Clock } from '@tessera/auth-token';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AuditEvent } from './audit-event.entity';
 import { AuditModule } from './audit.module';
@@ -79,26 +84,123 @@ describe('AuditService on real PostgreSQL', () => {
     expect(row).toEqual({ user_agent: 'agent\ufffd', detail: { client_id: '\ufffdevil' } });
   });
 
-  it('refuses to UPDATE an event', async () => {
-    await audit.record({ type: 'login.failed', userId: USER_ID });
-    await expect(
-      dataSource.query(
-        `UPDATE audit_events SET type = 'login.succeeded' WHERE type = 'login.failed'`,
-      ),
-    ).rejects.toThrow('audit_events is append-only: UPDATE is not allowed');
-  });
+  describe("as the service's own database role (docs/security-model.md, Database roles)", () => {
+    it('cannot UPDATE, DELETE or TRUNCATE the audit log', async () => {
+      await audit.record({ type: 'password.changed', userId: USER_ID });
+      for (const attack of [
+        `UPDATE audit_events SET type = 'login.succeeded' WHERE type = 'password.changed'`,
+        `DELETE FROM audit_events`,
+        `TRUNCATE audit_events`,
+      ]) {
+        await expect(dataSource.query(attack)).rejects.toThrow(
+          'permission denied for table audit_events',
+        );
+      }
+      await expect(
+        dataSource.getRepository(AuditEvent).countBy({ type: 'password.changed' }),
+      ).resolves.toBe(1);
+    });
 
-  it('refuses to DELETE an event, and to TRUNCATE the table', async () => {
-    await audit.record({ type: 'password.changed', userId: USER_ID });
-    await expect(dataSource.query(`DELETE FROM audit_events`)).rejects.toThrow(
-      'audit_events is append-only: DELETE is not allowed',
-    );
-    await expect(dataSource.query(`TRUNCATE audit_events`)).rejects.toThrow(
-      'audit_events is append-only: TRUNCATE is not allowed',
-    );
-    await expect(
-      dataSource.getRepository(AuditEvent).countBy({ type: 'password.changed' }),
-    ).resolves.toBe(1);
+    it('cannot switch off, drop or replace the append-only trigger, nor change the table', async () => {
+      for (const attack of [
+        `ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_or_delete`,
+        `ALTER TABLE audit_events DISABLE TRIGGER ALL`,
+        `DROP TRIGGER audit_events_no_update_or_delete ON audit_events`,
+        `DROP TABLE audit_events`,
+        `ALTER TABLE audit_events DROP CONSTRAINT audit_events_type_known`,
+        `ALTER TABLE audit_events OWNER TO CURRENT_USER`,
+      ]) {
+        await expect(dataSource.query(attack)).rejects.toThrow(
+          /must be owner of (table|relation) audit_events/,
+        );
+      }
+      // CREATE OR REPLACE needs CREATE on the schema before it looks at the owner.
+      await expect(
+        dataSource.query(
+          `CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$`,
+        ),
+      ).rejects.toThrow('permission denied for schema public');
+      await expect(
+        dataSource.query(`ALTER FUNCTION audit_events_prune(integer) SECURITY INVOKER`),
+      ).rejects.toThrow('must be owner of function audit_events_prune');
+      await expect(dataSource.query(`SET session_replication_role = replica`)).rejects.toThrow(
+        'permission denied to set parameter "session_replication_role"',
+      );
+      await expect(dataSource.query(`CREATE TABLE audit_events_copy (id uuid)`)).rejects.toThrow(
+        'permission denied for schema public',
+      );
+      const [{ n }] = await dataSource.query(
+        `SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'audit_events'::regclass AND NOT tgisinternal AND tgenabled = 'O'`,
+      );
+      expect(n).toBe(2);
+    });
+
+    it('is no superuser, makes no role or database, and runs no program', async () => {
+      const [role] = await dataSource.query(
+        `SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls FROM pg_roles WHERE rolname = current_user`,
+      );
+      expect(role).toEqual({
+        rolsuper: false,
+        rolcreaterole: false,
+        rolcreatedb: false,
+        rolbypassrls: false,
+      });
+      await expect(dataSource.query(`CREATE ROLE intruder LOGIN SUPERUSER`)).rejects.toThrow(
+        'permission denied to create role',
+      );
+      await expect(dataSource.query(`CREATE DATABASE intruder`)).rejects.toThrow(
+        'permission denied to create database',
+      );
+      await expect(dataSource.query(`COPY (SELECT 1) TO PROGRAM 'id'`)).rejects.toThrow(
+        /permission denied to COPY to or from an external program/,
+      );
+      await expect(
+        dataSource.query(`INSERT INTO migrations (timestamp, name) VALUES (1, 'x')`),
+      ).rejects.toThrow('permission denied for table migrations');
+    });
+
+    it("cannot even connect to another service's database, nor another service's role to this one", async () => {
+      const other = await createLeastPrivilegeTestDatabase('resource');
+      const ownUrl = new URL(service.databaseUrl);
+      const intoOther = new URL(other.url);
+      intoOther.username = ownUrl.username;
+      intoOther.password = ownUrl.password;
+      const intoOwn = new URL(service.databaseUrl);
+      intoOwn.username = new URL(other.url).username;
+      intoOwn.password = new URL(other.url).password;
+      for (const url of [intoOther, intoOwn]) {
+        const client = new Client({ connectionString: url.toString() });
+        await expect(client.connect()).rejects.toThrow(/permission denied for database/);
+      }
+    });
+
+    it('still has the trigger refuse what even the owner tries', async () => {
+      await audit.record({ type: 'password.changed', userId: USER_ID });
+      const asAdmin = new URL(process.env[TEST_POSTGRES_URL_VARIABLE] as string);
+      asAdmin.pathname = new URL(service.databaseUrl).pathname;
+      const admin = new Client({ connectionString: asAdmin.toString() });
+      await admin.connect();
+      try {
+        await expect(
+          admin.query(`UPDATE audit_events SET type = 'login.succeeded'`),
+        ).rejects.toThrow('audit_events is append-only: UPDATE is not allowed');
+        await expect(admin.query(`DELETE FROM audit_events`)).rejects.toThrow(
+          'audit_events is append-only: DELETE is not allowed',
+        );
+        await expect(admin.query(`TRUNCATE audit_events`)).rejects.toThrow(
+          'audit_events is append-only: TRUNCATE is not allowed',
+        );
+        // The pruning function's switch lets through only rows older than 30 days.
+        await admin.query('BEGIN');
+        await admin.query(`SELECT set_config('tessera.audit_events_prune', 'on', true)`);
+        await expect(admin.query(`DELETE FROM audit_events`)).rejects.toThrow(
+          'audit_events is append-only: DELETE is not allowed',
+        );
+        await admin.query('ROLLBACK');
+      } finally {
+        await admin.end();
+      }
+    });
   });
 
   it('refuses an event type the code does not know', async () => {
@@ -167,6 +269,7 @@ describe('AuditService on real PostgreSQL', () => {
       dataSource.getRepository(AuditEvent).countBy({ type: type as never });
 
     it('prunes rows older than AUDIT_RETENTION days through the schema, with the trigger in place', async () => {
+      
       await insertAged(400, 'key.rotated');
       await insertAged(366, 'key.rotated');
       await insertAged(100, 'client.updated');
@@ -191,18 +294,15 @@ describe('AuditService on real PostgreSQL', () => {
       );
       await expect(
         dataSource.query(`DELETE FROM audit_events WHERE type = 'client.secret_set'`),
-      ).rejects.toThrow('audit_events is append-only: DELETE is not allowed');
+      ).rejects.toThrow('permission denied for table audit_events');
       await expect(
         dataSource.transaction(async (manager) => {
           await manager.query(`SELECT set_config('tessera.audit_events_prune', 'on', true)`);
           await manager.query(
-            `DELETE FROM audit_events WHERE type = 'client.secret_set' AND occurred_at > now() - interval '20 days'`,
+            `DELETE FROM audit_events WHERE type = 'client.secret_set' AND occurred_at < now() - interval '30 days'`,
           );
         }),
-      ).rejects.toThrow('audit_events is append-only: DELETE is not allowed');
-      await expect(dataSource.query(`TRUNCATE audit_events`)).rejects.toThrow(
-        'audit_events is append-only: TRUNCATE is not allowed',
-      );
+      ).rejects.toThrow('permission denied for table audit_events');
       expect(await countType('client.secret_set')).toBe(2);
     });
   });

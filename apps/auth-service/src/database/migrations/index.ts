@@ -10,6 +10,7 @@ import { AddSessionAudiences1763798400800 } from './1763798400800-add-session-au
 import { CreateLoginKnownAddresses1763798400910 } from './1763798400910-create-login-known-addresses';
 import { AuditFloodAndRetention1763798400920 } from './1763798400920-audit-flood-and-retention';
 import { RevocationPositions1763798400940 } from './1763798400940-revocation-positions';
+import { AuditPruningAsOwner1763798400950 } from './1763798400950-audit-pruning-as-owner';
 
 /**
  * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
@@ -28,4 +29,5 @@ export const migrations = [
   CreateLoginKnownAddresses1763798400910,
   AuditFloodAndRetention1763798400920,
   RevocationPositions1763798400940,
+  AuditPruningAsOwner1763798400950,
 ];
