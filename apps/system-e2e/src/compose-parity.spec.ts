@@ -18,7 +18,11 @@ import { Client } from 'pg';
 const root = resolve(__dirname, '../../..');
 const composePath = resolve(root, 'docker-compose.yml');
 const initSqlPath = resolve(root, 'docker/postgres/init.sql');
-/** Set on the databases and the role this suite creates, so that it never drops one it did not make. */
+/** The roles init.sql makes: each service's owner and service roles. */
+const initRoles = [...readFileSync(initSqlPath, 'utf8').matchAll(/^CREATE ROLE (\w+)/gm)].map(
+  (match) => match[1],
+);
+/** Set on the databases and the roles this suite creates, so that it never drops one it did not make. */
 const MARK = 'created by apps/system-e2e/src/compose-parity.spec.ts';
 /** The one-shot service that fills the secrets volume before anything else starts. */
 const SECRETS = 'secrets';
@@ -263,6 +267,105 @@ describe('docker-compose.yml, run without Docker', () => {
     }
   });
 
+  it("gives each service a role of its own that cannot read another service's database, nor rewrite the audit log", async () => {
+    // PostgreSQL's init runs init.sql first, then database-roles.sh (the roles' passwords).
+    const initScripts = composeServiceMounts(compose, 'postgres', root)
+      .filter((mount) => mount.target.startsWith('/docker-entrypoint-initdb.d/'))
+      .sort((a, b) => a.target.localeCompare(b.target))
+      .map((mount) => mount.source);
+    expect(initScripts).toEqual([initSqlPath, resolve(root, 'docker/postgres/database-roles.sh')]);
+    // No service gets the superuser's password, nor logs in as it.
+    for (const service of services) {
+      expect(Object.values(service.environment)).not.toContain(
+        '/run/secrets/tessera/postgres-password',
+      );
+    }
+
+    /** A login as the role `variable`'s URL names, with the password the container reads. */
+    const loginOf = (name: string, variable: string, database?: string) => {
+      const service = services.find((candidate) => candidate.name === name) as AppService;
+      const url = new URL(service.environment[variable]);
+      url.host = admin.host;
+      url.password = encodeURIComponent(
+        secretFile(name, service.environment[`${variable.replace(/_URL$/, '_PASSWORD')}_FILE`]),
+      );
+      if (database) url.pathname = `/${database}`;
+      return url;
+    };
+    const refusal = (url: URL, sql = 'SELECT 1') =>
+      withClient(url, (client) => client.query(sql)).then(
+        () => 'allowed',
+        (error: Error) => error.message,
+      );
+
+    // resource-service's role, in to auth's database, and auth-service's into resource's: refused.
+    expect(await refusal(loginOf('resource-service', 'DATABASE_URL', 'auth'))).toBe(
+      'permission denied for database "auth"',
+    );
+    expect(await refusal(loginOf('auth-service', 'DATABASE_URL', 'resource'))).toBe(
+      'permission denied for database "resource"',
+    );
+
+    const authService = loginOf('auth-service', 'DATABASE_URL');
+    expect(new URL(authService).username).toBe('auth_service');
+    expect(await refusal(authService, 'SELECT count(*) FROM audit_events')).toBe('allowed');
+    for (const attack of [
+      `UPDATE audit_events SET type = 'logout'`,
+      'DELETE FROM audit_events',
+      'TRUNCATE audit_events',
+    ]) {
+      expect({ attack, answer: await refusal(authService, attack) }).toEqual({
+        attack,
+        answer: 'permission denied for table audit_events',
+      });
+    }
+    for (const attack of [
+      'ALTER TABLE audit_events DISABLE TRIGGER ALL',
+      'ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_or_delete',
+      'DROP TRIGGER audit_events_no_update_or_delete ON audit_events',
+      'DROP TABLE audit_events',
+    ]) {
+      expect({ attack, answer: await refusal(authService, attack) }).toEqual({
+        attack,
+        answer: expect.stringMatching(/^must be owner of (table|relation) audit_events$/),
+      });
+    }
+    for (const [attack, answer] of [
+      ['CREATE ROLE intruder SUPERUSER', 'permission denied to create role'],
+      ['CREATE DATABASE intruder', 'permission denied to create database'],
+      [`COPY (SELECT 1) TO PROGRAM 'id'`, expect.stringContaining('permission denied to COPY')],
+      ['CREATE TABLE intruder (id int)', 'permission denied for schema public'],
+    ]) {
+      expect({ attack, answer: await refusal(authService, attack as string) }).toEqual({
+        attack,
+        answer,
+      });
+    }
+    // Retention still works, through the owner's pruning function.
+    expect(await refusal(authService, 'SELECT audit_events_prune(365)')).toBe('allowed');
+
+    // Neither role of either service is more than a login.
+    const roles = await withClient(admin, (client) =>
+      client.query<{
+        rolname: string;
+        rolsuper: boolean;
+        rolcreaterole: boolean;
+        rolcreatedb: boolean;
+      }>(
+        'SELECT rolname, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname',
+        [initRoles],
+      ),
+    );
+    expect(roles.rows).toEqual(
+      [...initRoles].sort().map((rolname) => ({
+        rolname,
+        rolsuper: false,
+        rolcreaterole: false,
+        rolcreatedb: false,
+      })),
+    );
+  });
+
   /** The content of a secret file as `service`'s container sees it at `path`. */
   function secretFile(service: string, path: string | undefined): string {
     const hostPath = path && volumes.hostPath(service, path);
@@ -289,24 +392,32 @@ describe('docker-compose.yml, run without Docker', () => {
         }
         await client.query(`DROP DATABASE ${client.escapeIdentifier(datname)} WITH (FORCE)`);
       }
-      const role = await client.query<{ comment: string | null }>(
-        "SELECT shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = $1",
-        [postgresUser],
+      const roles = await client.query<{ rolname: string; comment: string | null }>(
+        "SELECT rolname, shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = ANY($1)",
+        [[...initRoles, postgresUser]],
       );
-      if (role.rows.length === 0) return;
-      if (role.rows[0].comment !== MARK) {
-        throw new Error(
-          `Role "${postgresUser}" exists on the test server and was not made by this suite; not dropping it`,
-        );
+      for (const { rolname, comment } of roles.rows) {
+        if (comment !== MARK) {
+          throw new Error(
+            `Role "${rolname}" exists on the test server and was not made by this suite; not dropping it`,
+          );
+        }
       }
-      await client.query(`DROP ROLE ${client.escapeIdentifier(postgresUser)}`);
+      // The superuser last: init.sql's roles were made by it.
+      for (const role of [...initRoles, postgresUser]) {
+        if (roles.rows.some((row) => row.rolname === role)) {
+          await client.query(`DROP ROLE ${client.escapeIdentifier(role)}`);
+        }
+      }
     });
   }
 
   /**
    * What the postgres image does on a new volume: makes POSTGRES_USER the superuser with the
-   * password in POSTGRES_PASSWORD_FILE, then runs the init scripts as that user. Here the user
-   * is made on the test server and init.sql runs as it, which proves the generated password.
+   * password in POSTGRES_PASSWORD_FILE, then runs the init scripts as that user, in the order of
+   * their names: init.sql, then database-roles.sh, which runs the secrets service's
+   * database-roles.sql. Here the user is made on the test server and both SQL files run as it,
+   * which proves the generated passwords.
    */
   async function startPostgresAsComposeWould(): Promise<void> {
     const environment = definedOnly(composeServiceEnvironment(compose, 'postgres'));
@@ -332,10 +443,21 @@ describe('docker-compose.yml, run without Docker', () => {
       for (const statement of sqlStatements(readFileSync(initSqlPath, 'utf8'))) {
         await client.query(statement);
       }
+      for (const role of initRoles) {
+        await client.query(
+          `COMMENT ON ROLE ${client.escapeIdentifier(role)} IS ${client.escapeLiteral(MARK)}`,
+        );
+      }
       for (const database of databases) {
         await client.query(
           `COMMENT ON DATABASE ${client.escapeIdentifier(database)} IS ${client.escapeLiteral(MARK)}`,
         );
+      }
+      // database-roles.sh: the roles' passwords, as the secrets service wrote them.
+      for (const statement of sqlStatements(
+        secretFile('postgres', '/run/secrets/tessera/database-roles.sql'),
+      )) {
+        await client.query(statement);
       }
     });
   }

@@ -84,7 +84,7 @@ export function existingTraces(tree: Tree, options: ServiceOptions): string[] {
   }
   if (
     options.database &&
-    new RegExp(`^CREATE DATABASE ${options.databaseName};`, 'mi').test(read(tree, INIT_SQL))
+    new RegExp(`^CREATE DATABASE ${options.databaseName}\\b`, 'mi').test(read(tree, INIT_SQL))
   ) {
     traces.push(`the ${options.databaseName} database in ${INIT_SQL}`);
   }
@@ -95,18 +95,37 @@ export function existingTraces(tree: Tree, options: ServiceOptions): string[] {
 const SECRETS_DIR = '/run/secrets/tessera';
 
 /**
+ * The two PostgreSQL roles of the service's database (docker/postgres/init.sql, the platform's
+ * database-roles.ts): the owner its migrations run as, and the role the service runs as.
+ */
+export function databaseRoles(options: ServiceOptions): { owner: string; service: string } {
+  return { owner: `${options.databaseName}_owner`, service: `${options.databaseName}_service` };
+}
+
+/** The secrets service's variable for a role's password, e.g. ORDERS_SERVICE_DATABASE_PASSWORD. */
+function passwordVariable(role: string): string {
+  return `${role.toUpperCase()}_DATABASE_PASSWORD`;
+}
+
+/**
  * The service in docker-compose.yml, reading its secrets from the volume the one-shot `secrets`
- * service fills (docker/secrets/generate-secrets.mjs): the database password, and its own client
- * secret, which that service generates for every `<SERVICE>_CLIENT_SECRET` in its environment
- * and also writes into auth-service's CLIENT_SECRETS file. A value set in the shell or .env wins.
+ * service fills (docker/secrets/generate-secrets.mjs): its database roles' passwords, which that
+ * service generates for every `<ROLE>_DATABASE_PASSWORD` in its environment, and its own client
+ * secret, which it generates for every `<SERVICE>_CLIENT_SECRET` and also writes into
+ * auth-service's CLIENT_SECRETS file. A value set in the shell or .env wins.
  */
 export function addComposeService(tree: Tree, options: ServiceOptions): void {
   const secretVariable = options.clientSecretVariable;
+  const roles = databaseRoles(options);
+  const file = (role: string) => `${SECRETS_DIR}/${role.replaceAll('_', '-')}-database-password`;
   const database = options.database
     ? [
-        `      DATABASE_URL: postgres://\${POSTGRES_USER:-tessera}@postgres:5432/${options.databaseName}`,
-        '      DATABASE_PASSWORD: ${POSTGRES_PASSWORD:-}',
-        `      DATABASE_PASSWORD_FILE: ${SECRETS_DIR}/postgres-password`,
+        `      DATABASE_URL: postgres://${roles.service}@postgres:5432/${options.databaseName}`,
+        `      DATABASE_PASSWORD: \${${passwordVariable(roles.service)}:-}`,
+        `      DATABASE_PASSWORD_FILE: ${file(roles.service)}`,
+        `      DATABASE_MIGRATION_URL: postgres://${roles.owner}@postgres:5432/${options.databaseName}`,
+        `      DATABASE_MIGRATION_PASSWORD: \${${passwordVariable(roles.owner)}:-}`,
+        `      DATABASE_MIGRATION_PASSWORD_FILE: ${file(roles.owner)}`,
       ]
     : [];
   const block = [
@@ -170,21 +189,51 @@ export function addComposeService(tree: Tree, options: ServiceOptions): void {
     (_match, line: string) => `${line}      ${secretVariable}: \${${secretVariable}:-}\n`,
     "the secrets service's last `<SERVICE>_CLIENT_SECRET: ${<SERVICE>_CLIENT_SECRET:-}` line",
   );
+  if (!options.database) return;
+  // After the secrets service's last <ROLE>_DATABASE_PASSWORD line.
+  edit(
+    tree,
+    COMPOSE,
+    /(\n {6}([A-Z][A-Z0-9_]*_DATABASE_PASSWORD): \$\{\2:-\}\n)(?! {6}[A-Z][A-Z0-9_]*_DATABASE_PASSWORD:)/,
+    (_match, line: string) =>
+      `${line}${[roles.owner, roles.service]
+        .map((role) => `      ${passwordVariable(role)}: \${${passwordVariable(role)}:-}\n`)
+        .join('')}`,
+    "the secrets service's last `<ROLE>_DATABASE_PASSWORD: ${<ROLE>_DATABASE_PASSWORD:-}` line",
+  );
 }
 
+/** The database and its two roles, as init.sql makes auth-service's. */
 export function addDatabaseToInitSql(tree: Tree, options: ServiceOptions): void {
+  const { owner, service } = databaseRoles(options);
+  const name = options.databaseName;
+  const attributes = 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS';
+  const statements = [
+    `CREATE ROLE ${owner} LOGIN ${attributes};`,
+    `CREATE ROLE ${service} LOGIN NOINHERIT ${attributes};`,
+    `CREATE DATABASE ${name} OWNER ${owner};`,
+    `REVOKE ALL ON DATABASE ${name} FROM PUBLIC;`,
+    `GRANT CONNECT ON DATABASE ${name} TO ${service};`,
+  ];
   const text = read(tree, INIT_SQL);
-  tree.write(INIT_SQL, `${text.replace(/\n*$/, '\n')}CREATE DATABASE ${options.databaseName};\n`);
+  tree.write(INIT_SQL, `${text.replace(/\n*$/, '\n')}\n${statements.join('\n')}\n`);
 }
 
 export function addEnvExampleSection(tree: Tree, options: ServiceOptions): void {
   const database = options.database
     ? [
         `# URL of its PostgreSQL database, \`${options.databaseName}\`. Unset: the service runs an embedded one under DATA_DIR.`,
+        `# With DATABASE_MIGRATION_URL, its user is the service's own role (docker-compose: ${databaseRoles(options).service}),`,
+        '# which gets only the privileges the service needs (docs/security-model.md, "Database roles").',
         '# DATABASE_URL=',
         "# Password for DATABASE_URL's user, put into the URL (replacing any there). docker-compose gives it",
         '# through DATABASE_PASSWORD_FILE, so that the URL holds no secret.',
         '# DATABASE_PASSWORD=',
+        `# URL the migrations run over, as the role that owns the schema (docker-compose: ${databaseRoles(options).owner}).`,
+        '# Unset: they run over DATABASE_URL, whose user must then own the schema.',
+        '# DATABASE_MIGRATION_URL=',
+        "# Password for DATABASE_MIGRATION_URL's user, as DATABASE_PASSWORD is DATABASE_URL's.",
+        '# DATABASE_MIGRATION_PASSWORD=',
         '# Development only: folder (relative to the working directory) for the embedded PostgreSQL.',
         '# DATA_DIR=.data',
       ]
@@ -247,6 +296,12 @@ export function addEnvExampleSection(tree: Tree, options: ServiceOptions): void 
       `# ${options.serviceName}'s client secret, given to it and to auth-service (32+ base64url characters:`,
       "# openssl rand -base64 32 | tr '+/' '-_' | tr -d =). Unset: generated.",
       `# ${options.clientSecretVariable}=`,
+      ...(options.database
+        ? [
+            `# The passwords of ${options.serviceName}'s database roles. Unset: generated.`,
+            ...Object.values(databaseRoles(options)).map((role) => `# ${passwordVariable(role)}=`),
+          ]
+        : []),
       '',
     ].join('\n'),
   );
