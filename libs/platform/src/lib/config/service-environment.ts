@@ -155,8 +155,6 @@ export class ServiceEnvironment extends HttpServiceEnvironment {
   @IsString()
   DATABASE_PASSWORD?: string;
 
-  @IsString()
-  @MinLength(1)
   /**
    * Where migrations run, as the role that owns the schema (docs/security-model.md, "Database
    * roles"); DATABASE_URL's role then gets only the privileges the service needs, granted at
@@ -175,6 +173,8 @@ export class ServiceEnvironment extends HttpServiceEnvironment {
   @IsString()
   DATABASE_MIGRATION_PASSWORD?: string;
 
+  @IsString()
+  @MinLength(1)
   DATA_DIR = '.data';
 }
 
