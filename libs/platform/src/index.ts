@@ -10,6 +10,7 @@ export { runServiceCommand } from './lib/bootstrap/run-service-command';
 export type { ServiceCommand } from './lib/bootstrap/run-service-command';
 export { CommaSeparated } from './lib/config/comma-separated.decorator';
 export { EnvironmentValidationError } from './lib/config/environment-validation.error';
+export { HttpsInProduction } from './lib/config/https-in-production.decorator';
 export type { ServiceConfig } from './lib/config/service-config';
 export { HttpServiceEnvironment, ServiceEnvironment } from './lib/config/service-environment';
 export { environmentVariableNames, validateEnvironment } from './lib/config/validate-environment';

@@ -58,6 +58,22 @@ describe('AuthServiceEnvironment', () => {
     ).toBe(key);
   });
 
+  it('refuses to start in production with an http ISSUER, but for a loopback one (docker-compose’s default)', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://tessera:secret@postgres:5432/auth',
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    };
+    expect(problemsOf({ ...production, ISSUER: 'http://auth.example.com' })).toEqual(['ISSUER']);
+    expect(problemsOf({ ...production, ISSUER: 'http://auth-service:3001' })).toEqual(['ISSUER']);
+    expect(problemsOf({ ...production, CORS_ORIGINS: 'http://app.example.com' })).toEqual([
+      'CORS_ORIGINS',
+    ]);
+    expect(problemsOf(production)).toEqual([]);
+    expect(problemsOf({ ...production, ISSUER: 'https://auth.example.com' })).toEqual([]);
+    expect(problemsOf({ ISSUER: 'http://auth.example.com' })).toEqual([]);
+  });
+
   it.each([
     ['KEY_ENCRYPTION_KEY', randomBytes(16).toString('base64')],
     ['ISSUER', 'http://127.0.0.1:3001/'],

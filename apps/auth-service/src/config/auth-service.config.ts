@@ -1,5 +1,10 @@
 import { registerAs } from '@nestjs/config';
-import { CommaSeparated, ServiceEnvironment, validateEnvironment } from '@tessera/platform';
+import {
+  CommaSeparated,
+  HttpsInProduction,
+  ServiceEnvironment,
+  validateEnvironment,
+} from '@tessera/platform';
 import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -24,13 +29,15 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
 
   /**
    * The `iss` of every token and the `issuer` of the metadata, byte for byte: the public base URL
-   * of this service, without a trailing slash.
+   * of this service, without a trailing slash. With NODE_ENV=production it must be https (but
+   * for a loopback host: localhost, 127.0.0.1, [::1]).
    */
   @IsUrl(
     { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
     { message: 'must be the public base URL of auth-service, e.g. https://auth.example.com' },
   )
   @Matches(/[^/]$/, { message: 'must not end with a slash' })
+  @HttpsInProduction()
   ISSUER = 'http://127.0.0.1:3001';
 
   /**

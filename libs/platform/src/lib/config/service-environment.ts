@@ -14,6 +14,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { CommaSeparated } from './comma-separated.decorator';
+import { HttpsInProduction } from './https-in-production.decorator';
 import { IsPostgresUrl } from './is-postgres-url.decorator';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
@@ -68,9 +69,10 @@ export class HttpServiceEnvironment {
   /**
    * The browser origins allowed to call this service from their pages (CORS), comma-separated
    * and exact (`https://app.example.com`). Empty: CORS stays closed, and browsers refuse
-   * cross-origin calls.
+   * cross-origin calls. With NODE_ENV=production each must be https (or a loopback origin).
    */
   @CommaSeparated()
+  @HttpsInProduction()
   @Matches(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, {
     each: true,
     message:

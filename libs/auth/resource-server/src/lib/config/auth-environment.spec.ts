@@ -33,6 +33,43 @@ describe('withAuthEnvironment', () => {
     );
   });
 
+  it('refuses in production an http issuer or auth-service URL that leaves the machine, naming the variable', () => {
+    const problems = (source: Record<string, string>) => {
+      try {
+        validateEnvironment(StatelessEnvironment, { NODE_ENV: 'production', ...source });
+        return [];
+      } catch (error) {
+        return (error as EnvironmentValidationError).problems.map((problem) => problem.variable);
+      }
+    };
+    // docker-compose: clients use the loopback issuer, the service the compose network's name.
+    expect(
+      problems({
+        AUTH_ISSUER: 'http://127.0.0.1:3001',
+        AUTH_SERVICE_URL: 'http://auth-service:3001',
+      }),
+    ).toEqual([]);
+    expect(problems({ AUTH_ISSUER: 'https://auth.example.com' })).toEqual([]);
+    // The JWKS, token and introspection URLs are AUTH_ISSUER's when AUTH_SERVICE_URL is unset.
+    expect(problems({ AUTH_ISSUER: 'http://auth.example.com' })).toEqual(['AUTH_ISSUER']);
+    expect(problems({ AUTH_ISSUER: 'http://auth-service:3001' })).toEqual(['AUTH_ISSUER']);
+    expect(
+      problems({
+        AUTH_ISSUER: 'https://auth.example.com',
+        AUTH_SERVICE_URL: 'http://auth.example.com',
+      }),
+    ).toEqual(['AUTH_SERVICE_URL']);
+    expect(
+      problems({
+        AUTH_ISSUER: 'https://auth.example.com',
+        AUTH_SERVICE_URL: 'http://10.0.0.5:3001',
+      }),
+    ).toEqual(['AUTH_SERVICE_URL']);
+    expect(
+      validateEnvironment(StatelessEnvironment, { AUTH_ISSUER: 'http://auth.example.com' }),
+    ).toBeDefined();
+  });
+
   it('keeps a stateless service free of database variables', () => {
     expect(environmentVariableNames(StatelessEnvironment)).not.toContain('DATABASE_URL');
     expect(environmentVariableNames(StatelessEnvironment)).not.toContain('DATA_DIR');

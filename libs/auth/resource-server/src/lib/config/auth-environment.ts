@@ -1,3 +1,4 @@
+import { HttpsInProduction } from '@tessera/platform';
 import type { HttpServiceEnvironment } from '@tessera/platform';
 import { Type } from 'class-transformer';
 import { IsInt, IsUrl, Matches, Max, Min, ValidateIf } from 'class-validator';
@@ -35,9 +36,13 @@ export function withAuthEnvironment<T extends EnvironmentClass>(
   defaults: AuthEnvironmentDefaults,
 ) {
   class EnvironmentWithAuth extends Base {
-    /** The exact `iss` of the tokens it accepts: auth-service's ISSUER, byte for byte. */
+    /**
+     * The exact `iss` of the tokens it accepts: auth-service's ISSUER, byte for byte. With
+     * NODE_ENV=production it must be https (but for a loopback host), as ISSUER must.
+     */
     @IsUrl(HTTP_URL, { message: 'must be auth-service’s ISSUER, e.g. https://auth.example.com' })
     @Matches(/[^/]$/, { message: 'must not end with a slash' })
+    @HttpsInProduction()
     AUTH_ISSUER = 'http://127.0.0.1:3001';
 
     /** This service's id: accepted tokens must name it in `aud`. */
@@ -49,13 +54,17 @@ export function withAuthEnvironment<T extends EnvironmentClass>(
     /**
      * Where this service reaches auth-service (its JWKS, token and introspection endpoints).
      * Unset: AUTH_ISSUER. Set it when clients and services reach auth-service at different
-     * addresses, as in docker-compose.
+     * addresses, as in docker-compose. With NODE_ENV=production it must be https, but for a
+     * loopback host or a single-label host of a private network (docker-compose's
+     * `http://auth-service:3001`): the keys, service tokens and introspection answers come
+     * through it.
      */
     @ValidateIf((environment: EnvironmentWithAuth) => environment.AUTH_SERVICE_URL !== undefined)
     @IsUrl(HTTP_URL, {
       message: 'must be the http(s) base URL this service reaches auth-service at',
     })
     @Matches(/[^/]$/, { message: 'must not end with a slash' })
+    @HttpsInProduction({ internalHosts: true })
     AUTH_SERVICE_URL?: string;
 
     /** The OAuth client this service is when it calls auth-service as itself (client credentials). */
