@@ -227,6 +227,15 @@ export class TestIssuer {
   }
 
   /**
+   * Starts an empty revocation log and drops the streams, as an auth-service whose database was
+   * replaced (restored from a backup, or new) would: followers' positions are then not its own.
+   */
+  replaceRevocationLog(): void {
+    this.revocationLog.length = 0;
+    this.dropRevocationStreams();
+  }
+
+  /**
    * Signs exactly this header and payload with `key` (ES256 or RS256 by the key, whatever the
    * header says): the tool for forging what a JWT library would refuse to produce. A string
    * payload is used byte for byte (duplicate members, odd JSON).

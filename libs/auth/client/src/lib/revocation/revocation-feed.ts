@@ -122,6 +122,9 @@ export class RevocationFeed {
         }
       } catch (error) {
         if (this.stopped) return;
+        // A connection that had caught up and then broke: back-off starts over, so the first
+        // retry comes in 250 ms, not after the longest wait of an earlier outage.
+        if (this.state === 'live') retry = FIRST_RETRY_MS;
         this.markDown(error instanceof Error ? error.message : String(error));
       }
       await new Promise<void>((resolve) => {

@@ -82,6 +82,25 @@ describe('the revocation feed, followed by the guard', () => {
     await within(6000, async () => feed.state === 'live');
     for (const token of tokens) expect(await status(token)).toBe(401);
   });
+
+  it('after a reset by a replaced log, resumes from the position that log gave it', async () => {
+    // The feed is at a position of the old log; the new one resets it and says where it is (0).
+    const old = issuer.accessToken({ sid: 'old-log' });
+    issuer.announceRevocation({ sids: ['old-log'] });
+    await within(1000, async () => (await status(old)) === 401);
+    const before = issuer.requests;
+    issuer.replaceRevocationLog();
+    await within(3000, async () => feed.state === 'live' && issuer.requests > before);
+    // The new log grows past the old position while the feed reconnects: resuming from that
+    // position would skip the new log's first events.
+    const reconnects = issuer.requests;
+    issuer.dropRevocationStreams();
+    const sids = Array.from({ length: 30 }, (_, index) => `replaced-${index}`);
+    issuer.announceRevocation({ sids });
+    await within(3000, async () => feed.state === 'live' && issuer.requests > reconnects);
+    for (const sid of [sids[0], sids[29]])
+      expect(await status(issuer.accessToken({ sid }))).toBe(401);
+  });
 });
 
 describe('the revocation feed on a quiet connection', () => {
