@@ -37,7 +37,9 @@ beforeAll(async () => {
     authPort: 13071,
     resourcePort: 13072,
     name: 'load',
-    authEnv: { LOG_LEVEL: 'warn', NODE_OPTIONS: NODE_OPTIONS },
+    // Every simulated user signs up from 127.0.0.1, twice LOAD_USERS in all: more than the
+    // default REGISTRATION_ADDRESS_LIMIT allows one address in an hour once LOAD_USERS passes 10.
+    authEnv: { LOG_LEVEL: 'warn', NODE_OPTIONS: NODE_OPTIONS, REGISTRATION_ADDRESS_LIMIT: '10000' },
     resourceEnv: { LOG_LEVEL: 'warn', NODE_OPTIONS: NODE_OPTIONS },
   });
 }, 60_000);
