@@ -2,7 +2,8 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * One failed login, kept for LOGIN_THROTTLE_WINDOW or an hour, whichever is longer. In PostgreSQL rather than in memory so every
- * instance of the service counts the same failures.
+ * instance of the service counts the same failures. Registrations are counted here too, under
+ * the account `(registration)` and their address group prefixed with `registration ` (I16).
  */
 @Entity({ name: 'login_failures' })
 export class LoginFailure {
