@@ -114,16 +114,25 @@ export function describeServiceLifecycle({
     );
 
     withDatabase(
-      'exits non-zero with a clear message when the database cannot be reached',
+      'exits non-zero with a clear message when the database cannot be reached, after the tries it is given',
       async () => {
         const service = spawn({
           ...baseEnv(),
           DATABASE_URL: 'postgres://tessera:secret-password@127.0.0.1:1/auth',
+          // Two tries back to back, not the default five 2 s apart.
+          DATABASE_CONNECT_ATTEMPTS: '2',
+          DATABASE_CONNECT_RETRY_DELAY: '0',
         });
         const code = await service.exitCode();
         expect(code).toBe(1);
         expect(service.logs).toContain('Could not start');
         expect(service.logs).not.toContain('secret-password');
+        // TypeORM logs every failed try as "Retrying (n)", the last one too.
+        const tries = service.logs.match(/Unable to connect to the database\. Retrying \(\d+\)/g);
+        expect([...new Set(tries)]).toEqual([
+          'Unable to connect to the database. Retrying (1)',
+          'Unable to connect to the database. Retrying (2)',
+        ]);
       },
     );
   });

@@ -175,6 +175,24 @@ export class ServiceEnvironment extends HttpServiceEnvironment {
   @IsString()
   DATABASE_MIGRATION_PASSWORD?: string;
 
+  /**
+   * How many times the service tries to reach PostgreSQL at start-up (its pool, and the migration
+   * role's connection) before it exits 1. docker-compose.yml leaves it at the default: there a
+   * service starts only once PostgreSQL is healthy.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 100' })
+  @Min(1, { message: 'must be a whole number from 1 to 100' })
+  @Max(100, { message: 'must be a whole number from 1 to 100' })
+  DATABASE_CONNECT_ATTEMPTS = 5;
+
+  /** Milliseconds between two of those tries. Left at the default by docker-compose.yml. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of milliseconds from 0 to 60000' })
+  @Min(0, { message: 'must be a whole number of milliseconds from 0 to 60000' })
+  @Max(60000, { message: 'must be a whole number of milliseconds from 0 to 60000' })
+  DATABASE_CONNECT_RETRY_DELAY = 2000;
+
   @IsString()
   @MinLength(1)
   DATA_DIR = '.data';

@@ -30,6 +30,8 @@ describe('validateEnvironment', () => {
       LOG_LEVEL: 'info',
       BODY_LIMIT: 102400,
       SHUTDOWN_TIMEOUT: 10000,
+      DATABASE_CONNECT_ATTEMPTS: 5,
+      DATABASE_CONNECT_RETRY_DELAY: 2000,
     });
     expect(environment.DATABASE_URL).toBeUndefined();
     expect(environment).toBeInstanceOf(ExampleEnvironment);
@@ -58,6 +60,10 @@ describe('validateEnvironment', () => {
     ['PORT', '70000'],
     ['PORT', '3.5'],
     ['DATABASE_URL', 'not a url'],
+    ['DATABASE_CONNECT_ATTEMPTS', '0'],
+    ['DATABASE_CONNECT_ATTEMPTS', 'many'],
+    ['DATABASE_CONNECT_RETRY_DELAY', '-1'],
+    ['DATABASE_CONNECT_RETRY_DELAY', '60001'],
     ['DATABASE_URL', 'mysql://user@host/db'],
     ['DATABASE_URL', 'postgres://host-without-database'],
     ['NODE_ENV', 'staging'],
@@ -107,6 +113,8 @@ describe('environmentVariableNames', () => {
       'API_DOCS',
       'BODY_LIMIT',
       'CORS_ORIGINS',
+      'DATABASE_CONNECT_ATTEMPTS',
+      'DATABASE_CONNECT_RETRY_DELAY',
       'DATABASE_MIGRATION_PASSWORD',
       'DATABASE_MIGRATION_URL',
       'DATABASE_PASSWORD',

@@ -22,10 +22,6 @@ const CONNECTION_TIMEOUT_MS = 1000;
 /** TypeORM's default name for its table of applied migrations. */
 const MIGRATIONS_TABLE = 'migrations';
 
-/** How often, and how far apart, migrating retries a database that is not there yet. */
-const MIGRATION_ATTEMPTS = 5;
-const MIGRATION_RETRY_DELAY_MS = 2000;
-
 /**
  * TypeORM on PostgreSQL with migrations run at start-up and `synchronize` off: the schema
  * changes only through reviewed migrations. With a migration role (DATABASE_MIGRATION_URL, or the
@@ -47,7 +43,9 @@ export class DatabaseModule {
           ) => {
             const quiet = QUIET_LEVELS.includes(environment.LOG_LEVEL);
             const resolved = await connection.resolve();
-            if (resolved.migration) await migrateAsOwner(resolved, options, quiet);
+            if (resolved.migration) {
+              await migrateAsOwner(resolved, options, quiet, environment);
+            }
             return {
               type: 'postgres' as const,
               url: resolved.url,
@@ -60,8 +58,9 @@ export class DatabaseModule {
               installExtensions: false,
               // Migration progress is worth a line at `info`; quieter levels keep only problems.
               logger: new TypeOrmNestLogger(!quiet),
-              retryAttempts: 5,
-              retryDelay: 2000,
+              // Tries in all (TypeORM logs each failure as "Retrying (n)...", the last one too).
+              retryAttempts: environment.DATABASE_CONNECT_ATTEMPTS,
+              retryDelay: environment.DATABASE_CONNECT_RETRY_DELAY,
               extra: { max: 10, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS },
             };
           },
@@ -79,6 +78,7 @@ async function migrateAsOwner(
   { migration }: DatabaseConnection,
   options: DatabaseOptions,
   quiet: boolean,
+  { DATABASE_CONNECT_ATTEMPTS: attempts, DATABASE_CONNECT_RETRY_DELAY: delay }: ServiceEnvironment,
 ): Promise<void> {
   if (!migration) return;
   const dataSource = new DataSource({
@@ -95,11 +95,11 @@ async function migrateAsOwner(
     try {
       await dataSource.initialize();
     } catch (error) {
-      if (attempt >= MIGRATION_ATTEMPTS) throw error;
+      if (attempt >= attempts) throw error;
       new Logger(DatabaseModule.name).warn(
-        `Cannot reach the database to migrate it (${attempt}/${MIGRATION_ATTEMPTS}): ${error instanceof Error ? error.message : error}`,
+        `Cannot reach the database to migrate it (${attempt}/${attempts}): ${error instanceof Error ? error.message : error}`,
       );
-      await new Promise((resolve) => setTimeout(resolve, MIGRATION_RETRY_DELAY_MS));
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
   try {

@@ -234,6 +234,10 @@ export function addEnvExampleSection(tree: Tree, options: ServiceOptions): void 
         '# DATABASE_MIGRATION_URL=',
         "# Password for DATABASE_MIGRATION_URL's user, as DATABASE_PASSWORD is DATABASE_URL's.",
         '# DATABASE_MIGRATION_PASSWORD=',
+        '# Tries to reach PostgreSQL at start-up before exiting 1 (1 to 100), and milliseconds between them',
+        '# (0 to 60000). docker-compose keeps these defaults: it starts a service once PostgreSQL is healthy.',
+        '# DATABASE_CONNECT_ATTEMPTS=5',
+        '# DATABASE_CONNECT_RETRY_DELAY=2000',
         '# Development only: folder (relative to the working directory) for the embedded PostgreSQL.',
         '# DATA_DIR=.data',
       ]
