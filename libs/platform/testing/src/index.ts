@@ -4,6 +4,7 @@ export {
   ComposeVolumes,
   composeServiceEnvironment,
   composeServiceMounts,
+  composeV2Problems,
   composeVariableReferences,
   readComposeFile,
 } from './compose-file';
