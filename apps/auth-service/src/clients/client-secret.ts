@@ -1,12 +1,13 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 256 bits from the CSPRNG, 43 base64url characters: nothing to brute-force, so SHA-256 suffices. */
 export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** SHA-256 of the UTF-8 secret, in one call (no Hash object: this runs on every token request). */
 export function hashClientSecret(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
+  return hash('sha256', secret, 'buffer');
 }
 
 /** Compares in constant time: both sides are 32-byte hashes, whatever was presented. */

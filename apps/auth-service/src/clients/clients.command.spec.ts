@@ -5,9 +5,20 @@ import { DataSource } from 'typeorm';
 import registryFile from '../../registry.json';
 import { AppModule } from '../app.module';
 import { authServiceConfig } from '../config/auth-service.config';
+import { Client } from './client.entity';
+import { CLIENT_CACHE_TTL_MS, ClientCache } from './client-cache';
 import { hashClientSecret } from './client-secret';
 import { clientsCommand } from './clients.command';
 import { ClientsService } from './clients.service';
+
+/** Waits for `condition`, up to `ms`; false if it never held. */
+async function eventually(condition: () => Promise<boolean> | boolean, ms: number) {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; ) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return condition();
+}
 
 describe('OAuth clients on real PostgreSQL', () => {
   const provisioned = randomBytes(32).toString('base64url');
@@ -110,6 +121,82 @@ describe('OAuth clients on real PostgreSQL', () => {
     expect(
       await clients.authenticate({ clientId: 'rotating-service', secret: old ?? '' }),
     ).toBeNull();
+  });
+
+  describe('the client cache (ClientCache)', () => {
+    let cache: ClientCache;
+    let other: ClientsService;
+
+    beforeAll(() => {
+      cache = service.app.get(ClientCache);
+      const dataSource = service.app.get(DataSource);
+      // Another instance (or the clients command in its own process): its own, empty cache.
+      other = new ClientsService(
+        dataSource.getRepository(Client),
+        service.app.get(authServiceConfig.KEY),
+        new ClientCache(dataSource),
+      );
+    });
+
+    it('serves a client from memory, and a rotation by another instance ends the old secret here within moments', async () => {
+      const { secret: old = '' } = await clients.create({
+        id: 'cached-service',
+        type: 'confidential',
+        grantTypes: ['client_credentials'],
+        scopes: [],
+        audiences: [],
+      });
+      // Cached by the first authentication after the creation's own notification has arrived.
+      const cached = await eventually(async () => {
+        expect(
+          await clients.authenticate({ clientId: 'cached-service', secret: old }),
+        ).not.toBeNull();
+        return cache.get('cached-service') !== undefined;
+      }, 2_000);
+      expect(cached).toBe(true);
+
+      // The attack: the leaked old secret, presented here after a rotation elsewhere. The
+      // notification must end it well before the cache's own expiry would.
+      const fresh = await other.rotateSecret('cached-service');
+      const ended = await eventually(
+        async () =>
+          (await clients.authenticate({ clientId: 'cached-service', secret: old })) === null,
+        CLIENT_CACHE_TTL_MS / 4,
+      );
+      expect(ended).toBe(true);
+      expect(
+        await clients.authenticate({ clientId: 'cached-service', secret: fresh }),
+      ).not.toBeNull();
+      // A secret set elsewhere a moment ago works here at once, notification or not: a
+      // mismatch is checked again against the database.
+      const newest = await other.rotateSecret('cached-service');
+      expect(
+        await clients.authenticate({ clientId: 'cached-service', secret: newest }),
+      ).not.toBeNull();
+    });
+
+    it('caches nothing while it cannot hear changes, and listens again', async () => {
+      const { secret = '' } = await clients.create({
+        id: 'unheard-service',
+        type: 'confidential',
+        grantTypes: ['client_credentials'],
+        scopes: [],
+        audiences: [],
+      });
+      expect(await clients.authenticate({ clientId: 'unheard-service', secret })).not.toBeNull();
+      const dataSource = service.app.get(DataSource);
+      await dataSource.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query = 'LISTEN tessera_clients'`,
+      );
+      expect(await eventually(() => !cache.listening, 2_000)).toBe(true);
+      // A change nobody announces (by hand in psql) is seen at once while nothing is cached.
+      await dataSource.query(`UPDATE clients SET secret_hash = $1 WHERE id = 'unheard-service'`, [
+        hashClientSecret(`${secret}x`),
+      ]);
+      expect(await clients.authenticate({ clientId: 'unheard-service', secret })).toBeNull();
+      expect(await eventually(() => cache.listening, 5_000)).toBe(true);
+    });
   });
 
   it.each([

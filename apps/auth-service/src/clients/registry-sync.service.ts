@@ -4,6 +4,7 @@ import { DataSource, In } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Client } from './client.entity';
+import { announceClientChange } from './client-cache';
 import { Registry, REGISTRY_FILE } from './registry';
 import type { RegisteredClient } from './registry';
 
@@ -60,6 +61,10 @@ export class RegistrySync implements OnModuleInit {
         } else if (await this.update(manager, row, wanted)) {
           changes.updated.push(wanted.id);
         }
+      }
+      // Running instances drop what they cached of these clients once this commits (ClientCache).
+      for (const id of [...changes.registered, ...changes.updated]) {
+        await announceClientChange(manager, id);
       }
       return changes;
     });

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClockModule } from '../clock/clock.module';
 import { IssuanceMetricsModule } from '../metrics/issuance-metrics.module';
@@ -17,10 +16,8 @@ import { SigningKey } from './signing-key.entity';
  * entity is listed in database/entities.ts and its table made by database/migrations/.
  */
 @Module({
-  // Keys are passed per call as KeyObjects, so JwtModule needs no options of its own.
   imports: [
     TypeOrmModule.forFeature([SigningKey]),
-    JwtModule.register({}),
     ClockModule,
     IssuanceMetricsModule,
     KeyEncryptionKeyModule,

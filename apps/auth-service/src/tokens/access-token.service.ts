@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { JwtService } from '@nestjs/jwt';
-import { randomBytes } from 'node:crypto';
 import { authServiceConfig } from '../config/auth-service.config';
+import { signJwt } from '../keys/jws';
 import { KeysService } from '../keys/keys.service';
 import { ACCESS_TOKEN_TYPE, Clock } from '@tessera/auth-token';
 import type { AccessTokenClaims } from '@tessera/auth-token';
 import { IssuanceMetrics } from '../metrics/issuance-metrics';
+import { randomId } from './random-id';
 
 export interface IssueAccessTokenInput {
   subject: string;
@@ -41,7 +41,6 @@ export interface IssuedAccessToken {
 export class AccessTokenService {
   constructor(
     private readonly keys: KeysService,
-    private readonly jwt: JwtService,
     private readonly clock: Clock,
     private readonly metrics: IssuanceMetrics,
     @Inject(authServiceConfig.KEY)
@@ -52,7 +51,7 @@ export class AccessTokenService {
     const key = await this.keys.signingKey();
     const iat = Math.floor(this.clock.now().getTime() / 1000);
     const expiresIn = input.expiresIn ?? this.environment.ACCESS_TOKEN_TTL;
-    const jti = randomBytes(16).toString('base64url');
+    const jti = randomId(16);
     const claims: AccessTokenClaims = {
       iss: this.environment.ISSUER,
       sub: input.subject,
@@ -65,11 +64,7 @@ export class AccessTokenService {
       roles: [...input.roles],
       ...(input.sessionId === undefined ? {} : { sid: input.sessionId }),
     };
-    const token = await this.jwt.signAsync(claims, {
-      privateKey: key.privateKey,
-      algorithm: key.alg,
-      header: { alg: key.alg, typ: ACCESS_TOKEN_TYPE, kid: key.kid },
-    });
+    const token = await signJwt(claims, key, ACCESS_TOKEN_TYPE);
     // A token without a session is a client's own (client credentials), not a user's.
     this.metrics.tokenIssued(input.sessionId === undefined ? 'service' : 'access');
     return { token, expiresIn, jti, expiresAt: new Date(claims.exp * 1000) };

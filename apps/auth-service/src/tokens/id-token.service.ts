@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { JwtService } from '@nestjs/jwt';
 import { Clock } from '@tessera/auth-token';
 import { authServiceConfig } from '../config/auth-service.config';
+import { signJwt } from '../keys/jws';
 import { KeysService } from '../keys/keys.service';
 import { IssuanceMetrics } from '../metrics/issuance-metrics';
 
@@ -25,7 +25,6 @@ export interface IssueIdTokenInput {
 export class IdTokenService {
   constructor(
     private readonly keys: KeysService,
-    private readonly jwt: JwtService,
     private readonly clock: Clock,
     private readonly metrics: IssuanceMetrics,
     @Inject(authServiceConfig.KEY)
@@ -35,7 +34,7 @@ export class IdTokenService {
   async issue(input: IssueIdTokenInput): Promise<string> {
     const key = await this.keys.signingKey();
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    const token = await this.jwt.signAsync(
+    const token = await signJwt(
       {
         iss: this.environment.ISSUER,
         sub: input.subject,
@@ -47,11 +46,8 @@ export class IdTokenService {
         // No address is verified yet: say so, rather than leave clients to assume it was.
         ...(input.email !== undefined && { email: input.email, email_verified: false }),
       },
-      {
-        privateKey: key.privateKey,
-        algorithm: key.alg,
-        header: { alg: key.alg, typ: 'JWT', kid: key.kid },
-      },
+      key,
+      'JWT',
     );
     this.metrics.tokenIssued('id');
     return token;
