@@ -9,6 +9,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import fs from 'node:fs';
 import { createServiceApplication } from './bootstrap/bootstrap-service';
 import { HttpServiceEnvironment } from './config/service-environment';
 import { Metrics } from './metrics/metrics';
@@ -66,12 +67,15 @@ beforeAll(async () => {
 
 beforeEach(() => {
   output = [];
-  writeSpy = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk: string | Uint8Array) => {
-      output.push(chunk.toString());
-      return true;
-    });
+  // The logger writes to file descriptor 1 itself, synchronously (sonic-boom), not through
+  // process.stdout: the lines written there are kept, anything else is written as usual.
+  const writeSync = fs.writeSync.bind(fs) as (...args: unknown[]) => number;
+  writeSpy = jest.spyOn(fs, 'writeSync').mockImplementation(((...args: unknown[]) => {
+    const [fd, data] = args;
+    if (fd !== 1) return writeSync(...args);
+    output.push(String(data));
+    return Buffer.byteLength(String(data));
+  }) as typeof fs.writeSync);
 });
 
 afterEach(() => writeSpy.mockRestore());

@@ -1,4 +1,5 @@
 import { Body, Controller, Module, Post } from '@nestjs/common';
+import type { MiddlewareConsumer, NestModule } from '@nestjs/common';
 import { registerAs } from '@nestjs/config';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IsOptional, IsString } from 'class-validator';
@@ -110,5 +111,23 @@ describe('JSON body limits of every service (O3)', () => {
     expect((await post('{"title":"hello"}')).status).toBe(201);
     expect((await post('{"title":"hello"}', 'application/json; charset=utf-8')).status).toBe(201);
     expect((await post('title=hello', 'application/x-www-form-urlencoded')).status).toBe(201);
+  });
+});
+
+@Module({ imports: [ExampleModule] })
+class WithMiddlewareModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply((_request: unknown, _response: unknown, next: () => void) => next())
+      .forRoutes('*');
+  }
+}
+
+describe('Nest middleware', () => {
+  it('is not available (@fastify/middie is not registered): a module that applies some does not start', async () => {
+    const environment = validateEnvironment(ServiceEnvironment, { LOG_LEVEL: 'fatal' });
+    await expect(createServiceApplication(WithMiddlewareModule, environment)).rejects.toThrow(
+      /use is not a function/,
+    );
   });
 });

@@ -23,6 +23,10 @@ export function createFastifyAdapter(environment: HttpServiceEnvironment): Fasti
     trustProxy: trustProxyOf(environment.TRUST_PROXY),
     // Nest logs through its own logger; Fastify's would print every request.
     logger: false,
+    // No Nest middleware (`MiddlewareConsumer`, `app.use`): the platform works in Fastify hooks,
+    // and @fastify/middie, which Nest would register to run middleware, costs every request
+    // (docs/performance.md). A module that applies middleware fails to start.
+    skipMiddie: true,
   });
 }
 

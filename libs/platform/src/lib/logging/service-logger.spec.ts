@@ -1,6 +1,14 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createServiceLogger } from './service-logger';
-import { serializeRequest, withoutQueryValues } from './log-redaction';
+import { createServiceLogger, prettyTransportSource } from './service-logger';
+import {
+  REDACTED_LOG_PATHS,
+  redactSecrets,
+  serializeRequest,
+  withoutQueryValues,
+} from './log-redaction';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -100,6 +108,111 @@ describe('createServiceLogger', () => {
       req: { headers: { authorization: '[Redacted]', cookie: '[Redacted]', host: 'kept' } },
       res: { headers: { 'set-cookie': '[Redacted]' } },
     });
+  });
+  it('redacts the bindings of a child and objects interpolated into the message', () => {
+    const { lines, destination } = capture();
+    const logger = createServiceLogger({ LOG_LEVEL: 'info', NODE_ENV: 'production' }, destination);
+    logger
+      .child({ reqId: 'r1' })
+      .child({ token: 't0ken', scope: { client_secret: 's3cret' } })
+      .info('bound');
+    logger.info('interpolated %j and %o', { password: 'p4ss' }, { body: { id_token: 'i' } });
+    const text = JSON.stringify(lines);
+    for (const secret of ['t0ken', 's3cret', 'p4ss', '"i"']) expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({
+      reqId: 'r1',
+      token: '[Redacted]',
+      scope: { client_secret: '[Redacted]' },
+    });
+    expect(lines[1]?.['msg']).toContain('"password":"[Redacted]"');
+  });
+
+  it('keeps an error whole when it redacts a field of it', () => {
+    const { lines, destination } = capture();
+    const logger = createServiceLogger({ LOG_LEVEL: 'info', NODE_ENV: 'production' }, destination);
+    const error = Object.assign(new Error('refused'), { token: 'eyJhbGciOi' });
+    logger.error({ err: error }, 'failed');
+    expect(lines[0]).toMatchObject({
+      err: { type: 'Error', message: 'refused', token: '[Redacted]' },
+    });
+    expect(String((lines[0]?.['err'] as { stack: string }).stack)).toContain('Error: refused');
+    expect(error.token).toBe('eyJhbGciOi');
+  });
+});
+
+describe('redactSecrets', () => {
+  it('copies what holds a secret, shares the rest, and never changes what it is given', () => {
+    const harmless = { method: 'GET', headers: { host: 'x' } };
+    const logged = {
+      req: { method: 'GET', headers: { host: 'x', authorization: 'Bearer t', cookie: 'c' } },
+      res: { headers: { 'set-cookie': 'tessera_refresh=x' } },
+      other: harmless,
+      refresh_token: 'r',
+    };
+    const before = JSON.stringify(logged);
+    const redacted = redactSecrets(logged);
+    expect(JSON.stringify(logged)).toBe(before);
+    expect(redacted).toEqual({
+      req: {
+        method: 'GET',
+        headers: { host: 'x', authorization: '[Redacted]', cookie: '[Redacted]' },
+      },
+      res: { headers: { 'set-cookie': '[Redacted]' } },
+      other: harmless,
+      refresh_token: '[Redacted]',
+    });
+    expect(redacted.other).toBe(harmless);
+    expect(redactSecrets(harmless)).toBe(harmless);
+    expect(redactSecrets('text')).toBe('text');
+    // Two levels down is not looked at, as with pino's `*.field` paths.
+    expect(redactSecrets({ a: { b: { password: 'p' } } })).toEqual({ a: { b: { password: 'p' } } });
+  });
+  it.each(REDACTED_LOG_PATHS.map((path) => [path]))('redacts %s', (path) => {
+    const keys = [...path.matchAll(/[^.[\]"]+/g)].map(([key]) => (key === '*' ? 'any' : key));
+    const logged: Record<string, unknown> = {};
+    let at = logged;
+    for (const key of keys.slice(0, -1)) at = (at[key] = {}) as Record<string, unknown>;
+    at[keys.at(-1) as string] = 'secret';
+    expect(JSON.stringify(redactSecrets(logged))).toBe(
+      JSON.stringify(logged).replace('"secret"', '"[Redacted]"'),
+    );
+  });
+});
+
+describe('the development transport', () => {
+  it('folds a request into one line, drops the route list and pretty-prints the rest, in its own module', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'pretty-transport-spec-'));
+    try {
+      const module = join(folder, 'pretty-transport.cjs');
+      writeFileSync(module, prettyTransportSource());
+      const output = join(folder, 'out.log');
+      const fd = openSync(output, 'w');
+      const build = require(module) as (options: object) => Writable;
+      const stream = build({ prettyPath: require.resolve('pino-pretty'), colorize: false, fd });
+      const request = JSON.stringify({
+        level: 'info',
+        time: 1,
+        reqId: 'abc-123',
+        req: { method: 'GET', url: '/notes', remoteAddress: '127.0.0.1' },
+        res: { statusCode: 200 },
+        responseTime: 3.2,
+        msg: 'request completed',
+      });
+      const routes = JSON.stringify({ level: 'info', context: 'RouterExplorer', msg: 'Mapped' });
+      const other = JSON.stringify({ level: 'warn', detail: 'kept', msg: 'something else' });
+      // Lines may arrive split across chunks.
+      stream.write(`${request}\n${routes}\n${other.slice(0, 10)}`);
+      stream.write(`${other.slice(10)}\n`);
+      closeSync(fd);
+      const lines = readFileSync(output, 'utf8').trimEnd().split('\n');
+      expect(lines[0]).toContain('GET /notes 200 in 3.2 ms  abc-123');
+      expect(lines.join('\n')).not.toContain('remoteAddress');
+      expect(lines.join('\n')).not.toContain('Mapped');
+      expect(lines[1]).toContain('something else');
+      expect(lines.join('\n')).toContain('kept');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,66 +1,191 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
-import type { DestinationStream, Level, Logger as PinoInstance } from 'pino';
+import type {
+  Bindings,
+  ChildLoggerOptions,
+  DestinationStream,
+  Level,
+  LogFn,
+  Logger as PinoInstance,
+} from 'pino';
 import type { HttpServiceEnvironment } from '../config/service-environment';
-import { REDACTED_LOG_PATHS } from './log-redaction';
+import { redactSecrets } from './log-redaction';
 
 /**
  * The pino logger of a service: one JSON object a line on stdout (`level`, `time`, `msg`, the
  * Nest `context`, and `reqId` inside a request), at LOG_LEVEL and above, with the paths of
- * {@link REDACTED_LOG_PATHS} replaced by `[Redacted]`. In development (NODE_ENV=development) the
- * lines are pretty-printed by pino-pretty, a finished request is one line
- * (`GET /notes 200 in 3.1 ms <reqId>`, see {@link compactRequestLine}), and Nest's list of its
- * modules and routes at start-up is left out (/docs lists the routes); pino-pretty is a
- * development dependency loaded only then: production
- * images do not have it, and nothing else needs it. It is a stream in this thread, not a pino
- * transport, because a transport loads files by path in a worker, which a webpack bundle does
- * not ship.
+ * REDACTED_LOG_PATHS (log-redaction.ts) replaced by `[Redacted]` ({@link redactSecrets}, on the
+ * logged object, a child's bindings and objects interpolated into the message). Lines go to
+ * stdout through pino's own synchronous writer (sonic-boom), which costs a line less than
+ * `process.stdout` and loses none at an exit.
+ *
+ * In development (NODE_ENV=development) the lines are pretty-printed by pino-pretty, a finished
+ * request is one line (`GET /notes 200 in 3.1 ms <reqId>`, see {@link compactRequestLine}), and
+ * Nest's list of its modules and routes at start-up is left out (/docs lists the routes). On
+ * stdout that happens in a worker thread, as pino's transports do: formatting a line costs more
+ * than the request it describes (see {@link prettyTransport}). pino-pretty is a development
+ * dependency loaded only then: production images do not have it, and nothing else needs it.
+ * With a `destination` of the caller's (tests), the lines are formatted in this thread.
  */
 export function createServiceLogger(
   environment: Pick<HttpServiceEnvironment, 'LOG_LEVEL' | 'NODE_ENV'>,
-  destination: DestinationStream = process.stdout,
+  destination?: DestinationStream,
 ): PinoInstance {
-  return pino(
+  const logger = pino(
     {
       level: environment.LOG_LEVEL satisfies Level,
-      redact: { paths: [...REDACTED_LOG_PATHS], censor: '[Redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      // Level names, not numbers: what log collectors and people grep for.
-      formatters: { level: (label) => ({ level: label }) },
+      timestamp: isoTime,
+      formatters: {
+        // Level names, not numbers: what log collectors and people grep for.
+        level: (label) => ({ level: label }),
+        log: redactSecrets,
+      },
+      hooks: { logMethod: redactInterpolated },
     },
     environment.NODE_ENV === 'development'
-      ? (prettyStream(destination) ?? destination)
-      : destination,
+      ? destination === undefined
+        ? (prettyTransport() ?? stdout())
+        : (prettyStream(destination) ?? destination)
+      : (destination ?? stdout()),
   );
+  // A child's bindings skip the formatters: redacted here, for its own children too (a child is
+  // made from its parent's prototype, and inherits this).
+  const child = logger.child as unknown as (
+    this: PinoInstance,
+    bindings: Bindings,
+    options?: ChildLoggerOptions,
+  ) => PinoInstance;
+  logger.child = function (this: PinoInstance, bindings: Bindings, options?: ChildLoggerOptions) {
+    return child.call(this, redactSecrets(bindings), options);
+  } as unknown as typeof logger.child;
+  return logger;
 }
 
+function stdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: true });
+}
+
+let lastTimeMs = -1;
+let lastTime = '';
+
+/** pino's `isoTime`, made once a millisecond: under load many lines share one. */
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== lastTimeMs) {
+    lastTimeMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
+}
+
+/** Objects interpolated into a message (`logger.info('%j', value)`) are redacted as well. */
+function redactInterpolated(this: PinoInstance, args: Parameters<LogFn>, method: LogFn): void {
+  for (let index = 1; index < args.length; index += 1) {
+    if (typeof args[index] === 'object') args[index] = redactSecrets(args[index]);
+  }
+  method.apply(this, args);
+}
+
+/** pino-pretty's options, here and in the worker. */
+const PRETTY_OPTIONS = {
+  ignore: 'pid,hostname,context',
+  translateTime: 'SYS:HH:MM:ss.l',
+  messageFormat: '{if context}[{context}] {end}{msg}',
+};
+
 /**
- * pino-pretty, resolved from the running bundle's own node_modules, or undefined when it is not
- * installed (a production install run with NODE_ENV=development): then the lines stay JSON.
- * Its formatter is used synchronously, so the last lines before an exit are not lost. The name is
- * a variable so that webpack and the build's package.json leave it out.
+ * The path of pino-pretty, resolved from the running bundle's own node_modules, or undefined when
+ * it is not installed (a production install run with NODE_ENV=development): then the lines stay
+ * JSON. The name is a variable so that webpack and the build's package.json leave it out.
  */
-function prettyStream(destination: DestinationStream): DestinationStream | undefined {
+function prettyPath(): string | undefined {
   const name = 'pino-pretty';
   const from = resolve(process.argv[1] ?? join(process.cwd(), 'index.js'));
-  let prettyFactory: (options: object) => (line: string) => string;
   try {
-    ({ prettyFactory } = createRequire(from)(name) as { prettyFactory: typeof prettyFactory });
+    return createRequire(from).resolve(name);
   } catch {
     return undefined;
   }
-  const prettify = prettyFactory({
-    colorize: process.stdout.isTTY === true,
-    ignore: 'pid,hostname,context',
-    translateTime: 'SYS:HH:MM:ss.l',
-    messageFormat: '{if context}[{context}] {end}{msg}',
-  });
+}
+
+/**
+ * pino-pretty on `destination`, in this thread; its formatter is used synchronously, so the last
+ * lines before an exit are not lost.
+ */
+function prettyStream(destination: DestinationStream): DestinationStream | undefined {
+  const path = prettyPath();
+  if (path === undefined) return undefined;
+  const { prettyFactory } = createRequire(path)(path) as {
+    prettyFactory: (options: object) => (line: string) => string;
+  };
+  const prettify = prettyFactory({ ...PRETTY_OPTIONS, colorize: process.stdout.isTTY === true });
   return {
     write: (line: string) => {
       if (!isStartUpDetail(line)) destination.write(prettify(compactRequestLine(line)));
     },
   };
+}
+
+/**
+ * A pino transport that pretty-prints to stdout in a worker thread: the request's thread only
+ * copies each JSON line into a shared buffer. pino flushes it at an exit, so the last lines are
+ * not lost. A transport is a file the worker loads by path, which the webpack bundle does not
+ * ship: it is written from {@link prettyTransportSource} into a temporary folder, removed when
+ * the process ends. Undefined without pino-pretty or a writable temporary folder (the lines are
+ * then formatted in this thread).
+ */
+function prettyTransport(): DestinationStream | undefined {
+  const path = prettyPath();
+  if (path === undefined) return undefined;
+  let folder: string;
+  try {
+    folder = mkdtempSync(join(tmpdir(), 'tessera-pretty-'));
+    writeFileSync(join(folder, 'pretty-transport.cjs'), prettyTransportSource());
+  } catch {
+    return prettyStream(pino.destination({ dest: 1, sync: true }));
+  }
+  process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
+  return pino.transport({
+    target: join(folder, 'pretty-transport.cjs'),
+    options: { prettyPath: path, colorize: process.stdout.isTTY === true, fd: 1 },
+  });
+}
+
+/**
+ * The transport's module: {@link compactRequestLine} and the start-up filter, then pino-pretty,
+ * written synchronously to `fd` by sonic-boom (pino-pretty's own writer). Exported for its test.
+ */
+export function prettyTransportSource(): string {
+  return `'use strict';
+const { createRequire } = require('node:module');
+const { Writable } = require('node:stream');
+const START_UP_DETAIL = ${START_UP_DETAIL.toString()};
+const PRETTY_OPTIONS = ${JSON.stringify(PRETTY_OPTIONS)};
+${compactRequestLine.toString()}
+module.exports = function prettyTransport({ prettyPath, colorize, fd }) {
+  const load = createRequire(prettyPath);
+  const { prettyFactory } = load(prettyPath);
+  const SonicBoom = load('sonic-boom');
+  const prettify = prettyFactory({ ...PRETTY_OPTIONS, colorize });
+  const out = new SonicBoom({ fd, sync: true });
+  let partial = '';
+  return new Writable({
+    write(chunk, _encoding, done) {
+      const lines = (partial + chunk.toString()).split('\\n');
+      partial = lines.pop();
+      let text = '';
+      for (const line of lines) {
+        if (line !== '' && !START_UP_DETAIL.test(line)) text += prettify(compactRequestLine(line + '\\n'));
+      }
+      if (text !== '') out.write(text);
+      done();
+    },
+  });
+};
+`;
 }
 
 /** Nest's start-up lines that list every module and route: some 40 lines a service, no news. */
