@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Module, Param, Post, SetMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ApiOkResponse, ApiProperty } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
 import { createServiceApplication } from '../bootstrap/bootstrap-service';
@@ -151,6 +151,26 @@ describe('API docs of every service', () => {
       }
     },
   );
+
+  it('builds the document on the first request for it, not at start-up, and only once', async () => {
+    const createDocument = jest.spyOn(SwaggerModule, 'createDocument');
+    try {
+      const { app, url } = await serve({});
+      try {
+        expect(createDocument).not.toHaveBeenCalled();
+        const [first, second] = await Promise.all(
+          ['/docs-json', '/docs-json'].map(async (path) => (await fetch(`${url}${path}`)).json()),
+        );
+        expect(first).toEqual(second);
+        expect((await fetch(`${url}/docs/swagger-ui-init.js`)).status).toBe(200);
+        expect(createDocument).toHaveBeenCalledTimes(1);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      createDocument.mockRestore();
+    }
+  });
 
   it('serves them in production when API_DOCS=true', async () => {
     const document = await documentOf({

@@ -1,6 +1,3 @@
-// Nest's useStaticAssets loads it at run time to serve Swagger UI's assets; imported here so that
-// each service's pruned dist/package.json (generatePackageJson) lists it.
-import '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
@@ -50,6 +47,8 @@ export function createApiDocument(app: NestFastifyApplication, title: string): O
 /**
  * Serves Swagger UI at `/docs` and the document at `/docs-json` when API_DOCS allows (on by
  * default, off by default in production). Call it before `app.init()`, after the security headers.
+ * The document is built on the first request for it, not at start-up: scanning every route's
+ * metadata is start-up time that most starts never use (docs/performance.md, "Start-up and memory").
  */
 export function configureApiDocs(
   app: NestFastifyApplication,
@@ -57,8 +56,12 @@ export function configureApiDocs(
   title: string,
 ): void {
   if (!apiDocsEnabled(environment)) return;
-  const document = createApiDocument(app, title);
-  SwaggerModule.setup(API_DOCS_PATH, app, document, {
+  // Nest's useStaticAssets (in SwaggerModule.setup) loads @fastify/static to serve Swagger UI's
+  // assets. Named here so that each service's pruned dist/package.json (generatePackageJson) lists
+  // it, and loaded only when the docs are served: with its glob dependency it took 10 MB of
+  // resident memory in every production start (docs/performance.md, "Start-up and memory").
+  void import('@fastify/static');
+  SwaggerModule.setup(API_DOCS_PATH, app, () => createApiDocument(app, title), {
     raw: ['json'],
     customSiteTitle: `${title} API`,
     // No call to the public validator: the policy above would refuse it anyway.
