@@ -320,8 +320,10 @@ class Reference {
     const child = spawn(command, rest, {
       cwd: root,
       env: { ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
+    // Its request lines read and dropped, as the services' are (a pipe, like a log shipper's).
+    child.stdout?.resume();
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;
     while (
@@ -367,63 +369,92 @@ async function benchAuthService(): Promise<Row[]> {
     },
   };
   let running = await ServiceProcess.start(options);
+  // Its tokens and grants in a PostgreSQL database of its own, as Tessera's sessions are.
+  const oidcProvider = await Reference.start(
+    'node-oidc-provider',
+    ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON', 'tools/bench/references/oidc-provider.mjs'],
+    REFERENCE_PORTS.oidcProvider,
+    '/health',
+    {
+      CLIENT_SECRET: secret,
+      LOG_LEVEL: 'info',
+      DATABASE_URL: await createTestDatabase('bench_oidc_provider'),
+    },
+  );
   try {
     const { ms: coldStartMs, service: restarted } = await restart(running, options);
     running = restarted;
     const idle = running.residentBytes();
     const account = { email: 'bench@example.com', password: 'a long passphrase for the bench' };
     const json = { 'content-type': 'application/json' };
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
     await post('/auth/register', account);
 
-    // One session per connection, each refreshed in turn: a rotation per request. A request takes
-    // a session off the free list and its answer puts the successor back, so no session is ever
-    // refreshed twice at once (autocannon's context lives for one request here, not a connection).
-    // Requests still in flight when a round ends lose their answers; their spent tokens are sent
-    // again at once, inside REFRESH_REUSE_GRACE, which gives back the same successor.
+    // One session per connection, each refreshed in turn: a rotation per request (rotation()).
+    // Requests still in flight when a round ends lose their answers; Tessera's spent tokens are
+    // sent again at once, inside REFRESH_REUSE_GRACE, which gives back the same successor.
     process.stdout.write(`Signing in ${connections} sessions for the refresh scenario…\n`);
-    const free: string[] = [];
-    const inFlight = new Set<string>();
+    const sessions: string[] = [];
     for (let session = 0; session < connections; session += 1) {
-      free.push((await post('/auth/login', account))['refresh_token'] as string);
+      sessions.push((await post('/auth/login', account))['refresh_token'] as string);
     }
-    const refresh: Scenario = {
+    const refresh = rotation({
       name: 'POST /auth/refresh (rotation)',
       url: authUrl,
       path: '/auth/refresh',
-      method: 'POST',
       headers: json,
-      nextBody: (context) => {
-        const token = free.pop() ?? '';
-        context['token'] = token;
-        inFlight.add(token);
-        return JSON.stringify({ refresh_token: token });
-      },
-      onResponse: (status, body, context) => {
-        const token = context['token'] as string;
-        inFlight.delete(token);
-        free.push(
-          status === 200 ? (JSON.parse(body) as { refresh_token: string }).refresh_token : token,
-        );
-      },
-      afterRound: async () => {
-        for (const token of inFlight) {
-          free.push(
+      body: (token) => JSON.stringify({ refresh_token: token }),
+      tokens: sessions,
+      recover: async (lost) => {
+        const successors: string[] = [];
+        for (const token of lost) {
+          successors.push(
             (await post('/auth/refresh', { refresh_token: token }))['refresh_token'] as string,
           );
         }
-        inFlight.clear();
+        return successors;
       },
+    });
+    // node-oidc-provider, the same grant: its refresh tokens come from its bench-only endpoint
+    // (a sign-in there goes through its interactive authorization endpoint), and one whose answer
+    // was lost is never sent again (that revokes its grant, as in Tessera past the grace).
+    const grants = (count: number) =>
+      postTo(`${oidcProvider.url}/bench/refresh-tokens?count=${count}`).then(
+        (answer) => answer['refresh_tokens'] as string[],
+      );
+    const referenceRefresh = rotation({
+      name: 'POST /token (refresh rotation), reference: node-oidc-provider',
+      url: oidcProvider.url,
+      path: '/token',
+      headers: form,
+      body: (token) =>
+        new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: 'tessera-first-party',
+          refresh_token: token,
+        }).toString(),
+      tokens: await grants(connections),
+      recover: (lost) => grants(lost.length),
+    });
+    const clientCredentialsRequest = {
+      method: 'POST' as const,
+      headers: {
+        ...form,
+        authorization: `Basic ${Buffer.from(`resource-service:${secret}`).toString('base64')}`,
+      },
+      body: 'grant_type=client_credentials&scope=tokens%3Aintrospect',
     };
     const clientCredentials: Scenario = {
       name: 'POST /oauth/token (client credentials)',
       url: authUrl,
       path: '/oauth/token',
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`resource-service:${secret}`).toString('base64')}`,
-      },
-      body: 'grant_type=client_credentials&scope=tokens%3Aintrospect',
+      ...clientCredentialsRequest,
+    };
+    const referenceClientCredentials: Scenario = {
+      name: 'POST /token (client credentials), reference: node-oidc-provider',
+      url: oidcProvider.url,
+      path: '/token',
+      ...clientCredentialsRequest,
     };
     // One account per login connection: login throttling counts an attempt in flight against its
     // account and address until it succeeds, so many concurrent logins to one account are throttled
@@ -445,13 +476,78 @@ async function benchAuthService(): Promise<Row[]> {
       headers: json,
       nextBody: () => loginBodies[nextLogin++ % loginBodies.length],
     };
-    const rows = await measure(service, [refresh, clientCredentials, login]);
+    const [refreshRow, referenceRefreshRow, credentialsRow, referenceCredentialsRow, loginRow] =
+      await measure(service, [
+        refresh,
+        referenceRefresh,
+        clientCredentials,
+        referenceClientCredentials,
+        login,
+      ]);
+    const rate = (row: Row) => row.requestsPerSecond ?? 0;
+    const versusReference = rate(credentialsRow) / rate(referenceCredentialsRow);
+    credentialsRow.note = `${versusReference.toFixed(2)} of node-oidc-provider`;
+    refreshRow.note = `${(rate(refreshRow) / rate(referenceRefreshRow)).toFixed(2)} of node-oidc-provider`;
+    goals.push(
+      ratioGoal('POST /oauth/token client credentials vs node-oidc-provider', versusReference, 1.2),
+    );
     const loaded = running.residentBytes();
     startUpGoals(service, coldStartMs, loaded);
-    return [...rows, ...startUpRows(service, coldStartMs, idle, loaded)];
+    return [
+      refreshRow,
+      referenceRefreshRow,
+      credentialsRow,
+      referenceCredentialsRow,
+      loginRow,
+      ...startUpRows(service, coldStartMs, idle, loaded),
+    ];
   } finally {
     await running.stop();
+    await oidcProvider.stop();
   }
+}
+
+/**
+ * A refresh-token grant, one rotation per request, over a pool of tokens: a request takes a token
+ * off the free list and its answer puts the successor back, so no token is ever used twice at
+ * once (autocannon's context lives for one request here, not a connection). After each round,
+ * `recover` turns the tokens whose answers were lost into usable ones.
+ */
+function rotation(options: {
+  name: string;
+  url: string;
+  path: string;
+  headers: Record<string, string>;
+  body: (token: string) => string;
+  tokens: string[];
+  recover: (lost: string[]) => Promise<string[]>;
+}): Scenario {
+  const free = [...options.tokens];
+  const inFlight = new Set<string>();
+  return {
+    name: options.name,
+    url: options.url,
+    path: options.path,
+    method: 'POST',
+    headers: options.headers,
+    nextBody: (context) => {
+      const token = free.pop() ?? '';
+      context['token'] = token;
+      inFlight.add(token);
+      return options.body(token);
+    },
+    onResponse: (status, body, context) => {
+      const token = context['token'] as string;
+      inFlight.delete(token);
+      if (status === 200) free.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
+      else inFlight.add(token);
+    },
+    afterRound: async () => {
+      const lost = [...inFlight];
+      inFlight.clear();
+      if (lost.length > 0) free.push(...(await options.recover(lost)));
+    },
+  };
 }
 
 function startUpRows(service: string, coldStartMs: number, idle?: number, loaded?: number): Row[] {
@@ -473,14 +569,18 @@ async function restart(
 }
 
 async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${authUrl}${path}`, {
+  return postTo(`${authUrl}${path}`, body);
+}
+
+async function postTo(url: string, body?: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    body: JSON.stringify(body ?? {}),
   });
   const text = await response.text();
   if (!response.ok && response.status !== 409)
-    throw new Error(`${path} answered ${response.status}: ${text}`);
+    throw new Error(`${url} answered ${response.status}: ${text}`);
   return text ? (JSON.parse(text) as Record<string, unknown>) : {};
 }
 
