@@ -133,8 +133,8 @@ function prettyStream(destination: DestinationStream): DestinationStream | undef
  * A pino transport that pretty-prints to stdout in a worker thread: the request's thread only
  * copies each JSON line into a shared buffer. pino flushes it at an exit, so the last lines are
  * not lost. A transport is a file the worker loads by path, which the webpack bundle does not
- * ship: it is written from {@link prettyTransportSource} into a temporary folder, removed when
- * the process ends. Undefined without pino-pretty or a writable temporary folder (the lines are
+ * ship: it is written from {@link prettyTransportSource} into a temporary folder, removed once
+ * the worker has loaded it (or when the process ends first). Undefined without pino-pretty or a writable temporary folder (the lines are
  * then formatted in this thread).
  */
 function prettyTransport(): DestinationStream | undefined {
@@ -147,11 +147,16 @@ function prettyTransport(): DestinationStream | undefined {
   } catch {
     return prettyStream(pino.destination({ dest: 1, sync: true }));
   }
-  process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
-  return pino.transport({
+  const remove = () => rmSync(folder, { recursive: true, force: true });
+  const transport = pino.transport({
     target: join(folder, 'pretty-transport.cjs'),
     options: { prettyPath: path, colorize: process.stdout.isTTY === true, fd: 1 },
   });
+  // Once the worker has loaded the module, the file has served: a process killed later leaves
+  // nothing behind.
+  transport.once('ready', remove);
+  process.once('exit', remove);
+  return transport;
 }
 
 /**
