@@ -1,4 +1,7 @@
 import type { VerifiedAccessToken } from '@tessera/auth-token';
+
+/** What a hit needs: the caller, and the key that signed the token (the claims are not kept). */
+export type CachedVerification = Pick<VerifiedAccessToken, 'principal' | 'kid'>;
 import { LRUCache } from 'lru-cache';
 
 /**
@@ -12,10 +15,10 @@ import { LRUCache } from 'lru-cache';
  * eviction, and the size bound holds either way.
  */
 export class VerificationCache {
-  private readonly entries: LRUCache<string, VerifiedAccessToken> | undefined;
+  private readonly entries: LRUCache<string, CachedVerification> | undefined;
 
   constructor(size: number) {
-    this.entries = size > 0 ? new LRUCache<string, VerifiedAccessToken>({ max: size }) : undefined;
+    this.entries = size > 0 ? new LRUCache<string, CachedVerification>({ max: size }) : undefined;
   }
 
   /**
@@ -26,7 +29,7 @@ export class VerificationCache {
     token: string,
     isUnexpired: (expiresAt: number) => boolean,
     isPublished: (kid: string) => boolean,
-  ): VerifiedAccessToken | undefined {
+  ): CachedVerification | undefined {
     const entry = this.entries?.get(token);
     if (!entry) return undefined;
     if (!isUnexpired(entry.principal.expiresAt) || !isPublished(entry.kid)) {
@@ -37,7 +40,9 @@ export class VerificationCache {
   }
 
   set(token: string, verified: VerifiedAccessToken): void {
-    this.entries?.set(token, verified);
+    // The principal and the kid only: a full cache holds 10,000 of these by default.
+    const entry: CachedVerification = { principal: verified.principal, kid: verified.kid };
+    this.entries?.set(token, entry);
   }
 
   get size(): number {
