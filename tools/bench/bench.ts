@@ -368,7 +368,6 @@ async function benchAuthService(): Promise<Row[]> {
       LOG_LEVEL: 'info',
     },
   };
-  let running = await ServiceProcess.start(options);
   // Its tokens and grants in a PostgreSQL database of its own, as Tessera's sessions are.
   const oidcProvider = await Reference.start(
     'node-oidc-provider',
@@ -381,6 +380,10 @@ async function benchAuthService(): Promise<Row[]> {
       DATABASE_URL: await createTestDatabase('bench_oidc_provider'),
     },
   );
+  let running = await ServiceProcess.start(options).catch(async (error: unknown) => {
+    await oidcProvider.stop();
+    throw error;
+  });
   try {
     const { ms: coldStartMs, service: restarted } = await restart(running, options);
     running = restarted;
