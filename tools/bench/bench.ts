@@ -23,7 +23,8 @@
  * core 1, so a row measures the server, not the two fighting for a core. The scenarios of a phase
  * take turns for BENCH_ROUNDS rounds (default 5) of BENCH_DURATION seconds each (default 3), and
  * each row reports its median round: turns plus a median keep a passing disturbance out of a
- * ratio. BENCH_CONNECTIONS (default 50) sets the concurrency (login uses a fifth of it).
+ * ratio. A ratio of two rows of one phase is the median of their per-round ratios: each round
+ * measures both within seconds of each other, so a slow drift of the machine cancels out. BENCH_CONNECTIONS (default 50) sets the concurrency (login uses a fifth of it).
  */
 import { TestIssuer } from '@tessera/auth-testing';
 import {
@@ -82,6 +83,8 @@ interface Row {
   p99?: number;
   failures?: number;
   note?: string;
+  /** The rate of each round, in round order (rows that `measure` made). */
+  roundRates?: number[];
 }
 
 /** A target from docs/performance.md: a measured value against the bound it must meet. */
@@ -206,8 +209,9 @@ async function benchResourceService(): Promise<Row[]> {
     ]);
     const rate = (row: Row) => row.requestsPerSecond ?? 0;
     const versus = (row: Row, reference: Row, label: string) => {
-      row.note = `${(rate(row) / rate(reference)).toFixed(2)} of ${label}`;
-      return rate(row) / rate(reference);
+      const ratio = pairedRatio(row, reference);
+      row.note = `${ratio.toFixed(2)} of ${label}`;
+      return ratio;
     };
     versus(rawRow, nestRow, 'minimal Nest');
     goals.push(
@@ -487,10 +491,9 @@ async function benchAuthService(): Promise<Row[]> {
         referenceClientCredentials,
         login,
       ]);
-    const rate = (row: Row) => row.requestsPerSecond ?? 0;
-    const versusReference = rate(credentialsRow) / rate(referenceCredentialsRow);
+    const versusReference = pairedRatio(credentialsRow, referenceCredentialsRow);
     credentialsRow.note = `${versusReference.toFixed(2)} of node-oidc-provider`;
-    refreshRow.note = `${(rate(refreshRow) / rate(referenceRefreshRow)).toFixed(2)} of node-oidc-provider`;
+    refreshRow.note = `${pairedRatio(refreshRow, referenceRefreshRow).toFixed(2)} of node-oidc-provider`;
     goals.push(
       ratioGoal('POST /oauth/token client credentials vs node-oidc-provider', versusReference, 1.2),
     );
@@ -600,6 +603,19 @@ async function measure(service: string, scenarios: Scenario[]): Promise<Row[]> {
   return measured.map(median);
 }
 
+/**
+ * `row` against `reference`: the median of their per-round ratios when both come from one
+ * `measure` (each round ran them back to back), else the ratio of their rates.
+ */
+function pairedRatio(row: Row, reference: Row): number {
+  const [rates, references] = [row.roundRates, reference.roundRates];
+  if (!rates || !references || rates.length !== references.length) {
+    return (row.requestsPerSecond ?? 0) / (reference.requestsPerSecond ?? 1);
+  }
+  const ratios = rates.map((value, index) => value / references[index]).sort((a, b) => a - b);
+  return ratios[Math.floor(ratios.length / 2)];
+}
+
 /** Announces `count` revoked sessions and waits until the service refuses the last one's token. */
 async function revokeSessions(issuer: TestIssuer, count: number): Promise<void> {
   const sids = Array.from({ length: count }, (_, index) => `revoked-session-${index}`);
@@ -683,7 +699,8 @@ async function load(service: string, scenario: Scenario, seconds: number): Promi
 function median(runs: Row[]): Row {
   const sorted = [...runs].sort((a, b) => (a.requestsPerSecond ?? 0) - (b.requestsPerSecond ?? 0));
   const failures = runs.reduce((sum, run) => sum + (run.failures ?? 0), 0);
-  return { ...sorted[Math.floor(sorted.length / 2)], failures };
+  const roundRates = runs.map((run) => run.requestsPerSecond ?? 0);
+  return { ...sorted[Math.floor(sorted.length / 2)], failures, roundRates };
 }
 
 function report(rows: Row[]): void {
