@@ -1,5 +1,11 @@
-import { bootstrapService } from '@tessera/platform';
+import { bootstrapService, runServiceCommand } from '@tessera/platform';
 import { AppModule } from './app.module';
 import { resourceServiceConfig } from './config/resource-service.config';
 
-void bootstrapService(AppModule, { name: 'resource-service', config: resourceServiceConfig });
+const options = { name: 'resource-service', config: resourceServiceConfig };
+const command = process.argv.slice(2);
+
+// With arguments the bundle runs a one-off command (the platform's `migrate`) instead of serving HTTP.
+void (command.length > 0
+  ? runServiceCommand(AppModule, options, {}, command)
+  : bootstrapService(AppModule, options));

@@ -3,14 +3,18 @@ import type { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EnvironmentValidationError } from '../config/environment-validation.error';
 import { SHARE_RUNNING_DATABASE } from '../database/database.tokens';
+import { migrateCommand } from '../database/migrate.command';
 import { MetricsModule } from '../metrics/metrics.module';
 import type { BootstrapOptions } from './bootstrap-service';
 
 /** A one-off task run with the service's modules, e.g. `create-admin`; returns what to print. */
 export type ServiceCommand = (app: INestApplicationContext, args: string[]) => Promise<string>;
 
+/** Commands every service has: `migrate` (the deploy job's one-off migration run). */
+const PLATFORM_COMMANDS: Record<string, ServiceCommand> = { migrate: migrateCommand };
+
 /**
- * Runs `argv[0]` from `commands` inside the service's application context (its configuration,
+ * Runs `argv[0]` from `commands` (and the platform's own: `migrate`) inside the service's application context (its configuration,
  * database and providers, no HTTP server), prints the result and exits: 0 when it worked, 1 when
  * it failed, 2 for an unknown command. The built bundle serves as its own CLI:
  * `node dist/apps/auth-service/main.js create-admin ada@example.com`. While the service runs
@@ -22,10 +26,11 @@ export async function runServiceCommand(
   commands: Record<string, ServiceCommand>,
   [name = '', ...args]: string[],
 ): Promise<never> {
-  const command = commands[name];
+  const known = { ...PLATFORM_COMMANDS, ...commands };
+  const command = known[name];
   if (!command) {
     process.stderr.write(
-      `${options.name}: unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}\n`,
+      `${options.name}: unknown command "${name}". Commands: ${Object.keys(known).join(', ')}\n`,
     );
     process.exit(2);
   }

@@ -1,15 +1,13 @@
-import { Logger, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { SERVICE_ENVIRONMENT } from '../config/service-config';
 import type { LogLevel, ServiceEnvironment } from '../config/service-environment';
 import { DatabaseConnectionService } from './database-connection.service';
-import type { DatabaseConnection } from './database-connection.service';
-import { grantServicePrivileges } from './database-roles';
 import { TypeOrmNestLogger } from './typeorm-nest.logger';
 import type { DatabaseOptions } from './database.options';
 import { DATABASE_OPTIONS } from './database.tokens';
+import { runMigrations } from './run-migrations';
 
 const QUIET_LEVELS: LogLevel[] = ['fatal', 'error', 'warn'];
 
@@ -19,14 +17,12 @@ const QUIET_LEVELS: LogLevel[] = ['fatal', 'error', 'warn'];
  */
 const CONNECTION_TIMEOUT_MS = 1000;
 
-/** TypeORM's default name for its table of applied migrations. */
-const MIGRATIONS_TABLE = 'migrations';
-
 /**
  * TypeORM on PostgreSQL with migrations run at start-up and `synchronize` off: the schema
- * changes only through reviewed migrations. With a migration role (DATABASE_MIGRATION_URL, or the
- * embedded PostgreSQL's owner role) they run as that role before the pool opens, and the pool's
- * role gets only the service's privileges (docs/security-model.md, "Database roles").
+ * changes only through reviewed migrations. They run before the pool opens, one instance at a
+ * time (run-migrations.ts). With a migration role (DATABASE_MIGRATION_URL, or the embedded
+ * PostgreSQL's owner role) they run as that role, and the pool's role gets only the service's
+ * privileges (docs/security-model.md, "Database roles").
  */
 @Module({})
 export class DatabaseModule {
@@ -43,16 +39,20 @@ export class DatabaseModule {
           ) => {
             const quiet = QUIET_LEVELS.includes(environment.LOG_LEVEL);
             const resolved = await connection.resolve();
-            if (resolved.migration) {
-              await migrateAsOwner(resolved, options, quiet, environment);
-            }
+            // Before the pool opens, and once however many instances start together (the
+            // advisory lock in run-migrations.ts): TypeORM's own migrationsRun would race.
+            await runMigrations(
+              resolved.migration ?? { url: resolved.url },
+              options,
+              environment,
+              !quiet,
+            );
             return {
               type: 'postgres' as const,
               url: resolved.url,
               entities: options.entities,
               migrations: options.migrations,
-              migrationsRun: !resolved.migration,
-              migrationsTransactionMode: 'each' as const,
+              migrationsRun: false,
               synchronize: false,
               // The service's role may not install extensions, and the migrations need none.
               installExtensions: false,
@@ -67,56 +67,6 @@ export class DatabaseModule {
         }),
       ],
     };
-  }
-}
-
-/**
- * Runs the pending migrations as the migration role, then grants the pool's role what the service
- * needs, in a connection of its own that is closed before the pool opens.
- */
-async function migrateAsOwner(
-  { migration }: DatabaseConnection,
-  options: DatabaseOptions,
-  quiet: boolean,
-  { DATABASE_CONNECT_ATTEMPTS: attempts, DATABASE_CONNECT_RETRY_DELAY: delay }: ServiceEnvironment,
-): Promise<void> {
-  if (!migration) return;
-  const dataSource = new DataSource({
-    type: 'postgres',
-    url: migration.url,
-    migrations: options.migrations,
-    migrationsTableName: MIGRATIONS_TABLE,
-    migrationsTransactionMode: 'each',
-    installExtensions: false,
-    logger: new TypeOrmNestLogger(!quiet),
-    extra: { max: 1, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS * 5 },
-  });
-  for (let attempt = 1; !dataSource.isInitialized; attempt++) {
-    try {
-      await dataSource.initialize();
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-      new Logger(DatabaseModule.name).warn(
-        `Cannot reach the database to migrate it (${attempt}/${attempts}): ${error instanceof Error ? error.message : error}`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-  try {
-    await dataSource.runMigrations({ transaction: 'each' });
-    const runner = dataSource.createQueryRunner();
-    try {
-      await grantServicePrivileges(
-        runner,
-        migration.serviceRole,
-        options.appendOnly ?? [],
-        MIGRATIONS_TABLE,
-      );
-    } finally {
-      await runner.release();
-    }
-  } finally {
-    await dataSource.destroy();
   }
 }
 
