@@ -25,3 +25,4 @@ export { IsText } from './lib/http/is-text.decorator';
 export { Metrics } from './lib/metrics/metrics';
 export type { MetricCounter } from './lib/metrics/metrics';
 export { ServiceCoreModule } from './lib/service-core.module';
+export { injectTraceContext, runWithTraceContext } from './lib/tracing/trace-context';
