@@ -40,4 +40,25 @@ export class PrincipalView implements Principal {
 
   @ApiProperty({ description: '`exp`, epoch seconds' })
   expiresAt!: number;
+
+  @ApiProperty({
+    type: Number,
+    required: false,
+    description: '`auth_time`, epoch seconds: when the user signed in; absent for a service token',
+  })
+  authTime!: number | undefined;
+
+  @ApiProperty({
+    type: String,
+    required: false,
+    description: '`acr`: `urn:tessera:acr:mfa` after a second factor, else `urn:tessera:acr:sfa`',
+  })
+  acr!: string | undefined;
+
+  @ApiProperty({
+    type: [String],
+    description: '`amr` (RFC 8176): how the user signed in',
+    example: ['pwd', 'otp', 'mfa'],
+  })
+  amr!: string[];
 }

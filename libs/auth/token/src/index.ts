@@ -22,3 +22,11 @@ export {
   Scopes,
   SCOPES_KEY,
 } from './lib/route-requirements';
+export {
+  ACR_MULTI_FACTOR,
+  ACR_SINGLE_FACTOR,
+  acrOf,
+  AMR,
+  satisfiesAuthentication,
+} from './lib/authentication-context';
+export type { AuthenticationMethod, AuthenticationRequirement } from './lib/authentication-context';

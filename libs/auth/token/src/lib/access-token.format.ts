@@ -27,6 +27,12 @@ export interface AccessTokenClaims {
   roles?: string[];
   sid?: string;
   nbf?: number;
+  /** RFC 8176 authentication methods of the sign-in behind the token (`pwd`, `otp`, `hwk`, …). */
+  amr?: string[];
+  /** The authentication context class the sign-in reached (ACR_SINGLE_FACTOR, ACR_MULTI_FACTOR). */
+  acr?: string;
+  /** Epoch seconds: when the user last authenticated (OpenID Connect `auth_time`, RFC 9470). */
+  auth_time?: number;
 }
 
 /** The header fields verification relies on, once readAccessTokenHeader has checked them. */
@@ -93,8 +99,8 @@ export function isAccessTokenType(typ: unknown): boolean {
 
 /**
  * The verified payload as AccessTokenClaims (R19): `iss`, `sub`, `jti`, `client_id` non-empty
- * strings, `exp` and `iat` numbers, `aud` a string or a non-empty list of them; `scope`, `roles`
- * and `sid` typed when present. Only own properties count, so a `__proto__` member adds nothing.
+ * strings, `exp` and `iat` numbers, `aud` a string or a non-empty list of them; `scope`, `roles`,
+ * `sid`, `amr`, `acr` and `auth_time` typed when present. Only own properties count, so a `__proto__` member adds nothing.
  *
  * @throws InvalidAccessTokenError `claims`, naming the claim, when one is missing or mistyped.
  */
@@ -121,6 +127,12 @@ export function readAccessTokenClaims(payload: unknown): AccessTokenClaims {
     throw invalid('roles');
   }
   if (own('sid') !== undefined && !isNonEmptyString(own('sid'))) throw invalid('sid');
+  const amr = own('amr');
+  if (amr !== undefined && !(Array.isArray(amr) && amr.every(isString))) throw invalid('amr');
+  if (own('acr') !== undefined && !isNonEmptyString(own('acr'))) throw invalid('acr');
+  if (own('auth_time') !== undefined && !isFiniteNumber(own('auth_time'))) {
+    throw invalid('auth_time');
+  }
   return claims as unknown as AccessTokenClaims;
 }
 

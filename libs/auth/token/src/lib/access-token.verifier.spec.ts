@@ -74,6 +74,9 @@ describe('AccessTokenVerifier', () => {
       kind: 'user',
       issuedAt: NOW,
       expiresAt: NOW + 900,
+      authTime: undefined,
+      acr: undefined,
+      amr: [],
     });
     expect(Object.isFrozen(principal)).toBe(true);
   });

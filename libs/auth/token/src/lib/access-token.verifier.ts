@@ -113,7 +113,8 @@ export class AccessTokenVerifier {
     }
   }
 
-  private nowSeconds(): number {
+  /** The verifier's clock, in epoch seconds: what `auth_time` is measured against. */
+  nowSeconds(): number {
     return Math.floor(this.clock.now().getTime() / 1000);
   }
 }

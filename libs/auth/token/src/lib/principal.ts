@@ -27,6 +27,12 @@ export interface Principal {
   readonly issuedAt: number;
   /** `exp`, epoch seconds. */
   readonly expiresAt: number;
+  /** `auth_time`, epoch seconds: when the user signed in; undefined for a service token. */
+  readonly authTime: number | undefined;
+  /** `acr`: the authentication context class of that sign-in (ACR_MULTI_FACTOR, …). */
+  readonly acr: string | undefined;
+  /** `amr` (RFC 8176): how the user signed in, e.g. `['pwd', 'otp', 'mfa']`. */
+  readonly amr: readonly string[];
 }
 
 /** The principal of verified claims, frozen: it may be shared by many requests through a cache. */
@@ -42,5 +48,8 @@ export function principalOf(claims: AccessTokenClaims): Principal {
     kind: claims.sub === claims.client_id ? 'service' : 'user',
     issuedAt: claims.iat,
     expiresAt: claims.exp,
+    authTime: claims.auth_time,
+    acr: claims.acr,
+    amr: Object.freeze([...(claims.amr ?? [])]),
   });
 }

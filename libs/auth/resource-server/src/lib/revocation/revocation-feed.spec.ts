@@ -167,6 +167,9 @@ describe('RevocationList', () => {
     kind: 'user',
     issuedAt: now(),
     expiresAt: now() + 900,
+    authTime: undefined,
+    acr: undefined,
+    amr: [],
   });
   const now = () => Math.floor(Date.now() / 1000);
 
