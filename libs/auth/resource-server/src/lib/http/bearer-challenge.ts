@@ -1,5 +1,6 @@
 import { BadRequestException, ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import type { HttpException } from '@nestjs/common';
+import type { AuthenticationRequirement } from '@tessera/auth-token';
 
 /**
  * The RFC 6750 §3 answers of a resource service, in the house error shape. The platform's error
@@ -39,6 +40,31 @@ export function insufficientScope(needed: {
       message: `This needs ${wants.join(' and ')}`,
     }),
     `Bearer error="insufficient_scope"${scopeAttribute}`,
+  );
+}
+
+/**
+ * 401 + `error="insufficient_user_authentication"` (RFC 9470 §3): a good token whose sign-in is
+ * too weak or too old for the route, with the `acr_values` and `max_age` a new sign-in must meet.
+ */
+export function insufficientUserAuthentication(
+  needed: AuthenticationRequirement,
+): UnauthorizedException {
+  const attributes = [
+    'error="insufficient_user_authentication"',
+    ...(needed.acr === undefined ? [] : [`acr_values="${needed.acr}"`]),
+    ...(needed.maxAge === undefined ? [] : [`max_age=${needed.maxAge}`]),
+  ];
+  const wants = [
+    ...(needed.acr === undefined ? [] : ['a second factor']),
+    ...(needed.maxAge === undefined ? [] : [`a sign-in within ${needed.maxAge} seconds`]),
+  ];
+  return withHeaders(
+    new UnauthorizedException({
+      error: 'insufficient_user_authentication',
+      message: `This needs ${wants.join(' and ')}: sign in again`,
+    }),
+    `Bearer ${attributes.join(', ')}`,
   );
 }
 

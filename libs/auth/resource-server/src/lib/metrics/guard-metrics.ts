@@ -9,14 +9,16 @@ import type { InvalidAccessTokenReason } from '@tessera/auth-token';
 /**
  * Why the guard turned a request away: no token (401 without `error`), a token sent two ways
  * (400), a bad token (401 `invalid_token`, by the verifier's reason), a revoked session (401), or
- * a token without the scope or role (403). A fixed set, so the label stays small.
+ * a token without the scope or role (403), or a sign-in too weak or old for the route
+ * (401 `insufficient_user_authentication`). A fixed set, so the label stays small.
  */
 export type GuardRefusalReason =
   | 'missing_token'
   | 'ambiguous_token'
   | InvalidAccessTokenReason
   | 'revoked'
-  | 'insufficient_scope';
+  | 'insufficient_scope'
+  | 'insufficient_user_authentication';
 
 export type JwksFetchOutcome = 'success' | 'failure';
 
@@ -36,6 +38,7 @@ const REFUSAL_REASONS: readonly GuardRefusalReason[] = [
   'claims',
   'revoked',
   'insufficient_scope',
+  'insufficient_user_authentication',
 ];
 
 /**
