@@ -2,6 +2,7 @@ import { AuditEvent } from '../audit/audit-event.entity';
 import { Client } from '../clients/client.entity';
 import { SigningKey } from '../keys/signing-key.entity';
 import { LoginFailure } from '../login/login-failure.entity';
+import { OutboxMessage } from '../outbox/outbox-message.entity';
 import { Revocation } from '../revocations/revocation.entity';
 import { RefreshToken } from '../sessions/refresh-token.entity';
 import { Session } from '../sessions/session.entity';
@@ -20,4 +21,5 @@ export const entities = [
   RefreshToken,
   Client,
   Revocation,
+  OutboxMessage,
 ];
