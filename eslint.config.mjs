@@ -26,6 +26,8 @@ export default [
               sourceTag: 'scope:resource-service',
               onlyDependOnLibsWithTags: ['scope:resource-service', 'scope:shared'],
             },
+            // The example web app runs in a browser: none of the Nest libraries is for it.
+            { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['scope:web', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             // Layers, from the top: an app wires features; a feature (a Nest module) may use
             // data-access (clients of other services) and util (pure code); test kits
