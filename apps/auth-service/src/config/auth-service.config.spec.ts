@@ -36,14 +36,26 @@ describe('AuthServiceEnvironment', () => {
     expect(validate({ REFRESH_TOKEN_COOKIE: value }).REFRESH_TOKEN_COOKIE).toBe(expected);
   });
 
-  it('refuses a key activation delay that does not exceed JWKS_MAX_AGE', () => {
-    expect(problemsOf({ SIGNING_KEY_ACTIVATION_DELAY: '20', JWKS_MAX_AGE: '60' })).toEqual([
+  it('refuses a key activation delay that does not exceed JWKS_MAX_AGE plus the 30 s key re-read', () => {
+    // Issue 24's measured case: a replica that had not re-read the keys served a JWKS without the
+    // new key, and a resource service refused the key's tokens for 30 s.
+    expect(problemsOf({ SIGNING_KEY_ACTIVATION_DELAY: '20', JWKS_MAX_AGE: '10' })).toEqual([
       'SIGNING_KEY_ACTIVATION_DELAY',
     ]);
-    expect(problemsOf({ SIGNING_KEY_ACTIVATION_DELAY: '300' })).toEqual([
+    expect(problemsOf({ SIGNING_KEY_ACTIVATION_DELAY: '330' })).toEqual([
       'SIGNING_KEY_ACTIVATION_DELAY',
     ]);
-    expect(problemsOf({ SIGNING_KEY_ACTIVATION_DELAY: '61', JWKS_MAX_AGE: '60' })).toEqual([]);
+    expect(problemsOf({ SIGNING_KEY_ACTIVATION_DELAY: '90', JWKS_MAX_AGE: '60' })).toEqual([
+      'SIGNING_KEY_ACTIVATION_DELAY',
+    ]);
+    expect(problemsOf({ SIGNING_KEY_ACTIVATION_DELAY: '91', JWKS_MAX_AGE: '60' })).toEqual([]);
+    expect(problemsOf({ SIGNING_KEY_ACTIVATION_DELAY: '41', JWKS_MAX_AGE: '10' })).toEqual([]);
+  });
+
+  it('names both variables and the re-read interval when it refuses the activation delay', () => {
+    expect(() => validate({ SIGNING_KEY_ACTIVATION_DELAY: '20', JWKS_MAX_AGE: '10' })).toThrow(
+      /SIGNING_KEY_ACTIVATION_DELAY.*JWKS_MAX_AGE \+ 30/s,
+    );
   });
 
   it('requires KEY_ENCRYPTION_KEY in production, as 32 bytes of base64', () => {

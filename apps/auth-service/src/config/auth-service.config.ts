@@ -20,6 +20,13 @@ import {
 } from 'class-validator';
 
 const DAY = 24 * 60 * 60;
+
+/**
+ * Every auth-service instance re-reads the signing keys this often (KeysService), so a key another
+ * instance published reaches this one's JWKS within it. Below the 60 s a retired key stays
+ * published beyond its tokens, so an instance late to switch still signs with a published key.
+ */
+export const SIGNING_KEYS_RELOAD_SECONDS = 30;
 const seconds = (min: number, max: number) =>
   `must be a whole number of seconds from ${min} to ${max}`;
 
@@ -106,28 +113,37 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
 
   /**
    * How long a new signing key is published in the JWKS before it signs, so every resource
-   * service has fetched it first. Must exceed JWKS_MAX_AGE.
+   * service has fetched it first: the other auth-service instances learn of it within
+   * SIGNING_KEYS_RELOAD_SECONDS, and each resource service's copy of the JWKS is at most
+   * JWKS_MAX_AGE old (its JWKS client keeps a copy no longer than the response's max-age, and
+   * refetches no less often: docs/deploying.md). Must exceed JWKS_MAX_AGE + 30.
    */
   @Type(() => Number)
   @IsInt({ message: seconds(0, DAY) })
   @Min(0, { message: seconds(0, DAY) })
   @Max(DAY, { message: seconds(0, DAY) })
   @ValidateBy({
-    name: 'exceedsJwksMaxAge',
+    name: 'exceedsKeyPropagation',
     validator: {
-      // Otherwise a service that fetched the JWKS just before the new key appeared would refuse
-      // the key's first tokens until its copy expires.
+      // Otherwise a service that fetched the JWKS from an instance that had not yet re-read the
+      // keys would refuse the new key's first tokens until its copy expires.
       validate: (delay: unknown, args) => {
         const jwksMaxAge = (args?.object as AuthServiceEnvironment | undefined)?.JWKS_MAX_AGE ?? 0;
-        return typeof delay === 'number' && delay > jwksMaxAge;
+        return typeof delay === 'number' && delay > jwksMaxAge + SIGNING_KEYS_RELOAD_SECONDS;
       },
       defaultMessage: () =>
-        'must be greater than JWKS_MAX_AGE, so every service has the new key before it signs',
+        `must be greater than JWKS_MAX_AGE + ${SIGNING_KEYS_RELOAD_SECONDS} (every auth-service ` +
+        `instance re-reads the keys every ${SIGNING_KEYS_RELOAD_SECONDS} s, then services keep ` +
+        'the JWKS for JWKS_MAX_AGE), so every service has the new key before it signs',
     },
   })
   SIGNING_KEY_ACTIVATION_DELAY = 600;
 
-  /** `Cache-Control: max-age` of the JWKS. */
+  /**
+   * `Cache-Control: max-age` of the JWKS: the longest a resource service keeps its copy (its JWKS
+   * client follows it), so the time a new key needs to reach every service, and how long a
+   * removed key may still verify there.
+   */
   @Type(() => Number)
   @IsInt({ message: seconds(0, 3600) })
   @Min(0, { message: seconds(0, 3600) })

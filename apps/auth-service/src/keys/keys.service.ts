@@ -6,7 +6,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { IsNull, LessThanOrEqual, MoreThan } from 'typeorm';
 import type { EntityManager, Repository } from 'typeorm';
-import { authServiceConfig } from '../config/auth-service.config';
+import { authServiceConfig, SIGNING_KEYS_RELOAD_SECONDS } from '../config/auth-service.config';
 import { Clock } from '@tessera/auth-token';
 import type { VerificationKey, VerificationKeySource } from '@tessera/auth-token';
 import { KeyEncryption } from './key-encryption';
@@ -22,11 +22,10 @@ import { SigningKey } from './signing-key.entity';
 export const RETIRED_KEY_LEEWAY_SECONDS = 60;
 
 /**
- * Every instance re-reads the keys this often, to learn of a rotation made by another instance.
- * Below the 60 s leeway on purpose: an instance that is late to switch keeps signing with a key
- * that is still published for longer than any token it signs can live.
+ * Every instance re-reads the keys this often, to learn of a rotation made by another instance
+ * (the configuration owns the figure: SIGNING_KEY_ACTIVATION_DELAY is validated against it).
  */
-const RELOAD_INTERVAL_MS = 30_000;
+const RELOAD_INTERVAL_MS = SIGNING_KEYS_RELOAD_SECONDS * 1000;
 
 /** An unknown kid triggers at most one re-read per this interval, however many such tokens come. */
 const UNKNOWN_KID_COOLDOWN_MS = 5_000;

@@ -12,10 +12,12 @@ function ecJwk(kid: string): Record<string, unknown> {
 async function slowJwks(keys: Record<string, unknown>[]) {
   let held: (() => void)[] | undefined;
   let requests = 0;
+  let cacheControl: string | undefined;
   const server = createServer((_request, response) => {
     requests += 1;
     const answer = () => {
       response.setHeader('content-type', 'application/json');
+      if (cacheControl) response.setHeader('cache-control', cacheControl);
       response.end(JSON.stringify({ keys }));
     };
     if (held) held.push(answer);
@@ -28,6 +30,9 @@ async function slowJwks(keys: Record<string, unknown>[]) {
     requests: () => requests,
     publish(next: Record<string, unknown>[]) {
       keys = next;
+    },
+    cacheFor(header: string) {
+      cacheControl = header;
     },
     hold() {
       held = [];
@@ -109,6 +114,39 @@ describe('JwksClient against a slow JWKS endpoint', () => {
     jwks.release();
     await expect(keys.key('first')).resolves.toBeUndefined();
     await expect(keys.key('second')).resolves.toMatchObject({ kid: 'second' });
+    expect(jwks.requests()).toBe(2);
+  });
+
+  it('keeps the set no longer than the issuer’s max-age, and lets no cooldown stretch it (issue 24)', async () => {
+    // auth-service with JWKS_MAX_AGE=10; this service's own options say 300 s and a 30 s cooldown.
+    jwks.cacheFor('public, max-age=10');
+    const keys = client(300_000);
+    await keys.refresh();
+    jwks.publish([first, second]);
+
+    now += 9_000;
+    await expect(keys.key('first')).resolves.toMatchObject({ kid: 'first' });
+    expect(jwks.requests()).toBe(1);
+    now += 1_000;
+    // 10 s old: the next lookup waits for a fresh set, which has the key published meanwhile.
+    await expect(keys.key('first')).resolves.toMatchObject({ kid: 'first' });
+    expect(jwks.requests()).toBe(2);
+    // An unknown kid 10 s after that fetch may fetch again, though the cooldown says 30 s.
+    now += 10_000;
+    await expect(keys.key('third')).resolves.toBeUndefined();
+    expect(jwks.requests()).toBe(3);
+    await expect(keys.key('fourth')).resolves.toBeUndefined();
+    expect(jwks.requests()).toBe(3);
+  });
+
+  it('follows max-age=0 no more often than once a second (R12)', async () => {
+    jwks.cacheFor('no-cache, max-age=0');
+    const keys = client();
+    await keys.refresh();
+    await Promise.all([keys.key('unknown-1'), keys.key('unknown-2'), keys.key('first')]);
+    expect(jwks.requests()).toBe(1);
+    now += 1_000;
+    await keys.key('unknown-3');
     expect(jwks.requests()).toBe(2);
   });
 });

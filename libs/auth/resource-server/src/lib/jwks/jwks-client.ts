@@ -15,9 +15,15 @@ export interface JwksClientOptions {
   jwksUri: string;
   /** Only keys for these algorithms are kept. */
   algorithms: readonly AccessTokenAlgorithm[];
-  /** Milliseconds the key set is used before it is fetched again. */
+  /**
+   * Milliseconds the key set is used before it is fetched again, at most: the issuer's
+   * `Cache-Control: max-age`, when shorter, wins.
+   */
   cacheMaxAgeMs: number;
-  /** An unknown `kid` triggers a fetch at most once per this many milliseconds (R12). */
+  /**
+   * An unknown `kid` triggers a fetch at most once per this many milliseconds (R12); never more
+   * than the set's max-age, so the cooldown cannot keep a set past it.
+   */
   cooldownMs: number;
   /** Milliseconds one fetch may take. */
   timeoutMs: number;
@@ -34,14 +40,23 @@ const MIN_RSA_MODULUS_BITS = 2048;
  * answers, and that is no news.
  */
 const QUIET_START_MS = 10_000;
+/**
+ * The shortest max-age followed: an issuer answering `max-age=0` must not turn every lookup into
+ * a fetch (R12).
+ */
+const MIN_MAX_AGE_MS = 1000;
 
 /**
  * The issuer's public keys, fetched over HTTP and kept in memory. Keys come only from `jwksUri`,
  * never from a token's header (R10).
  *
- * - The set is refetched once it is older than `cacheMaxAgeMs`, so a key the issuer removed stops
- *   verifying within that time (R24).
- * - An unknown `kid` refetches at once, but at most once per `cooldownMs` however many such
+ * - The set is refetched once it is older than `cacheMaxAgeMs`, or the `Cache-Control: max-age`
+ *   the issuer sent with it when that is shorter (auth-service's JWKS_MAX_AGE), so a key the
+ *   issuer removed stops verifying within that time (R24), and a key it added is here within it:
+ *   auth-service's SIGNING_KEY_ACTIVATION_DELAY is validated against JWKS_MAX_AGE, so this
+ *   service has a new key before the key signs, whatever its own options (docs/deploying.md).
+ * - An unknown `kid` refetches at once, but at most once per `cooldownMs` (never longer than the
+ *   max-age in force, which it would otherwise stretch) however many such
  *   tokens arrive (R12); concurrent callers share one fetch. A known `kid` never waits for a
  *   fetch in flight, unless the set has outlived `cacheMaxAgeMs`.
  * - When a fetch fails the last good set stays in use (O2: the issuer may be down) and the
@@ -64,8 +79,12 @@ export class JwksClient implements VerificationKeySource {
   private fetchCount = 0;
   /** When the first attempt started (0: none yet). */
   private firstAttemptAt = 0;
+  /** How long the current set is used: cacheMaxAgeMs, or the issuer's shorter max-age. */
+  private maxAgeMs: number;
 
-  constructor(private readonly options: JwksClientOptions) {}
+  constructor(private readonly options: JwksClientOptions) {
+    this.maxAgeMs = options.cacheMaxAgeMs;
+  }
 
   /** How many times the JWKS has been requested (for tests and metrics). */
   get fetches(): number {
@@ -107,9 +126,9 @@ export class JwksClient implements VerificationKeySource {
     return this.fetching;
   }
 
-  /** Older than `cacheMaxAgeMs`: a key removed from the issuer's set may still be in it (R24). */
+  /** Older than its max-age: a key removed from the issuer's set may still be in it (R24). */
   private isExpired(): boolean {
-    return Date.now() - this.fetchedAt >= this.options.cacheMaxAgeMs;
+    return Date.now() - this.fetchedAt >= this.maxAgeMs;
   }
 
   private isStale(): boolean {
@@ -120,7 +139,7 @@ export class JwksClient implements VerificationKeySource {
     // Until a first fetch succeeds (the issuer may still be starting) there is nothing to protect
     // by waiting: every lookup may try, and concurrent ones share one fetch.
     if (this.fetchedAt === 0) return true;
-    return Date.now() - this.attemptedAt >= this.options.cooldownMs;
+    return Date.now() - this.attemptedAt >= Math.min(this.options.cooldownMs, this.maxAgeMs);
   }
 
   private async fetchKeys(): Promise<void> {
@@ -137,6 +156,7 @@ export class JwksClient implements VerificationKeySource {
       const text = await response.text();
       if (text.length > MAX_JWKS_BYTES) throw new Error(`larger than ${MAX_JWKS_BYTES} bytes`);
       this.keys = this.parse(JSON.parse(text));
+      this.maxAgeMs = this.maxAgeOf(response.headers.get('cache-control'));
       this.fetchedAt = Date.now();
       this.logger.debug(`Fetched ${this.keys.size} key(s) from ${this.options.jwksUri}`);
       this.options.onFetch?.('success');
@@ -150,6 +170,13 @@ export class JwksClient implements VerificationKeySource {
       if (starting) this.logger.debug(`${message}; the issuer may still be starting`);
       else this.logger.warn(message);
     }
+  }
+
+  /** `cacheMaxAgeMs`, or the response's `max-age` when shorter (at least MIN_MAX_AGE_MS). */
+  private maxAgeOf(cacheControl: string | null): number {
+    const seconds = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?\s*(?:,|$)/i.exec(cacheControl ?? '')?.[1];
+    if (seconds === undefined) return this.options.cacheMaxAgeMs;
+    return Math.min(this.options.cacheMaxAgeMs, Math.max(MIN_MAX_AGE_MS, Number(seconds) * 1000));
   }
 
   /** The usable keys of a JWK Set; a malformed or unsupported member is skipped, not fatal. */
