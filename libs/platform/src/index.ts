@@ -22,6 +22,11 @@ export { HttpErrorFilter } from './lib/http/http-error.filter';
 export type { HttpExceptionWithHeaders } from './lib/http/http-error.filter';
 export { SECURITY_HEADERS } from './lib/http/http-security';
 export { IsText } from './lib/http/is-text.decorator';
+export {
+  JetStreamEventContext,
+  JetStreamEventServer,
+} from './lib/messaging/jetstream-event.server';
+export { MESSAGE_TRANSPORTS } from './lib/messaging/message-transports';
 export { Metrics } from './lib/metrics/metrics';
 export type { MetricCounter } from './lib/metrics/metrics';
 export { ServiceCoreModule } from './lib/service-core.module';

@@ -1,6 +1,16 @@
+export {
+  DOMAIN_EVENT_TYPES,
+  EVENTS_STREAM,
+  ensureEventsStream,
+  eventSubject,
+  eventTypeOf,
+} from './lib/events/domain-events';
+export type { DomainEvents, DomainEventType } from './lib/events/domain-events';
 export { TokenIntrospectionClient } from './lib/introspection/token-introspection.client';
 export { RevocationFeed } from './lib/revocation/revocation-feed';
 export type { RevocationEvent, RevocationSink } from './lib/revocation/revocation-feed';
+export { RevocationStream } from './lib/revocation/revocation-stream';
+export { bearerMessage } from './lib/messaging/bearer-message';
 export type {
   ResolvedServiceClientOptions,
   ServiceClientOptions,

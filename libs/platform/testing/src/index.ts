@@ -10,6 +10,7 @@ export {
 } from './compose-file';
 export type { ComposeFile, VariableSource } from './compose-file';
 export { describeEnvironmentParity } from './environment-parity.suite';
+export { NatsTestServer } from './nats-test-server';
 export { processesMentioning } from './running-processes';
 export { describeServiceLifecycle } from './service-lifecycle.suite';
 export { ServiceProcess } from './service-process';

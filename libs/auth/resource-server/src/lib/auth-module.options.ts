@@ -35,6 +35,12 @@ export interface AuthModuleOptions {
    */
   revocationsUri?: string;
   /**
+   * A NATS server with JetStream (NATS_URL): revocations are followed on auth-service's events
+   * stream (`session.revoked`) instead of `revocationsUri`, into the same list (ADR 0012). Needs
+   * no `client`.
+   */
+  natsUrl?: string;
+  /**
    * Where the verification keys come from instead of `jwksUri`: auth-service verifies with its
    * own keys in memory rather than fetching its own JWKS over HTTP.
    */
@@ -50,9 +56,9 @@ export interface AuthModuleOptions {
 
 /** The options with every default applied, after validation; `client` stays absent when not given. */
 export type ResolvedAuthOptions = Required<
-  Omit<AuthModuleOptions, 'client' | 'revocationsUri' | 'keys' | 'isSessionActive'>
+  Omit<AuthModuleOptions, 'client' | 'revocationsUri' | 'natsUrl' | 'keys' | 'isSessionActive'>
 > &
-  Pick<AuthModuleOptions, 'revocationsUri' | 'keys' | 'isSessionActive'> & {
+  Pick<AuthModuleOptions, 'revocationsUri' | 'natsUrl' | 'keys' | 'isSessionActive'> & {
     client?: ResolvedServiceClientOptions;
   };
 
@@ -65,7 +71,7 @@ export class AuthOptionsError extends Error {
 }
 
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
-  const { client, revocationsUri, keys, isSessionActive, ...verification } =
+  const { client, revocationsUri, natsUrl, keys, isSessionActive, ...verification } =
     withoutUndefined(options);
   const resolved: ResolvedAuthOptions = {
     jwksUri: `${options.issuer}/.well-known/jwks.json`,
@@ -102,6 +108,12 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     if (client === undefined)
       problems.push('revocationsUri needs client: the feed is read with a service token');
     resolved.revocationsUri = revocationsUri;
+  }
+  if (natsUrl !== undefined) {
+    if (!natsUrl.split(',').every(isNatsUrl)) {
+      problems.push('natsUrl must be nats:// URLs separated by commas, e.g. nats://nats:4222');
+    }
+    resolved.natsUrl = natsUrl;
   }
   if (keys !== undefined) resolved.keys = keys;
   if (isSessionActive !== undefined) resolved.isSessionActive = isSessionActive;
@@ -159,6 +171,14 @@ function checkCredential(problems: string[], name: string, value: unknown) {
   } else if (value.trim() !== value) {
     // A secret read from a file or an env line often ends in a newline the issuer never saw.
     problems.push(`${name} must not begin or end with whitespace`);
+  }
+}
+
+function isNatsUrl(value: string): boolean {
+  try {
+    return ['nats:', 'tls:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
   }
 }
 

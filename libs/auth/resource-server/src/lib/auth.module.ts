@@ -3,6 +3,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from
 import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import {
   RevocationFeed,
+  RevocationStream,
   ServiceTokenProvider,
   TokenIntrospectionClient,
 } from '@tessera/auth-client';
@@ -115,10 +116,19 @@ import { RevocationList } from './revocation/revocation-list';
         list: RevocationList,
         serviceToken: ServiceTokenProvider,
       ) =>
-        options.revocationsUri === undefined
+        options.revocationsUri === undefined || options.natsUrl !== undefined
           ? null
           : new RevocationFeed({ uri: options.revocationsUri }, list, serviceToken),
       inject: [RESOLVED_AUTH_OPTIONS, RevocationList, ServiceTokenProvider],
+    },
+    {
+      // One switch: with a broker the same list is filled from the events stream instead.
+      provide: RevocationStream,
+      useFactory: (options: ResolvedAuthOptions, list: RevocationList) =>
+        options.natsUrl === undefined
+          ? null
+          : new RevocationStream({ servers: options.natsUrl, name: options.audience }, list),
+      inject: [RESOLVED_AUTH_OPTIONS, RevocationList],
     },
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
@@ -130,6 +140,7 @@ import { RevocationList } from './revocation/revocation-list';
     TokenIntrospectionClient,
     RevocationList,
     RevocationFeed,
+    RevocationStream,
   ],
 })
 export class AuthModule
@@ -139,6 +150,7 @@ export class AuthModule
   constructor(
     @Inject(VERIFICATION_KEYS) private readonly keys: VerificationKeySource,
     @Inject(RevocationFeed) private readonly revocationFeed: RevocationFeed | null,
+    @Inject(RevocationStream) private readonly revocationStream: RevocationStream | null,
     private readonly adapterHost: HttpAdapterHost,
   ) {
     super();
@@ -163,9 +175,11 @@ export class AuthModule
   onApplicationBootstrap(): void {
     if (this.keys instanceof JwksClient) void this.keys.refresh();
     this.revocationFeed?.start();
+    this.revocationStream?.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.revocationFeed?.stop();
+    await this.revocationStream?.stop();
   }
 }

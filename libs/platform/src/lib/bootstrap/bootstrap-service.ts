@@ -14,6 +14,7 @@ import { registerHttpMetrics } from '../metrics/http-metrics';
 import { MetricsServer } from '../metrics/metrics-server';
 import { MetricsModule } from '../metrics/metrics.module';
 import { configureApiDocs } from '../api-docs/api-docs';
+import { connectMessageTransports } from '../messaging/message-transports';
 
 export interface BootstrapOptions {
   /** Used in log lines, e.g. `auth-service`. */
@@ -98,6 +99,7 @@ export async function createServiceApplication(
   configureApiDocs(app, environment, name);
   try {
     await app.init();
+    await connectMessageTransports(app);
   } catch (error) {
     // Release what did start (the pool, an embedded PostgreSQL) before the error goes up.
     await app.close().catch(() => undefined);

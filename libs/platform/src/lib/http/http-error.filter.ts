@@ -17,6 +17,9 @@ export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    // A message handler's error (message transports share the application's filters): Nest's
+    // own RPC answer, which keeps an RpcException's body.
+    if (host.getType() !== 'http') return;
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
@@ -13,9 +13,14 @@ import type { Principal, VerificationKeySource } from '@tessera/auth-token';
 import type { FastifyRequest } from 'fastify';
 import type { ResolvedAuthOptions } from '../auth-module.options';
 import { RESOLVED_AUTH_OPTIONS, VERIFICATION_KEYS } from '../auth.module-definition';
-import { insufficientScope, invalidBearerToken } from '../http/bearer-challenge';
+import {
+  insufficientScope,
+  invalidBearerToken,
+  missingBearerToken,
+} from '../http/bearer-challenge';
 import { GuardMetrics, requireBearerToken, requireWellFormed } from '../metrics/guard-metrics';
 import { RevocationList } from '../revocation/revocation-list';
+import { messageBearerTokenOf, setMessagePrincipal, toRpcException } from '../rpc/message-token';
 import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy';
 import { VerificationCache } from './verification-cache';
 
@@ -28,8 +33,10 @@ interface RouteRequirements {
 /**
  * The global guard AuthModule installs in every Tessera service, auth-service included: every
  * HTTP route needs a valid access token for this service unless it is marked `@Public()`, and
- * `@Scopes()` / `@Roles()` add what the token must carry. Other transports are refused until
- * they are guarded too: secure by default.
+ * `@Scopes()` / `@Roles()` add what the token must carry. Message handlers (`@MessagePattern`,
+ * `@EventPattern`, over NATS) are guarded the same way: the token travels in the message's
+ * `authorization` header and a refusal is an RpcException with the HTTP answer's status and code.
+ * Other transports are refused: secure by default.
  *
  * The path of a token, read forward: canActivate → (a token seen before: the VerificationCache)
  * or passport → JwtStrategy.authenticate → AccessTokenVerifier.verify → JwtStrategy.validate →
@@ -59,7 +66,9 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   }
 
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (context.getType() !== 'http') return false;
+    const type = context.getType();
+    if (type === 'rpc') return this.canActivateMessage(context);
+    if (type !== 'http') return false;
     const route = this.requirementsOf(context);
     if (route.isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
@@ -90,6 +99,48 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
       );
     }
     return (await super.canActivate(context)) as boolean;
+  }
+
+  /**
+   * A message handler: the same verification, cache, revocation list and requirements as a route,
+   * without passport (there is no HTTP request); the principal is kept for `@CurrentPrincipal()`.
+   */
+  private async canActivateMessage(context: ExecutionContext): Promise<boolean> {
+    const route = this.requirementsOf(context);
+    if (route.isPublic) return true;
+    const message = context.switchToRpc().getContext<object>();
+    try {
+      const principal = await this.admit(await this.verifyMessageToken(message), route);
+      setMessagePrincipal(message, principal);
+      return true;
+    } catch (error) {
+      throw error instanceof HttpException ? toRpcException(error) : error;
+    }
+  }
+
+  private async verifyMessageToken(message: object): Promise<Principal> {
+    let token: string | undefined;
+    try {
+      token = messageBearerTokenOf(message);
+    } catch (error) {
+      this.metrics.refused('ambiguous_token');
+      throw error;
+    }
+    if (token === undefined) {
+      this.metrics.refused('missing_token');
+      throw missingBearerToken();
+    }
+    const cached = this.cache.get(token, this.isUnexpired, this.isPublished);
+    if (cached) return cached.principal;
+    requireWellFormed(token, this.metrics);
+    try {
+      return this.strategy.validate(token, await this.verifier.verify(token));
+    } catch (error) {
+      if (!(error instanceof InvalidAccessTokenError)) throw error;
+      this.logger.debug(`Access token of a message refused (${error.reason})`);
+      this.metrics.refused(error.reason);
+      throw invalidBearerToken();
+    }
   }
 
   /** passport's verdict: a principal, admitted to this route, or 401 `invalid_token`. */
