@@ -26,6 +26,10 @@ export default [
               sourceTag: 'scope:resource-service',
               onlyDependOnLibsWithTags: ['scope:resource-service', 'scope:shared'],
             },
+            {
+              sourceTag: 'scope:gateway',
+              onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'],
+            },
             // The example web app runs in a browser: none of the Nest libraries is for it.
             { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['scope:web', 'scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },

@@ -1,1 +1,2 @@
+export { describeForgedTokens, forgeryHeader } from './forged-tokens.suite';
 export { TestIssuer } from './test-issuer';

@@ -8,6 +8,12 @@ export interface AuthModuleOptions {
   issuer: string;
   /** This service's id; an accepted token's `aud` must contain it (R16). */
   audience: string;
+  /**
+   * Every audience an accepted token may name instead, for a gateway that verifies at the edge
+   * for the services behind it (apps/gateway), and checks each route's own audience itself.
+   * Default: `[audience]`.
+   */
+  acceptedAudiences?: readonly string[];
   /** Where the issuer publishes its keys. Default: `<issuer>/.well-known/jwks.json`. */
   jwksUri?: string;
   /** Accepted signature algorithms, a subset of ES256 and RS256. Default: both (R7). */
@@ -56,9 +62,15 @@ export interface AuthModuleOptions {
 
 /** The options with every default applied, after validation; `client` stays absent when not given. */
 export type ResolvedAuthOptions = Required<
-  Omit<AuthModuleOptions, 'client' | 'revocationsUri' | 'natsUrl' | 'keys' | 'isSessionActive'>
+  Omit<
+    AuthModuleOptions,
+    'client' | 'revocationsUri' | 'natsUrl' | 'keys' | 'isSessionActive' | 'acceptedAudiences'
+  >
 > &
-  Pick<AuthModuleOptions, 'revocationsUri' | 'natsUrl' | 'keys' | 'isSessionActive'> & {
+  Pick<
+    AuthModuleOptions,
+    'revocationsUri' | 'natsUrl' | 'keys' | 'isSessionActive' | 'acceptedAudiences'
+  > & {
     client?: ResolvedServiceClientOptions;
   };
 
@@ -71,8 +83,15 @@ export class AuthOptionsError extends Error {
 }
 
 export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOptions {
-  const { client, revocationsUri, natsUrl, keys, isSessionActive, ...verification } =
-    withoutUndefined(options);
+  const {
+    client,
+    revocationsUri,
+    natsUrl,
+    keys,
+    isSessionActive,
+    acceptedAudiences,
+    ...verification
+  } = withoutUndefined(options);
   const resolved: ResolvedAuthOptions = {
     jwksUri: `${options.issuer}/.well-known/jwks.json`,
     algorithms: ACCESS_TOKEN_ALGORITHMS,
@@ -108,6 +127,16 @@ export function resolveAuthOptions(options: AuthModuleOptions): ResolvedAuthOpti
     if (client === undefined)
       problems.push('revocationsUri needs client: the feed is read with a service token');
     resolved.revocationsUri = revocationsUri;
+  }
+  if (acceptedAudiences !== undefined) {
+    if (
+      !Array.isArray(acceptedAudiences) ||
+      acceptedAudiences.length === 0 ||
+      !acceptedAudiences.every((audience) => typeof audience === 'string' && audience !== '')
+    ) {
+      problems.push('acceptedAudiences must be a non-empty list of service ids');
+    }
+    resolved.acceptedAudiences = acceptedAudiences;
   }
   if (natsUrl !== undefined) {
     if (!natsUrl.split(',').every(isNatsUrl)) {

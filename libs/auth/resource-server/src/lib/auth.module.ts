@@ -74,7 +74,7 @@ import { RevocationList } from './revocation/revocation-list';
       useFactory: (options: ResolvedAuthOptions, keys: VerificationKeySource, clock?: Clock) =>
         new AccessTokenVerifier({
           issuer: options.issuer,
-          audiences: [options.audience],
+          audiences: options.acceptedAudiences ?? [options.audience],
           keys,
           algorithms: options.algorithms,
           clockTolerance: options.clockTolerance,
@@ -131,10 +131,13 @@ import { RevocationList } from './revocation/revocation-list';
       inject: [RESOLVED_AUTH_OPTIONS, RevocationList],
     },
     JwtStrategy,
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    JwtAuthGuard,
+    { provide: APP_GUARD, useExisting: JwtAuthGuard },
   ],
   exports: [
     AccessTokenVerifier,
+    // The gateway runs the same guard in front of its proxied routes (apps/gateway).
+    JwtAuthGuard,
     GuardMetrics,
     ServiceTokenProvider,
     TokenIntrospectionClient,

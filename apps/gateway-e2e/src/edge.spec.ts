@@ -1,0 +1,324 @@
+import { describeForgedTokens, TestIssuer } from '@tessera/auth-testing';
+import { ServiceProcess } from '@tessera/platform-testing';
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { resolve } from 'node:path';
+import { EchoService } from './support/echo-service';
+import type { ReceivedRequest } from './support/echo-service';
+
+/**
+ * The built gateway as a real process with its real route table, in front of an echo service
+ * standing in for auth-service and resource-service (it answers with what it received), and a
+ * test issuer (keys, client credentials, revocation feed). What the edge must do (docs/security-
+ * model.md, G1–G3): verify like a service, strip what a client may not say, set the forwarding
+ * headers once, limit each caller on its own.
+ */
+
+const PORT = 13100;
+const GATEWAY = `http://127.0.0.1:${PORT}`;
+const RATE_LIMIT = 5;
+const BODY_LIMIT = 2048;
+const WEB_ORIGIN = 'http://localhost:4200';
+
+let issuer: TestIssuer;
+let attacker: TestIssuer;
+let echo: EchoService;
+let gateway: ServiceProcess;
+let subjects = 0;
+
+beforeAll(async () => {
+  const secret = randomBytes(32).toString('base64url');
+  [issuer, attacker, echo] = await Promise.all([
+    TestIssuer.start({ audience: 'resource-service', clients: { gateway: secret } }),
+    TestIssuer.start({ audience: 'resource-service' }),
+    EchoService.start(),
+  ]);
+  gateway = await ServiceProcess.start({
+    main: resolve(__dirname, '../../../dist/apps/gateway/main.js'),
+    url: GATEWAY,
+    env: {
+      NODE_ENV: 'test',
+      PORT: String(PORT),
+      AUTH_ISSUER: issuer.issuer,
+      AUTH_CLIENT_SECRET: secret,
+      UPSTREAMS: `auth-service=${echo.url},resource-service=${echo.url}`,
+      RATE_LIMIT_MAX: String(RATE_LIMIT),
+      BODY_LIMIT: String(BODY_LIMIT),
+      CORS_ORIGINS: WEB_ORIGIN,
+      LOG_LEVEL: 'info',
+    },
+  });
+});
+
+afterAll(async () => {
+  expect(await gateway?.stop()).toBe(0);
+  await Promise.all([issuer?.stop(), attacker?.stop(), echo?.stop()]);
+});
+
+/** A valid token for resource-service with notes:read, of a subject no other test uses. */
+function token(claims: Record<string, unknown> = {}): string {
+  subjects += 1;
+  return issuer.accessToken({ sub: `user-${subjects}`, scope: 'notes:read', ...claims });
+}
+
+async function send(
+  path: string,
+  options: {
+    token?: string;
+    headers?: Record<string, string>;
+    method?: string;
+    body?: string;
+  } = {},
+) {
+  const response = await fetch(`${GATEWAY}${path}`, {
+    method: options.method ?? 'GET',
+    headers: {
+      ...(options.token && { authorization: `Bearer ${options.token}` }),
+      ...options.headers,
+    },
+    body: options.body,
+  });
+  const text = await response.text();
+  const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** What the service received for this request (the echo's answer). */
+const received = (body: Record<string, unknown>) => body as unknown as ReceivedRequest;
+
+describeForgedTokens('the gateway in front of resource-service (G1)', () => ({
+  url: `${GATEWAY}/api/me`,
+  issuer,
+  attacker,
+}));
+
+describe('verification at the edge (G1)', () => {
+  it('refused every forged token itself: only the valid one reached the service', () => {
+    expect(echo.received.filter((request) => request.url === '/me')).toHaveLength(1);
+  });
+
+  it('answers no token with 401 Bearer, and forwards nothing', async () => {
+    const before = echo.received.length;
+    const answer = await send('/api/notes');
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('www-authenticate')).toBe('Bearer');
+    expect(answer.body).toMatchObject({ statusCode: 401, requestId: expect.any(String) });
+    expect(echo.received.length).toBe(before);
+  });
+
+  it("refuses a token for another service with 401, and one without the route's scope with 403", async () => {
+    const other = await send('/api/notes', { token: token({ aud: ['auth-service'] }) });
+    expect(other.status).toBe(401);
+    expect(other.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    const unscoped = await send('/api/notes', { token: token({ scope: 'notes:write' }) });
+    expect(unscoped.status).toBe(403);
+    expect(unscoped.headers.get('www-authenticate')).toBe(
+      'Bearer error="insufficient_scope", scope="notes:read"',
+    );
+  });
+
+  it('forwards a good token to the path the table names, query and token included', async () => {
+    const good = token();
+    const answer = await send('/api/notes/42?limit=3', { token: good });
+    expect(answer.status).toBe(200);
+    expect(received(answer.body)).toMatchObject({
+      url: '/notes/42?limit=3',
+      headers: { authorization: `Bearer ${good}` },
+    });
+  });
+
+  it('forwards a public route without a token, and answers an unrouted path itself (404)', async () => {
+    expect((await send('/.well-known/jwks.json')).status).toBe(200);
+    const unrouted = await send('/revocations');
+    expect(unrouted.status).toBe(404);
+    expect(unrouted.body).toMatchObject({ statusCode: 404, requestId: expect.any(String) });
+  });
+
+  it('refuses a revoked session within 2 s of the revocation feed saying so', async () => {
+    const sid = randomBytes(8).toString('hex');
+    const revoked = token({ sid });
+    expect((await send('/api/notes', { token: revoked })).status).toBe(200);
+    issuer.announceRevocation({ sids: [sid], sub: `user-${subjects}` });
+    const announced = performance.now();
+    while ((await send('/api/notes', { token: revoked })).status !== 401) {
+      expect(performance.now() - announced).toBeLessThan(2000);
+      await new Promise((done) => setTimeout(done, 20));
+    }
+  });
+});
+
+describe('headers done once (G2)', () => {
+  it('sets X-Forwarded-* from what it saw, whatever forwarding headers the client sent', async () => {
+    const answer = await send('/.well-known/openid-configuration', {
+      headers: {
+        'x-forwarded-for': '203.0.113.9',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'https',
+        forwarded: 'for=203.0.113.9;proto=https',
+        'x-real-ip': '203.0.113.9',
+      },
+    });
+    const headers = received(answer.body).headers;
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(headers['x-forwarded-proto']).toBe('http');
+    expect(headers['x-forwarded-host']).toBe(`127.0.0.1:${PORT}`);
+    expect(headers['forwarded']).toBeUndefined();
+    expect(headers['x-real-ip']).toBeUndefined();
+  });
+
+  it('never lets a client-sent internal or identity header reach a service (R28)', async () => {
+    const answer = await send('/api/notes', {
+      token: token(),
+      headers: {
+        'x-user-id': 'admin',
+        'x-internal-secret': '1',
+        'x-principal': '{"roles":["admin"]}',
+        'x-scopes': 'admin',
+        'x-gateway-verified': 'true',
+        'x-tessera-csrf': '1',
+      },
+    });
+    const names = Object.keys(received(answer.body).headers);
+    for (const name of ['x-user-id', 'x-internal-secret', 'x-principal', 'x-scopes']) {
+      expect(names).not.toContain(name);
+    }
+    expect(names).not.toContain('x-gateway-verified');
+    // A header the client may send (auth-service's CSRF check) still arrives.
+    expect(names).toContain('x-tessera-csrf');
+  });
+
+  it('passes on the request id and a well-formed traceparent, and drops a malformed one', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = await send('/auth/x', {
+      headers: { 'x-request-id': 'client-chosen-id', traceparent, tracestate: 'a=1' },
+    });
+    expect(traced.headers.get('x-request-id')).toBe('client-chosen-id');
+    expect(received(traced.body).headers).toMatchObject({
+      'x-request-id': 'client-chosen-id',
+      traceparent,
+      tracestate: 'a=1',
+    });
+    const malformed = await send('/auth/x', {
+      headers: { 'x-request-id': 'not ok; /etc', traceparent: '00-zz-yy-01', tracestate: 'a=1' },
+    });
+    const headers = received(malformed.body).headers;
+    expect(headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(headers['traceparent']).toBeUndefined();
+    expect(headers['tracestate']).toBeUndefined();
+  });
+
+  it('drops hop-by-hop headers, those a Connection header names included', async () => {
+    const headers = await new Promise<ReceivedRequest['headers']>((done, fail) => {
+      const request = httpRequest(`${GATEWAY}/auth/hop`, {
+        headers: { connection: 'keep-alive, x-hop', 'x-hop': 'secret', te: 'trailers' },
+      });
+      request.on('response', (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => done(received(JSON.parse(text)).headers));
+      });
+      request.on('error', fail);
+      request.end();
+    });
+    expect(headers['x-hop']).toBeUndefined();
+    expect(headers['te']).toBeUndefined();
+  });
+
+  it('answers CORS for the configured origin itself, never with a service’s wider answer', async () => {
+    const allowed = await send('/auth/x', { headers: { origin: WEB_ORIGIN } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(WEB_ORIGIN);
+    const foreign = await send('/auth/x', { headers: { origin: 'https://evil.example' } });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await send('/api/notes', {
+      method: 'OPTIONS',
+      headers: { origin: WEB_ORIGIN, 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(WEB_ORIGIN);
+  });
+
+  it('sends the security headers on forwarded answers and on its own errors', async () => {
+    for (const answer of [await send('/auth/x'), await send('/api/notes')]) {
+      expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(answer.headers.get('strict-transport-security')).toMatch(/max-age=/);
+      expect(answer.headers.get('keep-alive')).not.toBe('timeout=5');
+    }
+  });
+
+  it('refuses a body over BODY_LIMIT with 413 before a service sees it', async () => {
+    const before = echo.received.length;
+    const answer = await send('/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(BODY_LIMIT) }),
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.body).toMatchObject({ statusCode: 413, requestId: expect.any(String) });
+    expect(echo.received.length).toBe(before);
+  });
+
+  it('forwards a body as the bytes that came, whatever its type', async () => {
+    const form = 'grant_type=client_credentials&scope=a+b';
+    const answer = await send('/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
+    expect(received(answer.body)).toMatchObject({
+      method: 'POST',
+      url: '/oauth/token',
+      body: form,
+    });
+    const json = '{"email":"a@example.com" , "password":"x"}';
+    const login = await send('/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: json,
+    });
+    expect(received(login.body).body).toBe(json);
+  });
+});
+
+describe('limits by caller (G3)', () => {
+  it('answers one subject over its budget 429 with Retry-After and RateLimit headers, and nobody else', async () => {
+    const greedy = token();
+    for (let request = 1; request <= RATE_LIMIT; request += 1) {
+      const answer = await send('/api/notes', { token: greedy });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('ratelimit-limit')).toBe(String(RATE_LIMIT));
+      expect(answer.headers.get('ratelimit-remaining')).toBe(String(RATE_LIMIT - request));
+    }
+    const over = await send('/api/notes', { token: greedy });
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(over.headers.get('ratelimit-remaining')).toBe('0');
+    expect(over.body).toMatchObject({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      requestId: expect.any(String),
+    });
+    // The same user through another client has a budget of its own; so has another user.
+    expect(
+      (
+        await send('/api/notes', {
+          token: token({ sub: `user-${subjects}`, client_id: 'other-app' }),
+        })
+      ).status,
+    ).toBe(200);
+    expect((await send('/api/notes', { token: token() })).status).toBe(200);
+    // Anonymous callers count by address, on their own budget.
+    expect((await send('/.well-known/jwks.json')).status).toBe(200);
+  });
+
+  it('counts anonymous callers by address, apart from authenticated ones', async () => {
+    // routes.json gives /.well-known no budget of its own: RATE_LIMIT_MAX per window.
+    const answers = [];
+    for (let request = 0; request < RATE_LIMIT + 1; request += 1) {
+      answers.push((await send('/userinfo')).status);
+    }
+    expect(answers.slice(0, -1).every((status) => status === 200)).toBe(true);
+    expect(answers.at(-1)).toBe(429);
+    // An authenticated caller on the same route, from the same address, is not affected.
+    expect((await send('/userinfo', { token: token({ aud: ['auth-service'] }) })).status).toBe(200);
+  });
+});

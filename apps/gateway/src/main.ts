@@ -1,0 +1,5 @@
+import { bootstrapService } from '@tessera/platform';
+import { AppModule } from './app.module';
+import { gatewayConfig } from './config/gateway.config';
+
+void bootstrapService(AppModule, { name: 'gateway', config: gatewayConfig });
