@@ -7,6 +7,7 @@ import { Public } from '@tessera/auth-token';
 import { AuthModule } from './auth.module';
 import type { AuthModuleOptions } from './auth-module.options';
 import { CurrentPrincipal } from './decorators/current-principal.decorator';
+import { RequireVerifiedEmail } from './decorators/require-verified-email.decorator';
 import { Roles, Scopes } from '@tessera/auth-token';
 import type { Principal } from '@tessera/auth-token';
 
@@ -33,6 +34,13 @@ class ExampleController {
   @Get('admin')
   admin() {
     return { admin: true };
+  }
+
+  @Scopes('notes:write')
+  @RequireVerifiedEmail()
+  @Get('verified')
+  verified() {
+    return { verified: true };
   }
 }
 

@@ -33,6 +33,8 @@ export interface AccessTokenClaims {
   acr?: string;
   /** Epoch seconds: when the user last authenticated (OpenID Connect `auth_time`, RFC 9470). */
   auth_time?: number;
+  /** A user token: whether the user's email address is verified (`@RequireVerifiedEmail()`). */
+  email_verified?: boolean;
 }
 
 /** The header fields verification relies on, once readAccessTokenHeader has checked them. */
@@ -127,6 +129,10 @@ export function readAccessTokenClaims(payload: unknown): AccessTokenClaims {
     throw invalid('roles');
   }
   if (own('sid') !== undefined && !isNonEmptyString(own('sid'))) throw invalid('sid');
+  const emailVerified = own('email_verified');
+  if (emailVerified !== undefined && typeof emailVerified !== 'boolean') {
+    throw invalid('email_verified');
+  }
   const amr = own('amr');
   if (amr !== undefined && !(Array.isArray(amr) && amr.every(isString))) throw invalid('amr');
   if (own('acr') !== undefined && !isNonEmptyString(own('acr'))) throw invalid('acr');

@@ -77,6 +77,7 @@ describe('AccessTokenVerifier', () => {
       authTime: undefined,
       acr: undefined,
       amr: [],
+      emailVerified: false,
     });
     expect(Object.isFrozen(principal)).toBe(true);
   });

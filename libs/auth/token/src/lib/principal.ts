@@ -33,6 +33,8 @@ export interface Principal {
   readonly acr: string | undefined;
   /** `amr` (RFC 8176): how the user signed in, e.g. `['pwd', 'otp', 'mfa']`. */
   readonly amr: readonly string[];
+  /** `email_verified`: true only when the token says so; false when it says no or nothing. */
+  readonly emailVerified: boolean;
 }
 
 /** The principal of verified claims, frozen: it may be shared by many requests through a cache. */
@@ -51,5 +53,6 @@ export function principalOf(claims: AccessTokenClaims): Principal {
     authTime: claims.auth_time,
     acr: claims.acr,
     amr: Object.freeze([...(claims.amr ?? [])]),
+    emailVerified: claims.email_verified === true,
   });
 }

@@ -155,6 +155,39 @@ describe('JwtAuthGuard over HTTP', () => {
     });
   });
 
+  describe('@RequireVerifiedEmail()', () => {
+    const verified = (claims: Record<string, unknown>) =>
+      get(service.url, '/verified', bearer({ scope: 'notes:write', ...claims }));
+
+    it('admits a token that says email_verified: true', async () => {
+      expect(await verified({ email_verified: true })).toMatchObject({
+        status: 200,
+        body: { verified: true },
+      });
+    });
+
+    it('refuses email_verified false, or no claim at all, with 403 email_not_verified', async () => {
+      for (const claims of [{ email_verified: false }, {}]) {
+        const answer = await verified(claims);
+        expect(answer).toMatchObject({
+          status: 403,
+          challenge: 'Bearer error="email_not_verified"',
+          body: { error: 'email_not_verified' },
+        });
+      }
+    });
+
+    it('refuses a mistyped email_verified ("true" as a string) as invalid_token', async () => {
+      const answer = await verified({ email_verified: 'true' });
+      expect(answer).toMatchObject({ status: 401, challenge: 'Bearer error="invalid_token"' });
+    });
+
+    it('answers a missing scope with 403 insufficient_scope first', async () => {
+      const answer = await get(service.url, '/verified', bearer({ email_verified: true }));
+      expect(answer.body).toMatchObject({ error: 'insufficient_scope' });
+    });
+  });
+
   describe('the principal', () => {
     it('is typed from the verified claims: a user, or a service when sub is the client id', async () => {
       const user = await get(
@@ -173,6 +206,7 @@ describe('JwtAuthGuard over HTTP', () => {
         kind: 'user',
         issuedAt: expect.any(Number),
         expiresAt: expect.any(Number),
+        emailVerified: false,
       });
       const service_ = await get(
         service.url,

@@ -13,7 +13,9 @@ import type { Principal, VerificationKeySource } from '@tessera/auth-token';
 import type { FastifyRequest } from 'fastify';
 import type { ResolvedAuthOptions } from '../auth-module.options';
 import { RESOLVED_AUTH_OPTIONS, VERIFICATION_KEYS } from '../auth.module-definition';
+import { VERIFIED_EMAIL_KEY } from '../decorators/require-verified-email.decorator';
 import {
+  emailNotVerified,
   insufficientScope,
   invalidBearerToken,
   missingBearerToken,
@@ -28,6 +30,8 @@ interface RouteRequirements {
   isPublic: boolean;
   scopes: readonly string[];
   roles: readonly string[];
+  /** `@RequireVerifiedEmail()`: the token must say `email_verified: true`. */
+  verifiedEmail: boolean;
 }
 
 /**
@@ -193,6 +197,10 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
         roles: route.roles.filter((role) => !principal.roles.includes(role)),
       });
     }
+    if (route.verifiedEmail && !principal.emailVerified) {
+      this.metrics.refused('email_not_verified');
+      throw emailNotVerified();
+    }
     return principal;
   }
 
@@ -208,6 +216,8 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
         isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets) === true,
         scopes: this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets) ?? [],
         roles: this.reflector.getAllAndMerge<string[]>(ROLES_KEY, targets) ?? [],
+        verifiedEmail:
+          this.reflector.getAllAndOverride<boolean>(VERIFIED_EMAIL_KEY, targets) === true,
       };
       byHandler.set(handler, route);
     }

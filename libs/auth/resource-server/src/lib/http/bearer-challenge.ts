@@ -68,6 +68,21 @@ export function insufficientUserAuthentication(
   );
 }
 
+/**
+ * 403 + `error="email_not_verified"`: a good token whose user has not verified their email
+ * address, on a route marked `@RequireVerifiedEmail()`. An extension error code (RFC 6749 §8.5):
+ * no standard one says it, and `insufficient_scope` would send the client after a scope.
+ */
+export function emailNotVerified(): ForbiddenException {
+  return withHeaders(
+    new ForbiddenException({
+      error: 'email_not_verified',
+      message: 'This needs a verified email address: follow the link in the verification mail',
+    }),
+    'Bearer error="email_not_verified"',
+  );
+}
+
 /** 400 + `error="invalid_request"`: the token came more than one way at once (R5). */
 export function ambiguousBearerToken(): BadRequestException {
   return withHeaders(

@@ -10,7 +10,8 @@ import type { InvalidAccessTokenReason } from '@tessera/auth-token';
  * Why the guard turned a request away: no token (401 without `error`), a token sent two ways
  * (400), a bad token (401 `invalid_token`, by the verifier's reason), a revoked session (401), or
  * a token without the scope or role (403), or a sign-in too weak or old for the route
- * (401 `insufficient_user_authentication`). A fixed set, so the label stays small.
+ * (401 `insufficient_user_authentication`), or an unverified email address on a route that needs
+ * one (403 `email_not_verified`). A fixed set, so the label stays small.
  */
 export type GuardRefusalReason =
   | 'missing_token'
@@ -18,7 +19,8 @@ export type GuardRefusalReason =
   | InvalidAccessTokenReason
   | 'revoked'
   | 'insufficient_scope'
-  | 'insufficient_user_authentication';
+  | 'insufficient_user_authentication'
+  | 'email_not_verified';
 
 export type JwksFetchOutcome = 'success' | 'failure';
 
@@ -39,6 +41,7 @@ const REFUSAL_REASONS: readonly GuardRefusalReason[] = [
   'revoked',
   'insufficient_scope',
   'insufficient_user_authentication',
+  'email_not_verified',
 ];
 
 /**

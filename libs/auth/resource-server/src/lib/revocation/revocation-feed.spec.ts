@@ -170,6 +170,7 @@ describe('RevocationList', () => {
     authTime: undefined,
     acr: undefined,
     amr: [],
+    emailVerified: false,
   });
   const now = () => Math.floor(Date.now() / 1000);
 
