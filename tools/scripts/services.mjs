@@ -14,6 +14,9 @@ export const label = (service) => `\x1b[${service.colour}m[${service.name}]\x1b[
 export const say = (line) => process.stdout.write(`\x1b[1m[tessera]\x1b[0m ${line}\n`);
 
 /** `resource-service` → `RESOURCE_SERVICE_PORT`: the variable that moves one service. */
+/** The one public origin (apps/gateway): `npm start`'s walkthrough goes through it. */
+const GATEWAY = 'gateway';
+
 export const portVariable = (name) => `${name.toUpperCase().replace(/-/g, '_')}_PORT`;
 
 /**
@@ -75,6 +78,7 @@ export function serviceEnvironments(services, environment = process.env) {
   const auth = services.find((service) => service.name === 'auth-service');
   const authUrl = `http://127.0.0.1:${auth?.port ?? 3001}`;
   const issuer = environment.ISSUER || authUrl;
+  const gateway = services.find((service) => service.name === GATEWAY);
   const shared = { ...environment };
   delete shared.AUTH_CLIENT_SECRET;
   delete shared.PORT;
@@ -85,6 +89,16 @@ export function serviceEnvironments(services, environment = process.env) {
     else {
       own.AUTH_ISSUER = environment.AUTH_ISSUER || issuer;
       own.AUTH_SERVICE_URL = environment.AUTH_SERVICE_URL || authUrl;
+    }
+    if (service.name === GATEWAY) {
+      // Every other service where it listens (routes.json names the ones it routes to).
+      own.UPSTREAMS ??= services
+        .filter((other) => other !== service && !other.site)
+        .map((other) => `${other.name}=http://127.0.0.1:${other.port}`)
+        .join(',');
+    } else if (gateway && !service.site) {
+      // Behind the gateway: its X-Forwarded-For names the caller (docs/adr/0012).
+      own.TRUST_PROXY ??= '127.0.0.1';
     }
     if (service.client) {
       const secret =
@@ -169,16 +183,19 @@ export function printReady(services, extra = () => '') {
   }
   const auth = services.find((service) => service.name === 'auth-service');
   const resource = services.find((service) => service.name === 'resource-service');
+  const gateway = services.find((service) => service.name === GATEWAY);
   if (auth) {
     say('Try it:');
     const account = `-H 'content-type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery staple"}'`;
-    const authUrl = `http://127.0.0.1:${auth.port}`;
+    const authUrl = `http://127.0.0.1:${(gateway ?? auth).port}`;
     say(`  curl -s -X POST ${authUrl}/auth/register ${account}`);
     say(
       `  TOKEN=$(curl -s -X POST ${authUrl}/auth/login ${account} | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
     );
-    if (resource)
-      say(`  curl -s http://127.0.0.1:${resource.port}/notes -H "authorization: Bearer $TOKEN"`);
+    const notesUrl = gateway
+      ? `http://127.0.0.1:${gateway.port}/api/notes`
+      : `http://127.0.0.1:${resource?.port}/notes`;
+    if (resource) say(`  curl -s ${notesUrl} -H "authorization: Bearer $TOKEN"`);
   }
   say('Press Ctrl-C to stop the services and their databases.');
 }

@@ -59,6 +59,17 @@ describe('the registry, applied at start-up on real PostgreSQL', () => {
       {
         type: 'client.registered',
         detail: {
+          clientId: 'gateway',
+          type: 'confidential',
+          grantTypes: 'client_credentials',
+          scopes: 'revocations:read',
+          audiences: 'auth-service',
+          defaultAudiences: 'auth-service',
+        },
+      },
+      {
+        type: 'client.registered',
+        detail: {
           clientId: 'resource-service',
           type: 'confidential',
           grantTypes: 'client_credentials',

@@ -6,6 +6,7 @@ import type { ServiceOptions } from './service-options';
 import {
   addBoundaryRule,
   addComposeService,
+  addGatewayRoute,
   addDatabaseToInitSql,
   addEnvExampleSection,
   addToSystemE2e,
@@ -18,7 +19,8 @@ import {
  * `nx g @tessera/workspace-plugin:service orders [--port 3003] [--no-database]`: creates
  * apps/orders-service and apps/orders-service-e2e in the house layout, wired to @tessera/auth
  * and registered in auth-service's registry (apps/auth-service/registry.json, data: no
- * auth-service code or migration changes), docker-compose, .env.example, the Postgres init
+ * auth-service code or migration changes), the gateway's route table (apps/gateway/routes.json),
+ * docker-compose, .env.example, the Postgres init
  * script, the module boundaries and system-e2e. See docs/adding-a-service.md.
  */
 export async function serviceGenerator(
@@ -58,6 +60,7 @@ export async function serviceGenerator(
   addEnvExampleSection(tree, options);
   addBoundaryRule(tree, options);
   registerWithAuthService(tree, options);
+  addGatewayRoute(tree, options);
   addToSystemE2e(tree, options);
 
   await formatFiles(tree);

@@ -17,6 +17,7 @@ export const ENV_EXAMPLE = '.env.example';
 export const ESLINT_CONFIG = 'eslint.config.mjs';
 export const AUTH_REGISTRY = 'apps/auth-service/registry.json';
 export const SYSTEM_E2E = 'apps/system-e2e/project.json';
+export const GATEWAY_ROUTES = 'apps/gateway/routes.json';
 
 /** Thrown when a file the generator edits does not look the way it expects. */
 export class WorkspaceEditError extends Error {
@@ -74,6 +75,9 @@ export function existingTraces(tree: Tree, options: ServiceOptions): string[] {
   }
   if (read(tree, ESLINT_CONFIG).includes(`'scope:${options.serviceName}'`)) {
     traces.push(`the scope:${options.serviceName} rule in ${ESLINT_CONFIG}`);
+  }
+  if (readGatewayRoutes(tree).services[options.serviceName] !== undefined) {
+    traces.push(`the ${options.serviceName} service in ${GATEWAY_ROUTES}`);
   }
   const registry = readRegistry(tree);
   if (registry.audiences.some((audience) => audience.id === options.serviceName)) {
@@ -141,7 +145,8 @@ export function addComposeService(tree: Tree, options: ServiceOptions): void {
     '      LOG_LEVEL: ${LOG_LEVEL:-info}',
     '      BODY_LIMIT: ${BODY_LIMIT:-102400}',
     '      SHUTDOWN_TIMEOUT: ${SHUTDOWN_TIMEOUT:-10000}',
-    '      TRUST_PROXY: ${TRUST_PROXY:-}',
+    "      # The gateway's fixed address: its X-Forwarded-For is believed, no one else's.",
+    '      TRUST_PROXY: ${SERVICES_TRUST_PROXY:-172.28.0.10}',
     '      CORS_ORIGINS: ${CORS_ORIGINS:-}',
     '      # The metrics listener (GET /metrics), on the compose network only (docs/adr/0010).',
     '      METRICS_HOST: 0.0.0.0',
@@ -157,8 +162,7 @@ export function addComposeService(tree: Tree, options: ServiceOptions): void {
     `      AUTH_CLIENT_SECRET_FILE: ${SECRETS_DIR}/${options.serviceName}-client-secret`,
     '    volumes:',
     `      - secrets:${SECRETS_DIR}:ro`,
-    '    ports:',
-    `      - '127.0.0.1:${options.port}:${options.port}'`,
+    `    # Not published: clients reach it through the gateway (/api/${options.resource}).`,
     '    healthcheck:',
     '      test:',
     '        - CMD',
@@ -424,5 +428,45 @@ export function registerWithAuthService(tree: Tree, options: ServiceOptions): vo
     firstParty?.audiences.push(options.serviceName);
     firstParty?.scopes.push(options.readScope, options.writeScope);
     return registry;
+  });
+}
+
+/** The parts of apps/gateway/routes.json the generator reads and appends to. */
+interface GatewayRoutesFile {
+  services: Record<string, { port: number }>;
+  routes: Record<string, unknown>[];
+}
+
+function readGatewayRoutes(tree: Tree): GatewayRoutesFile {
+  let file: Partial<GatewayRoutesFile>;
+  try {
+    file = JSON.parse(read(tree, GATEWAY_ROUTES)) as Partial<GatewayRoutesFile>;
+  } catch (error) {
+    if (error instanceof WorkspaceEditError) throw error;
+    throw new WorkspaceEditError(GATEWAY_ROUTES, 'valid JSON');
+  }
+  if (typeof file.services !== 'object' || file.services === null || !Array.isArray(file.routes)) {
+    throw new WorkspaceEditError(GATEWAY_ROUTES, 'its "services" object and "routes" list');
+  }
+  return file as GatewayRoutesFile;
+}
+
+/**
+ * The gateway routes `/api/<resource>` to the new service's `/<resource>` (data: its route
+ * table, apps/gateway/routes.json, no gateway code), checking a token for the service with the
+ * read scope at the edge before anything is forwarded; the service checks it again.
+ */
+export function addGatewayRoute(tree: Tree, options: ServiceOptions): void {
+  readGatewayRoutes(tree);
+  updateJson<GatewayRoutesFile>(tree, GATEWAY_ROUTES, (file) => {
+    file.services[options.serviceName] = { port: options.port };
+    file.routes.push({
+      prefix: `/api/${options.resource}`,
+      service: options.serviceName,
+      path: `/${options.resource}`,
+      access: 'token',
+      scopes: [options.readScope],
+    });
+    return file;
   });
 }
