@@ -57,7 +57,8 @@ function importedNames(): Map<string, Set<string>> {
       continue; // listed by git but deleted in the working tree
     }
     for (const [, names, alias] of source.matchAll(
-      /(?:import|export)(?: type)? \{([^}]*)\} from '(@tessera\/[a-z-]+)'/g,
+      // A secondary entry point (`@tessera/platform/tracing`) counts as a library of its own.
+      /(?:import|export)(?: type)? \{([^}]*)\} from '(@tessera\/[a-z-]+(?:\/[a-z-]+)?)'/g,
     )) {
       if (file.startsWith(LIBRARIES[alias] ?? '\0')) continue;
       const set = imported.get(alias) ?? new Set<string>();

@@ -11,6 +11,8 @@ export {
 export type { ComposeFile, VariableSource } from './compose-file';
 export { describeEnvironmentParity } from './environment-parity.suite';
 export { NatsTestServer } from './nats-test-server';
+export { OtlpTraceReceiver } from './otlp-trace-receiver';
+export type { ReceivedSpan } from './otlp-trace-receiver';
 export { processesMentioning } from './running-processes';
 export { describeServiceLifecycle } from './service-lifecycle.suite';
 export { ServiceProcess } from './service-process';

@@ -14,6 +14,8 @@ import { registerHttpMetrics } from '../metrics/http-metrics';
 import { MetricsServer } from '../metrics/metrics-server';
 import { MetricsModule } from '../metrics/metrics.module';
 import { configureApiDocs } from '../api-docs/api-docs';
+import { stopTracing, tracingStarted } from '../tracing/start-tracing';
+import { registerTraceRoutes } from '../tracing/trace-routes';
 import { connectMessageTransports } from '../messaging/message-transports';
 
 export interface BootstrapOptions {
@@ -95,6 +97,7 @@ export async function createServiceApplication(
   configureHttpSecurity(app, environment);
   configureFastify(app);
   registerRequestLogging(app, logger);
+  if (tracingStarted()) registerTraceRoutes(app);
   registerHttpMetrics(app);
   configureApiDocs(app, environment, name);
   try {
@@ -140,6 +143,8 @@ function handleShutdownSignals(
     timer.unref();
     started
       .then((app) => app.close())
+      // The spans of the last requests, still buffered, go out before the process ends.
+      .then(() => stopTracing())
       .then(
         () => {
           logger.log('Stopped');
