@@ -61,4 +61,8 @@ export class PrincipalView implements Principal {
     example: ['pwd', 'otp', 'mfa'],
   })
   amr!: string[];
+  @ApiProperty({
+    description: '`email_verified`: true only when the token says the address is verified',
+  })
+  emailVerified!: boolean;
 }
