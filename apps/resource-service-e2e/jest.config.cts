@@ -6,4 +6,10 @@ module.exports = {
   // is one).
   maxWorkers: 2,
   testTimeout: 120000,
+  // The multi-replica suite takes minutes: `npm run test:load` runs it (LOAD_REPLICAS=true) one
+  // suite at a time beside nothing, and `npm test` leaves it out.
+  testPathIgnorePatterns:
+    process.env['LOAD_REPLICAS'] === 'true'
+      ? ['/node_modules/']
+      : ['/node_modules/', '/replicas\\.load\\.spec\\.ts$'],
 };

@@ -17,6 +17,7 @@ export { processesMentioning } from './running-processes';
 export { describeServiceLifecycle } from './service-lifecycle.suite';
 export { ServiceProcess } from './service-process';
 export type { ServiceProcessOptions } from './service-process';
+export { TcpBalancer } from './tcp-balancer';
 export { TcpProxy } from './tcp-proxy';
 export { createTestApplication } from './test-application';
 export type { TestApplication } from './test-application';

@@ -14,9 +14,9 @@ export type ServiceCommand = (app: INestApplicationContext, args: string[]) => P
 const PLATFORM_COMMANDS: Record<string, ServiceCommand> = { migrate: migrateCommand };
 
 /**
- * Runs `argv[0]` from `commands` (and the platform's own: `migrate`) inside the service's application context (its configuration,
- * database and providers, no HTTP server), prints the result and exits: 0 when it worked, 1 when
- * it failed, 2 for an unknown command. The built bundle serves as its own CLI:
+ * Runs `argv[0]` from `commands` (and the platform's own: `migrate`) inside the service's
+ * application context (its configuration, database and providers, no HTTP server), prints the
+ * result and exits: 0 when it worked, 1 when it failed, 2 for an unknown command. The built bundle serves as its own CLI:
  * `node dist/apps/auth-service/main.js create-admin ada@example.com`. While the service runs
  * (`npm start`, `npm run dev`) a command uses the embedded PostgreSQL it started.
  */
@@ -26,7 +26,11 @@ export async function runServiceCommand(
   commands: Record<string, ServiceCommand>,
   [name = '', ...args]: string[],
 ): Promise<never> {
-  const known = { ...PLATFORM_COMMANDS, ...commands };
+  // The service's own first; a command of its own by the same name wins.
+  const known = { ...commands };
+  for (const [platformName, platformCommand] of Object.entries(PLATFORM_COMMANDS)) {
+    known[platformName] ??= platformCommand;
+  }
   const command = known[name];
   if (!command) {
     process.stderr.write(
