@@ -19,6 +19,8 @@ module.exports = {
       outputHashing: 'none',
       generatePackageJson: true,
       sourceMap: true,
+      // The hosted pages' templates and stylesheet, next to main.js (src/pages/page-plugins.ts).
+      assets: [{ input: './src/pages/views', glob: '**/*', output: './views' }],
     }),
   ],
 };

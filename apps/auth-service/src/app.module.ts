@@ -10,6 +10,7 @@ import { ClockModule } from './clock/clock.module';
 import { KeysModule } from './keys/keys.module';
 import { KeysService } from './keys/keys.service';
 import { OAuthModule } from './oauth/oauth.module';
+import { PagesModule } from './pages/pages.module';
 import { RevocationsModule } from './revocations/revocations.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { SessionsService } from './sessions/sessions.service';
@@ -44,6 +45,7 @@ import { UsersModule } from './users/users.module';
     AuthModule,
     KeysModule,
     OAuthModule,
+    PagesModule,
     RevocationsModule,
     UsersModule,
   ],

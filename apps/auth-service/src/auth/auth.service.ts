@@ -53,7 +53,7 @@ export interface TokenRequest {
 }
 
 /** What one access token is granted. */
-interface Grant {
+export interface Grant {
   scope: string;
   audiences: readonly string[];
 }
@@ -320,7 +320,8 @@ export class AuthService {
     }
   }
 
-  private async tokenResponse(
+  /** The access token of a session (and its refresh token), for any flow that started one. */
+  async tokenResponse(
     user: User,
     session: Session,
     grant: Grant,

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-export const GRANT_TYPES = ['refresh_token', 'client_credentials'] as const;
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 /**
@@ -34,6 +34,22 @@ export class Client {
    */
   @Column({ name: 'default_audiences', type: 'text', array: true, default: () => "'{}'" })
   defaultAudiences!: string[];
+
+  /**
+   * Where the authorization endpoint may send the browser back (RFC 6749 §3.1.2), compared as
+   * exact strings: no prefix, wildcard or normalisation. Empty for a client without the
+   * authorization_code grant.
+   */
+  @Column({ name: 'redirect_uris', type: 'text', array: true, default: () => "'{}'" })
+  redirectUris!: string[];
+
+  /** Where RP-initiated logout may send the browser after signing out, exact strings as well. */
+  @Column({ name: 'post_logout_redirect_uris', type: 'text', array: true, default: () => "'{}'" })
+  postLogoutRedirectUris!: string[];
+
+  /** Tessera's own application: the consent page is skipped for it. */
+  @Column({ name: 'first_party', type: 'boolean', default: false })
+  firstParty!: boolean;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -9,7 +9,16 @@ import { Registry, REGISTRY_FILE } from './registry';
 import type { RegisteredClient } from './registry';
 
 /** The columns the registry owns; never the secret, never the creation time. */
-const OWNED = ['type', 'grantTypes', 'scopes', 'audiences', 'defaultAudiences'] as const;
+const OWNED = [
+  'type',
+  'grantTypes',
+  'scopes',
+  'audiences',
+  'defaultAudiences',
+  'redirectUris',
+  'postLogoutRedirectUris',
+  'firstParty',
+] as const;
 type Owned = (typeof OWNED)[number];
 
 /** Any fixed number: the key of the advisory lock that serialises instances starting together. */
@@ -77,7 +86,12 @@ export class RegistrySync implements OnModuleInit {
         type: 'client.registered',
         detail: {
           clientId: wanted.id,
-          ...Object.fromEntries(OWNED.map((field) => [field, describe(wanted[field])])),
+          ...Object.fromEntries(
+            OWNED.filter((field) => !isUnset(field, wanted[field])).map((field) => [
+              field,
+              describe(wanted[field]),
+            ]),
+          ),
         },
       },
       manager,
@@ -121,7 +135,18 @@ export class RegistrySync implements OnModuleInit {
   }
 }
 
+/** The code flow's fields, which a client without that flow leaves unset. */
+const FLOW_FIELDS: readonly Owned[] = ['redirectUris', 'postLogoutRedirectUris', 'firstParty'];
+
+/** A code-flow field left unset: a registration's audit line leaves it out. */
+function isUnset(field: Owned, value: string | boolean | readonly string[]): boolean {
+  return (
+    FLOW_FIELDS.includes(field) && (value === false || (Array.isArray(value) && value.length === 0))
+  );
+}
+
 /** A column's value as the audit log shows it (space-separated, in order); also what is compared. */
-function describe(value: string | readonly string[]): string {
+function describe(value: string | boolean | readonly string[]): string {
+  if (typeof value === 'boolean') return String(value);
   return typeof value === 'string' ? value : value.join(' ');
 }

@@ -89,6 +89,20 @@ describe('the registry, applied at start-up on real PostgreSQL', () => {
           defaultAudiences: 'resource-service',
         },
       },
+      {
+        type: 'client.registered',
+        detail: {
+          clientId: 'web',
+          type: 'public',
+          grantTypes: 'authorization_code refresh_token',
+          scopes: 'openid email notes:read notes:write',
+          audiences: 'auth-service resource-service',
+          defaultAudiences: 'resource-service',
+          redirectUris: 'http://localhost:4200/callback',
+          postLogoutRedirectUris: 'http://localhost:4200/',
+          firstParty: 'true',
+        },
+      },
     ]);
     expect(service.app.get(Registry).audienceIds).toEqual(['auth-service', 'resource-service']);
   });

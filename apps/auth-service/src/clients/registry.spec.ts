@@ -9,10 +9,15 @@ describe('Registry', () => {
     expect(registry.audienceIds).toEqual(['auth-service', 'resource-service']);
     expect(registry.isAudience('resource-service')).toBe(true);
     expect(registry.isAudience('orders-service')).toBe(false);
-    expect(registry.clients.map((client) => client.id)).toEqual([
-      'tessera-first-party',
-      'resource-service',
-    ]);
+    expect(registry.clients.map((client) => client.id)).toEqual(
+      expect.arrayContaining(['tessera-first-party', 'resource-service', 'web']),
+    );
+    expect(registry.clients.find((client) => client.id === 'web')).toMatchObject({
+      type: 'public',
+      firstParty: true,
+      redirectUris: ['http://localhost:4200/callback'],
+      postLogoutRedirectUris: ['http://localhost:4200/'],
+    });
     // The first-party default never names auth-service: a token for the account API is asked for.
     expect(registry.clients[0].defaultAudiences).toEqual(['resource-service']);
   });
@@ -36,7 +41,7 @@ describe('Registry', () => {
     [
       'a client listed twice',
       (registry) => registry.clients.push(structuredClone(registry.clients[1])),
-      'clients[2] "resource-service": the client "resource-service" is listed twice',
+      `clients[${registryFile.clients.length}] "resource-service": the client "resource-service" is listed twice`,
     ],
     [
       'an audience listed twice',
@@ -51,7 +56,48 @@ describe('Registry', () => {
     [
       'an unknown grant type',
       (registry) => registry.clients[1].grantTypes.push('password'),
-      '"password" is not one of refresh_token, client_credentials',
+      '"password" is not one of authorization_code, refresh_token, client_credentials',
+    ],
+    [
+      'an http redirect URI on a host other than loopback',
+      (registry) =>
+        Object.assign(registry.clients[0], {
+          grantTypes: ['authorization_code'],
+          redirectUris: ['http://app.example/callback'],
+        }),
+      '"http://app.example/callback" must be https (http only on localhost, 127.0.0.1 or [::1])',
+    ],
+    [
+      'a redirect URI with a fragment',
+      (registry) =>
+        Object.assign(registry.clients[0], {
+          grantTypes: ['authorization_code'],
+          redirectUris: ['https://app.example/cb#x'],
+        }),
+      'must not have a fragment',
+    ],
+    [
+      'a redirect URI with user info',
+      (registry) =>
+        Object.assign(registry.clients[0], {
+          grantTypes: ['authorization_code'],
+          redirectUris: ['https://user@app.example/cb'],
+        }),
+      'must not carry a user name or password',
+    ],
+    [
+      'a redirect URI written two ways',
+      (registry) =>
+        Object.assign(registry.clients[0], {
+          grantTypes: ['authorization_code'],
+          redirectUris: ['https://APP.example:443/cb'],
+        }),
+      'must be written as https://app.example/cb',
+    ],
+    [
+      'the authorization_code grant without a redirect URI',
+      (registry) => registry.clients[0].grantTypes.push('authorization_code'),
+      'a client has redirectUris exactly when it has the authorization_code grant',
     ],
     [
       'a public client with client_credentials',

@@ -24,6 +24,12 @@ export interface RegisteredClient {
   audiences: string[];
   /** The audiences a token gets when nobody asks for any: a subset of `audiences`. */
   defaultAudiences: string[];
+  /** authorization_code: where the browser may be sent back, exact strings (redirectUriProblem). */
+  redirectUris: string[];
+  /** RP-initiated logout: where the browser may be sent after signing out, exact strings. */
+  postLogoutRedirectUris: string[];
+  /** Tessera's own application: no consent page. */
+  firstParty: boolean;
 }
 
 /** What is wrong with the registry, every problem on a line of its own. */
@@ -42,7 +48,44 @@ const ID = /^[a-z][a-z0-9._-]{1,63}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** RFC 6749 §3.3 scope-token. */
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-const CLIENT_KEYS = ['id', 'type', 'grantTypes', 'scopes', 'audiences', 'defaultAudiences'];
+const CLIENT_KEYS = [
+  'id',
+  'type',
+  'grantTypes',
+  'scopes',
+  'audiences',
+  'defaultAudiences',
+  'redirectUris',
+  'postLogoutRedirectUris',
+  'firstParty',
+];
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * What is wrong with a redirect or post-logout URI to register, if anything: an absolute https
+ * URL (http only on a loopback host, for development), with no fragment (RFC 6749 §3.1.2) and no
+ * user name or password, written as the URL parser would write it back, so the exact-string
+ * comparison at the authorization endpoint cannot be fooled by two spellings of one URL.
+ */
+export function redirectUriProblem(uri: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return `"${uri}" is not an absolute URL`;
+  }
+  if (
+    url.protocol !== 'https:' &&
+    !(url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname))
+  ) {
+    return `"${uri}" must be https (http only on localhost, 127.0.0.1 or [::1])`;
+  }
+  if (uri.includes('#')) return `"${uri}" must not have a fragment (RFC 6749 §3.1.2)`;
+  if (url.username !== '' || url.password !== '')
+    return `"${uri}" must not carry a user name or password`;
+  if (url.href !== uri) return `"${uri}" must be written as ${url.href}`;
+  return undefined;
+}
 
 /**
  * The services (audiences) and clients auth-service knows, from apps/auth-service/registry.json:
@@ -218,6 +261,19 @@ function readClient(
         ? undefined
         : `"${audience}" is not among this client's audiences (${audiences.join(', ') || 'none'})`,
   );
+  const redirectUris = readOptionalList(entry['redirectUris'], `${where}: redirectUris`, problems);
+  const postLogoutRedirectUris = readOptionalList(
+    entry['postLogoutRedirectUris'],
+    `${where}: postLogoutRedirectUris`,
+    problems,
+  );
+  if (grantTypes.includes('authorization_code') !== redirectUris.length > 0) {
+    problems.push(
+      `${where}: a client has redirectUris exactly when it has the authorization_code grant`,
+    );
+  }
+  const firstParty = entry['firstParty'] ?? false;
+  if (typeof firstParty !== 'boolean') problems.push(`${where}: firstParty must be true or false`);
   if (problems.length > before) return undefined;
   return {
     id,
@@ -226,7 +282,15 @@ function readClient(
     scopes,
     audiences,
     defaultAudiences,
+    redirectUris,
+    postLogoutRedirectUris,
+    firstParty: firstParty as boolean,
   };
+}
+
+/** A list of distinct redirect URIs; absent means none. */
+function readOptionalList(value: unknown, where: string, problems: string[]): string[] {
+  return value === undefined ? [] : readList(value, where, problems, redirectUriProblem);
 }
 
 /** A list of distinct strings, each passing `check` (which returns what is wrong, if anything). */

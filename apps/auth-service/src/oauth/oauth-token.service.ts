@@ -5,7 +5,9 @@ import { AuthService } from '../auth/auth.service';
 import { grantedScope } from '../auth/first-party-client';
 import { grantedAudiences, listed } from '../auth/resource-indicators';
 import type { TokenResponse } from '../auth/token-response';
-import type { Client } from '../clients/client.entity';
+import { GRANT_TYPES } from '../clients/client.entity';
+import type { Client, GrantType } from '../clients/client.entity';
+import { AuthorizationCodeGrant } from './authorization-code-grant';
 import { authServiceConfig } from '../config/auth-service.config';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { ClientAuthenticator } from './client-authenticator';
@@ -15,11 +17,10 @@ import type { OAuthRequest } from './oauth-request';
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 
 /**
- * `POST /oauth/token` (RFC 6749 §3.2): the refresh-token grant, with the rotation rules of
- * `/auth/refresh`, and the client-credentials grant for services (I14). Both take RFC 8707
- * `resource`, repeated for several audiences. The password grant is
- * not offered (I15): first-party login is its own endpoint; no grant uses the authorization
- * endpoint, so there is none.
+ * `POST /oauth/token` (RFC 6749 §3.2): the authorization-code grant (AuthorizationCodeGrant), the
+ * refresh-token grant, with the rotation rules of `/auth/refresh`, and the client-credentials
+ * grant for services (I14). The last two take RFC 8707 `resource`, repeated for several
+ * audiences. The password grant is not offered (I15): first-party login is its own endpoint.
  */
 @Injectable()
 export class OAuthTokenService {
@@ -27,6 +28,7 @@ export class OAuthTokenService {
     private readonly clients: ClientAuthenticator,
     private readonly auth: AuthService,
     private readonly accessTokens: AccessTokenService,
+    private readonly codes: AuthorizationCodeGrant,
     @Inject(authServiceConfig.KEY)
     private readonly environment: ConfigType<typeof authServiceConfig>,
   ) {}
@@ -34,12 +36,12 @@ export class OAuthTokenService {
   async exchange(request: OAuthRequest, context: RequestContext): Promise<TokenResponse> {
     const grant = request.params['grant_type'];
     if (grant === undefined) throw new OAuthException('invalid_request', 'grant_type is required');
-    if (grant !== 'refresh_token' && grant !== 'client_credentials') {
+    if (!(GRANT_TYPES as readonly string[]).includes(grant)) {
       throw new OAuthException(
         'unsupported_grant_type',
         grant === 'password'
           ? 'The password grant is not offered: sign users in with POST /auth/login'
-          : 'grant_type must be refresh_token or client_credentials',
+          : `grant_type must be one of ${GRANT_TYPES.join(', ')}`,
       );
     }
     const scope = request.params['scope'];
@@ -52,9 +54,10 @@ export class OAuthTokenService {
     const client = await this.clients.authenticate(request, 'token', context, {
       allowPublic: true,
     });
-    if (!client.grantTypes.includes(grant)) {
+    if (!client.grantTypes.includes(grant as GrantType)) {
       throw new OAuthException('unauthorized_client', `This client may not use the ${grant} grant`);
     }
+    if (grant === 'authorization_code') return this.codes.exchange(request, client, context);
     return grant === 'refresh_token'
       ? this.refresh(request, client, context)
       : this.clientCredentials(request, client);

@@ -298,21 +298,29 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
       expect(twoWays.body).toMatchObject({ error: 'invalid_request' });
     });
 
-    it.each([
-      'password',
-      'authorization_code',
-      'implicit',
-      'urn:ietf:params:oauth:grant-type:jwt-bearer',
-    ])('I15: answers grant_type=%s with unsupported_grant_type', async (grant) => {
-      const reply = await form(
-        '/oauth/token',
-        { grant_type: grant, username: 'a', password: 'b' },
-        service_,
-      );
+    it('answers grant_type=authorization_code from a client without that grant with unauthorized_client', async () => {
+      const reply = await form('/oauth/token', {
+        grant_type: 'authorization_code',
+        client_id: 'tessera-first-party',
+        code: 'x',
+      });
       expect(reply.status).toBe(400);
-      expect(reply.body['error']).toBe('unsupported_grant_type');
-      expect(reply.headers.get('cache-control')).toBe('no-store');
+      expect(reply.body['error']).toBe('unauthorized_client');
     });
+
+    it.each(['password', 'implicit', 'urn:ietf:params:oauth:grant-type:jwt-bearer'])(
+      'I15: answers grant_type=%s with unsupported_grant_type',
+      async (grant) => {
+        const reply = await form(
+          '/oauth/token',
+          { grant_type: grant, username: 'a', password: 'b' },
+          service_,
+        );
+        expect(reply.status).toBe(400);
+        expect(reply.body['error']).toBe('unsupported_grant_type');
+        expect(reply.headers.get('cache-control')).toBe('no-store');
+      },
+    );
 
     it('I15: refuses a grant the client is not allowed with unauthorized_client', async () => {
       const reply = await form(
@@ -602,7 +610,12 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
           jwks_uri: 'https://auth.example.com/.well-known/jwks.json',
           revocation_endpoint: 'https://auth.example.com/oauth/revoke',
           introspection_endpoint: 'https://auth.example.com/oauth/introspect',
-          grant_types_supported: ['refresh_token', 'client_credentials'],
+          authorization_endpoint: 'https://auth.example.com/oauth/authorize',
+          end_session_endpoint: 'https://auth.example.com/oauth/end_session',
+          grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+          response_types_supported: ['code'],
+          code_challenge_methods_supported: ['S256'],
+          authorization_response_iss_parameter_supported: true,
           token_endpoint_auth_methods_supported: [
             'client_secret_basic',
             'client_secret_post',

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { ConfigType } from '@nestjs/config';
 import { Clock } from '@tessera/auth-token';
 import { authServiceConfig } from '../config/auth-service.config';
@@ -15,6 +16,19 @@ export interface IssueIdTokenInput {
   sessionId: string;
   /** Only when the login asked for the `email` scope; with `email_verified: false`. */
   email?: string;
+  /** The authorization request's `nonce`, echoed for the client to check (OIDC Core §3.1.2.1). */
+  nonce?: string;
+  /** The access token issued with it: its hash goes in `at_hash` (OIDC Core §3.1.3.6). */
+  accessToken?: string;
+}
+
+/**
+ * OIDC Core §3.1.3.6: the left half of the access token's hash, with the hash of the signing
+ * algorithm (SHA-256 for both ES256 and RS256), in base64url.
+ */
+export function atHash(accessToken: string): string {
+  const digest = createHash('sha256').update(accessToken, 'ascii').digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
 /**
@@ -43,6 +57,8 @@ export class IdTokenService {
         iat,
         auth_time: Math.floor(input.authTime.getTime() / 1000),
         sid: input.sessionId,
+        ...(input.nonce !== undefined && { nonce: input.nonce }),
+        ...(input.accessToken !== undefined && { at_hash: atHash(input.accessToken) }),
         // No address is verified yet: say so, rather than leave clients to assume it was.
         ...(input.email !== undefined && { email: input.email, email_verified: false }),
       },

@@ -11,6 +11,7 @@ import { CreateLoginKnownAddresses1763798400910 } from './1763798400910-create-l
 import { AuditFloodAndRetention1763798400920 } from './1763798400920-audit-flood-and-retention';
 import { RevocationPositions1763798400940 } from './1763798400940-revocation-positions';
 import { AuditPruningAsOwner1763798400950 } from './1763798400950-audit-pruning-as-owner';
+import { AuthorizationCodeFlow1763798401000 } from './1763798401000-authorization-code-flow';
 import { CreateOutbox1763798401100 } from './1763798401100-create-outbox';
 
 /**
@@ -31,5 +32,6 @@ export const migrations = [
   AuditFloodAndRetention1763798400920,
   RevocationPositions1763798400940,
   AuditPruningAsOwner1763798400950,
+  AuthorizationCodeFlow1763798401000,
   CreateOutbox1763798401100,
 ];

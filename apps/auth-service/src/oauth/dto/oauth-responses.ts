@@ -63,8 +63,14 @@ export class ServerMetadataResponse {
   @ApiProperty({ example: 'http://127.0.0.1:3001' })
   issuer!: string;
 
+  @ApiProperty({ description: 'GET: response_type=code with PKCE S256 (RFC 6749 §4.1)' })
+  authorization_endpoint!: string;
+
   @ApiProperty()
   token_endpoint!: string;
+
+  @ApiProperty({ description: 'OpenID Connect RP-Initiated Logout 1.0' })
+  end_session_endpoint!: string;
 
   @ApiProperty()
   jwks_uri!: string;
@@ -81,8 +87,20 @@ export class ServerMetadataResponse {
   @ApiProperty({ type: [String] })
   grant_types_supported!: string[];
 
-  @ApiProperty({ type: [String], example: [] })
+  @ApiProperty({ type: [String], example: ['code'] })
   response_types_supported!: string[];
+
+  @ApiProperty({ type: [String], example: ['query'] })
+  response_modes_supported!: string[];
+
+  @ApiProperty({ type: [String], example: ['S256'] })
+  code_challenge_methods_supported!: string[];
+
+  @ApiProperty({ description: 'RFC 9207: every authorization response carries `iss`' })
+  authorization_response_iss_parameter_supported!: boolean;
+
+  @ApiProperty({ type: [String], example: ['none', 'login', 'consent'] })
+  prompt_values_supported!: string[];
 
   @ApiProperty({ type: [String] })
   token_endpoint_auth_methods_supported!: string[];

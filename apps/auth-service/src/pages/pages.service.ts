@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import type { RequestContext } from '../auth/auth.service';
+import type { BrowserSession } from '../authorization/authorization.repository';
+import { BrowserSessionsService } from '../authorization/browser-sessions.service';
+import { LoginService } from '../login/login.service';
+import { UsersService } from '../users/users.service';
+
+/** A browser that has just signed in: the cookie's token and its session row. */
+export interface SignedIn {
+  /** Undefined when the browser's current cookie stays (the same user signed in again). */
+  token?: string;
+  session: BrowserSession;
+}
+
+/**
+ * What the sign-in and sign-up forms do. Sign-in is LoginService.authenticate, the one
+ * `/auth/login` uses: the same throttling (429 with Retry-After), the same single answer for an
+ * unknown email, a wrong password and a disabled account (I9, I10, A6). A second factor hooks in
+ * here: between the password check and the browser session.
+ */
+@Injectable()
+export class PagesService {
+  constructor(
+    private readonly login: LoginService,
+    private readonly users: UsersService,
+    private readonly browserSessions: BrowserSessionsService,
+  ) {}
+
+  /**
+   * @throws TooManyLoginAttemptsException, InvalidCredentialsException as LoginService does
+   */
+  async signIn(
+    email: string,
+    password: string,
+    context: RequestContext,
+    current: BrowserSession | null = null,
+  ): Promise<SignedIn> {
+    const user = await this.login.authenticate({ email, password, ...context });
+    return this.browserSessions.start(user.id, context, current);
+  }
+
+  /**
+   * A new account, then signed in as on the sign-in form.
+   * @throws WeakPasswordException, EmailTakenException, TooManyRegistrationsException as
+   *   UsersService.register does
+   */
+  async signUp(
+    email: string,
+    password: string,
+    context: RequestContext,
+    current: BrowserSession | null = null,
+  ): Promise<SignedIn> {
+    await this.users.register(email, password, context);
+    return this.signIn(email, password, context, current);
+  }
+}
