@@ -147,6 +147,12 @@ describe('npm start', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(notes.status).toBe(200);
+    // The walkthrough the banner prints goes through the gateway: one origin for both services.
+    expect(run.output()).toContain('curl -s http://127.0.0.1:3000/api/notes');
+    const throughGateway = await fetch('http://127.0.0.1:3000/api/notes', {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(throughGateway.status).toBe(200);
 
     // The administrative commands work while the system runs, on the running service's database.
     const admin = await authCommand(dataDir, 'create-admin', account.email);

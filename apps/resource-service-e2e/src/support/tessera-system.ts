@@ -10,10 +10,13 @@ import { resolve } from 'node:path';
 export interface TesseraSystem {
   issuer: string;
   resourceUrl: string;
+  /** With `gatewayPort`: the gateway in front of both (apps/gateway, its real routes.json). */
+  gatewayUrl?: string;
   clientSecret: string;
   authDatabase: string;
   auth: ServiceProcess;
   resource: ServiceProcess;
+  gateway?: ServiceProcess;
   /** With `databaseProxies`: cut one to take that service's PostgreSQL away, restore to bring it back. */
   authDatabaseProxy?: TcpProxy;
   resourceDatabaseProxy?: TcpProxy;
@@ -26,6 +29,8 @@ export interface TesseraSystem {
 export interface TesseraSystemOptions {
   authPort: number;
   resourcePort: number;
+  /** Also runs the built gateway on this port, in front of both, as npm start wires it. */
+  gatewayPort?: number;
   /** A prefix for the test databases' names. */
   name: string;
   authEnv?: Record<string, string>;
@@ -42,6 +47,7 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
   const issuer = `http://127.0.0.1:${options.authPort}`;
   const resourceUrl = `http://127.0.0.1:${options.resourcePort}`;
   const clientSecret = randomBytes(32).toString('base64url');
+  const gatewaySecret = randomBytes(32).toString('base64url');
   const [authDatabase, resourceDatabase] = await Promise.all([
     createTestDatabase(`${options.name}_auth`),
     createTestDatabase(`${options.name}_resource`),
@@ -55,8 +61,9 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
     DATABASE_URL: authDatabaseProxy?.rewrite(authDatabase) ?? authDatabase,
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     ISSUER: issuer,
-    CLIENT_SECRETS: `resource-service=${clientSecret}`,
+    CLIENT_SECRETS: `resource-service=${clientSecret},gateway=${gatewaySecret}`,
     LOG_LEVEL: 'info',
+    ...(options.gatewayPort && { TRUST_PROXY: '127.0.0.1' }),
     ...options.authEnv,
   };
   // Every process of the system, restarts included: stop() reads all their logs.
@@ -94,6 +101,8 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
           AUTH_ISSUER: issuer,
           AUTH_CLIENT_SECRET: clientSecret,
           LOG_LEVEL: 'info',
+          // Behind the gateway, as npm start runs it: its X-Forwarded-For names the caller.
+          ...(options.gatewayPort && { TRUST_PROXY: '127.0.0.1' }),
           ...options.resourceEnv,
         },
       }),
@@ -106,6 +115,10 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
       // A failed assertion may have left a database cut: the services need it to close their pools.
       const proxies = [authDatabaseProxy, resourceDatabaseProxy].filter((proxy) => !!proxy);
       await Promise.all(proxies.map((proxy) => proxy.restore()));
+      const gateway = await system.gateway?.stop();
+      if (gateway !== undefined && gateway !== 0) {
+        console.error(`gateway exited with ${gateway}:\n${system.gateway?.logs.slice(-4000)}`);
+      }
       const resource = await system.resource.stop();
       const auth = await system.auth.stop();
       await Promise.all(proxies.map((proxy) => proxy.stop()));
@@ -116,14 +129,33 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
         if (code !== 0) console.error(`${name} exited with ${code}:\n${process.logs.slice(-4000)}`);
       }
       // Every suite that runs the system proves R27 on everything the services logged.
-      const secrets = [clientSecret, authEnv.KEY_ENCRYPTION_KEY];
+      const secrets = [clientSecret, gatewaySecret, authEnv.KEY_ENCRYPTION_KEY];
       const leaked = started.flatMap((service) => credentialsIn(service.logs, secrets));
       if (leaked.length > 0) {
         throw new Error(`The services logged credentials (R27): ${leaked.join(', ')}`);
       }
+      if (gateway !== undefined && gateway !== 0)
+        throw new Error(`The gateway exited with ${gateway}`);
       return [resource, auth];
     },
   };
+  if (options.gatewayPort) {
+    system.gatewayUrl = `http://127.0.0.1:${options.gatewayPort}`;
+    system.gateway = await track(
+      ServiceProcess.start({
+        main: dist('gateway'),
+        url: system.gatewayUrl,
+        env: {
+          NODE_ENV: 'test',
+          PORT: String(options.gatewayPort),
+          AUTH_ISSUER: issuer,
+          AUTH_CLIENT_SECRET: gatewaySecret,
+          UPSTREAMS: `auth-service=${issuer},resource-service=${resourceUrl}`,
+          LOG_LEVEL: 'info',
+        },
+      }),
+    );
+  }
   return system;
 }
 
