@@ -25,7 +25,8 @@ const host = environment.HOST || '127.0.0.1';
 const config = {
   issuer: originUrl('ISSUER', 'http://127.0.0.1:3001').href.replace(/\/$/, ''),
   clientId: environment.CLIENT_ID || 'web',
-  notesUrl: originUrl('RESOURCE_SERVICE_URL', 'http://127.0.0.1:3002').href,
+  // With a trailing slash: the app resolves `notes` against it (…/api/ → …/api/notes).
+  notesUrl: originUrl('RESOURCE_SERVICE_URL', 'http://127.0.0.1:3002').href.replace(/\/?$/, '/'),
 };
 
 const CONTENT_SECURITY_POLICY = [

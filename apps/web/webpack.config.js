@@ -18,6 +18,7 @@ module.exports = {
       // No <base> element: the policy's base-uri is 'none'.
       baseHref: false,
       styles: ['./src/styles.css'],
+      assets: ['./src/favicon.svg'],
       tsConfig: './tsconfig.app.json',
       extractCss: true,
       outputHashing: process.env.NODE_ENV === 'production' ? 'all' : 'none',

@@ -8,7 +8,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { discoverServicesOrExit, root, say, serviceEnvironments, supervise } from './services.mjs';
+import {
+  buildOrExit,
+  discoverServicesOrExit,
+  root,
+  say,
+  serviceEnvironments,
+  supervise,
+} from './services.mjs';
 
 // The first start builds every service and may create the databases: allow a slow machine.
 const READY_TIMEOUT_MS = 180_000;
@@ -38,13 +45,22 @@ if (graph.status !== 0) {
   say('Nx could not read the workspace; see above.');
   process.exit(graph.status ?? 1);
 }
+// A static site (the example web app) is built once and served as npm start serves it.
+const sites = services.filter((service) => service.site).map((service) => service.name);
+if (sites.length > 0) buildOrExit(sites);
 say('Starting the services in watch mode: a change to their code rebuilds and restarts them.');
 await supervise(services, {
   readyTimeoutMs: READY_TIMEOUT_MS,
   launch: (service) =>
     spawn(
       process.execPath,
-      [join(root, 'tools', 'scripts', 'dev-service.mjs'), service.name, String(service.debugPort)],
+      service.site
+        ? [join(root, 'apps', service.name, 'server.mjs')]
+        : [
+            join(root, 'tools', 'scripts', 'dev-service.mjs'),
+            service.name,
+            String(service.debugPort),
+          ],
       {
         cwd: root,
         env: { ...environments[service.name], NODE_ENV: 'development' },

@@ -1,6 +1,7 @@
 // What `npm start` (start.mjs) and `npm run dev` (dev.mjs) share: which services there are and on
 // which ports, the environment each gets, its labelled output, the wait for /health/ready, the
 // order they stop in, and the "Ready" banner.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -20,7 +21,9 @@ const GATEWAY = 'gateway';
 export const portVariable = (name) => `${name.toUpperCase().replace(/-/g, '_')}_PORT`;
 
 /**
- * The services docker-compose.yml builds from apps/, auth-service first, each with its port:
+ * The services docker-compose.yml builds from apps/, auth-service first, each with its port (a
+ * static site, labelled `tessera.static-site` there, such as the example web app, is one too:
+ * `site`):
  * `<SERVICE>_PORT` (AUTH_SERVICE_PORT, RESOURCE_SERVICE_PORT, …) when set; else, when PORT is set,
  * auth-service on PORT and every other service as far from it as in docker-compose.yml
  * (PORT=4001: 4001, 4002, …); else the compose PORT (3001, 3002, …).
@@ -33,6 +36,7 @@ export function discoverServices(environment = process.env) {
       name,
       composePort: Number(definition.environment.PORT),
       client: name !== 'auth-service' && 'AUTH_CLIENT_SECRET' in definition.environment,
+      site: definition.labels?.['tessera.static-site'] === 'true',
     }))
     .sort((a, b) => (a.name === 'auth-service' ? -1 : b.name === 'auth-service' ? 1 : 0));
   const shift = environment.PORT ? Number(environment.PORT) - found[0].composePort : 0;
@@ -60,7 +64,9 @@ export function discoverServicesOrExit() {
 /**
  * The variables each service gets on top of the shell's: its PORT; auth-service's ISSUER and the
  * others' AUTH_ISSUER / AUTH_SERVICE_URL pointing at auth-service's port (unless set in the
- * shell); and the client secrets. Each service with a client of its own calls auth-service as
+ * shell); a static site's ISSUER and RESOURCE_SERVICE_URL, where the browser reaches them; every
+ * service's CORS_ORIGINS, unless set in the shell, the site's origin (http://localhost:4200, the
+ * origin its registered redirect URI names), so that its page may call them; and the client secrets. Each service with a client of its own calls auth-service as
  * itself (client credentials), so it and auth-service need the same secret: the one
  * CLIENT_SECRETS (id=secret,…) gives it, else one generated and kept beside the data so it
  * survives restarts. A shell's AUTH_CLIENT_SECRET and PORT are not passed on: each could be right
@@ -78,6 +84,8 @@ export function serviceEnvironments(services, environment = process.env) {
   const auth = services.find((service) => service.name === 'auth-service');
   const authUrl = `http://127.0.0.1:${auth?.port ?? 3001}`;
   const issuer = environment.ISSUER || authUrl;
+  const resource = services.find((service) => service.name === 'resource-service');
+  const site = services.find((service) => service.site);
   const gateway = services.find((service) => service.name === GATEWAY);
   const shared = { ...environment };
   delete shared.AUTH_CLIENT_SECRET;
@@ -85,7 +93,11 @@ export function serviceEnvironments(services, environment = process.env) {
   const result = {};
   for (const service of services) {
     const own = { ...shared, PORT: String(service.port) };
-    if (service.name === 'auth-service') own.ISSUER = issuer;
+    if (service.site) {
+      // Where the browser finds them; the site itself calls no service.
+      own.ISSUER = issuer;
+      own.RESOURCE_SERVICE_URL = `http://127.0.0.1:${resource?.port ?? 3002}`;
+    } else if (service.name === 'auth-service') own.ISSUER = issuer;
     else {
       own.AUTH_ISSUER = environment.AUTH_ISSUER || issuer;
       own.AUTH_SERVICE_URL = environment.AUTH_SERVICE_URL || authUrl;
@@ -99,6 +111,9 @@ export function serviceEnvironments(services, environment = process.env) {
     } else if (gateway && !service.site) {
       // Behind the gateway: its X-Forwarded-For names the caller (docs/adr/0012).
       own.TRUST_PROXY ??= '127.0.0.1';
+    }
+    if (site && !service.site && environment.CORS_ORIGINS === undefined) {
+      own.CORS_ORIGINS = `http://localhost:${site.port}`;
     }
     if (service.client) {
       const secret =
@@ -130,6 +145,31 @@ function developmentClientSecret(name, environment) {
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   say(`Generated ${name}'s development client secret in ${file}`);
   return secret;
+}
+
+/** `nx run-many -t build` for `projects` (cached by Nx); a failed build ends the script. */
+export function buildOrExit(projects) {
+  const build = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'),
+      'run-many',
+      '-t',
+      'build',
+      '-p',
+      ...projects,
+      '--output-style=static',
+    ],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' },
+    },
+  );
+  if (build.status !== 0) {
+    say('The build failed; see above.');
+    process.exit(build.status ?? 1);
+  }
 }
 
 /** Writes each line of `child`'s stdout and stderr to ours, behind the service's label. */
@@ -178,14 +218,24 @@ export function printReady(services, extra = () => '') {
   say('Ready:');
   for (const service of services) {
     say(
-      `  ${service.name.padEnd(20)} http://127.0.0.1:${service.port}  (health: /health/ready${extra(service)})`,
+      service.site
+        ? `  ${service.name.padEnd(20)} http://localhost:${service.port}  (open it in a browser)`
+        : `  ${service.name.padEnd(20)} http://127.0.0.1:${service.port}  (health: /health/ready${extra(service)})`,
     );
   }
   const auth = services.find((service) => service.name === 'auth-service');
   const resource = services.find((service) => service.name === 'resource-service');
   const gateway = services.find((service) => service.name === GATEWAY);
+  const site = services.find((service) => service.site);
+  if (site) say(`Open http://localhost:${site.port} to sign up, sign in and write notes.`);
+  if (site && site.port !== site.composePort) {
+    // auth-service redirects only to the registered URI (apps/auth-service/registry.json).
+    say(
+      `  (Sign-in needs http://localhost:${site.port}/callback among the web client's redirectUris in apps/auth-service/registry.json.)`,
+    );
+  }
   if (auth) {
-    say('Try it:');
+    say(site ? 'Or with curl:' : 'Try it:');
     const account = `-H 'content-type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery staple"}'`;
     const authUrl = `http://127.0.0.1:${(gateway ?? auth).port}`;
     say(`  curl -s -X POST ${authUrl}/auth/register ${account}`);

@@ -6,37 +6,29 @@
 // the others once it is ready, so none of them starts without its issuer. Without DATABASE_URL
 // each service with a database starts its own embedded PostgreSQL under DATA_DIR (default
 // .data/), so nothing needs installing.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { discoverServicesOrExit, root, say, serviceEnvironments, supervise } from './services.mjs';
+import {
+  buildOrExit,
+  discoverServicesOrExit,
+  root,
+  say,
+  serviceEnvironments,
+  supervise,
+} from './services.mjs';
 
 const READY_TIMEOUT_MS = 60_000;
 const services = discoverServicesOrExit();
 
 say('Building the services (cached after the first run)…');
-const build = spawnSync(
-  process.execPath,
-  [
-    join(root, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'),
-    'run-many',
-    '-t',
-    'build',
-    '-p',
-    ...services.map((s) => s.name),
-    '--output-style=static',
-  ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } },
-);
-if (build.status !== 0) {
-  say('The build failed; see above.');
-  process.exit(build.status ?? 1);
-}
+buildOrExit(services.map((service) => service.name));
 
 const environments = serviceEnvironments(services);
 await supervise(services, {
   readyTimeoutMs: READY_TIMEOUT_MS,
+  // A static site (the example web app) is its build served by its own small server.mjs.
   launch: (service) =>
-    spawn(process.execPath, [join(root, 'dist', 'apps', service.name, 'main.js')], {
+    spawn(process.execPath, [entryOf(service)], {
       cwd: root,
       env: environments[service.name],
       detached: true,
@@ -45,3 +37,9 @@ await supervise(services, {
   // Drain requests, close the pool, stop its PostgreSQL, exit 0.
   signal: (child) => child.kill('SIGTERM'),
 });
+
+function entryOf(service) {
+  return service.site
+    ? join(root, 'apps', service.name, 'server.mjs')
+    : join(root, 'dist', 'apps', service.name, 'main.js');
+}

@@ -11,10 +11,15 @@ const nodeVersion = /^NODE_VERSION=(\d+\.\d+\.\d+)$/m.exec(
   readFileSync(resolve(root, '.ci/run'), 'utf8'),
 )?.[1];
 const nodeImage = `node:${nodeVersion}-bookworm-slim`;
-/** Services built from this repository, with the Dockerfile docker-compose.yml builds them from. */
+/**
+ * Services built from this repository, with the Dockerfile docker-compose.yml builds them from. A
+ * static site (the example web app, labelled so) installs no package: its image is its build and
+ * a server that needs only Node.
+ */
 const built = Object.entries(compose.services).flatMap(([name, definition]) => {
   const build = definition['build'] as { context?: string; dockerfile?: string } | undefined;
-  if (!build) return [];
+  const labels = definition['labels'] as Record<string, string> | undefined;
+  if (!build || labels?.['tessera.static-site'] === 'true') return [];
   const dockerfile = resolve(root, build.context ?? '.', build.dockerfile ?? 'Dockerfile');
   return [{ name, dockerfile, port: composeServiceEnvironment(compose, name)['PORT'] }];
 });

@@ -7,7 +7,10 @@ export interface Note {
   createdAt: string;
 }
 
-/** resource-service's notes API, called with the session's access token. */
+/**
+ * resource-service's notes API, called with the session's access token. Paths are relative to
+ * `baseUrl` (which ends in `/`), so the API may sit under a prefix, as behind a gateway.
+ */
 export class NotesApi {
   constructor(
     private readonly baseUrl: string,
@@ -15,12 +18,12 @@ export class NotesApi {
   ) {}
 
   async list(): Promise<Note[]> {
-    const page = (await this.call('GET', '/notes')) as { items: Note[] };
+    const page = (await this.call('GET', 'notes')) as { items: Note[] };
     return page.items;
   }
 
   async create(title: string, body: string): Promise<Note> {
-    return (await this.call('POST', '/notes', { title, body })) as Note;
+    return (await this.call('POST', 'notes', { title, body })) as Note;
   }
 
   private async call(method: string, path: string, body?: object): Promise<unknown> {

@@ -5,4 +5,6 @@ describeEnvironmentParity({
   service: 'gateway',
   environmentClass: GatewayEnvironment,
   developmentOnly: [],
+  // The example web app's origin: docker-compose runs it, and it calls the APIs through here.
+  composeDefaults: { CORS_ORIGINS: 'http://localhost:4200' },
 });

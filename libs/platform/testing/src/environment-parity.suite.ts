@@ -18,6 +18,11 @@ export interface EnvironmentParitySuiteOptions {
   environmentClass: new () => HttpServiceEnvironment;
   /** Variables read only in development (e.g. DATA_DIR), which docker-compose.yml leaves out. */
   developmentOnly: string[];
+  /**
+   * The defaults docker-compose.yml gives on purpose instead of the code's, e.g. CORS_ORIGINS:
+   * the origin of the example web app that compose runs beside the services.
+   */
+  composeDefaults?: Record<string, string>;
 }
 
 /**
@@ -36,6 +41,7 @@ export function describeEnvironmentParity({
   service: SERVICE,
   environmentClass,
   developmentOnly,
+  composeDefaults = {},
 }: EnvironmentParitySuiteOptions): void {
   const root = resolve(__dirname, '../../../..');
   const composePath = resolve(root, 'docker-compose.yml');
@@ -148,7 +154,7 @@ export function describeEnvironmentParity({
         expect({ name, value: environment[name] }).toEqual({
           name,
           // Unset (undefined) in the code is empty in the file, as in .env.example.
-          value: String(codeDefaults[name] ?? ''),
+          value: composeDefaults[name] ?? String(codeDefaults[name] ?? ''),
         });
       }
     });

@@ -123,6 +123,29 @@ describe('HTTP security of every service (O4)', () => {
         headers: { origin: 'https://evil.example.com' },
       });
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      // Nor is a look-alike of a configured origin granted a preflight: another port, scheme or
+      // host, a suffix, or `null` (sandboxed frames, file: pages).
+      for (const origin of [
+        'http://localhost:5174',
+        'http://app.example.com',
+        'https://app.example.com.evil.com',
+        'https://evil-app.example.com',
+        'http://127.0.0.1:5173',
+        'null',
+      ]) {
+        const refused = await fetch(`${url}/thing`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'authorization',
+          },
+        });
+        expect({ origin, granted: refused.headers.get('access-control-allow-origin') }).toEqual({
+          origin,
+          granted: null,
+        });
+      }
     } finally {
       await app.close();
     }
