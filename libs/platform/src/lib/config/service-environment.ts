@@ -16,6 +16,7 @@ import {
 import { CommaSeparated } from './comma-separated.decorator';
 import { HttpsInProduction } from './https-in-production.decorator';
 import { IsPostgresUrl } from './is-postgres-url.decorator';
+import { TracingEnvironment } from './tracing-environment';
 
 export const NODE_ENVIRONMENTS = ['development', 'production', 'test'] as const;
 export type NodeEnvironment = (typeof NODE_ENVIRONMENTS)[number];
@@ -27,11 +28,11 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] a
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * The variables every Tessera service reads, database or not. A stateless service's environment
- * class extends this one; a service with a database extends ServiceEnvironment. `PORT` gets the
- * service's default there.
+ * The variables every Tessera service reads, database or not, the tracing ones included (read
+ * before Nest starts, by startTracing). A stateless service's environment class extends this one;
+ * a service with a database extends ServiceEnvironment. `PORT` gets the service's default there.
  */
-export class HttpServiceEnvironment {
+export class HttpServiceEnvironment extends TracingEnvironment {
   @IsIn(NODE_ENVIRONMENTS, { message: `must be one of ${NODE_ENVIRONMENTS.join(', ')}` })
   NODE_ENV: NodeEnvironment = 'development';
 
