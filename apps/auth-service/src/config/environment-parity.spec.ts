@@ -5,4 +5,6 @@ describeEnvironmentParity({
   service: 'auth-service',
   environmentClass: AuthServiceEnvironment,
   developmentOnly: DEVELOPMENT_ONLY_VARIABLES,
+  // In docker-compose clients reach it through the gateway, the one published origin (ADR 0012).
+  composeDefaults: { ISSUER: 'http://127.0.0.1:3000' },
 });
