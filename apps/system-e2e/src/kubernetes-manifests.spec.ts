@@ -243,22 +243,24 @@ describe('deploy/kubernetes', () => {
     }
   });
 
-  it('commits no Secret: the pods mount Secrets created out of band, named in docs/deploying.md', () => {
+  it('commits no Secret: each workload mounts its own service’s, created out of band as docs/deploying.md says', () => {
     const guide = readFileSync(resolve(root, 'docs/deploying.md'), 'utf8');
+    expect(guide).toContain('named after its service');
     for (const objects of rendered.values()) {
       expect(objects.filter((object) => object.kind === 'Secret')).toEqual([]);
-      const mounted = objects
-        .filter((object) => ['Deployment', 'Job'].includes(object.kind))
-        .flatMap((workload) =>
-          (
-            (podSpecOf(workload) as { volumes?: { secret?: { secretName: string } }[] }).volumes ??
-            []
-          )
-            .map((volume) => volume.secret?.secretName)
-            .filter((name): name is string => name !== undefined),
-        );
-      for (const name of new Set(mounted))
-        expect([name, guide.includes(`\`${name}\``)]).toEqual([name, true]);
+      for (const workload of objects.filter((object) =>
+        ['Deployment', 'Job'].includes(object.kind),
+      )) {
+        const volumes =
+          (podSpecOf(workload) as { volumes?: { secret?: { secretName: string } }[] }).volumes ??
+          [];
+        for (const volume of volumes.filter((candidate) => candidate.secret)) {
+          expect([workload.metadata.name, volume.secret?.secretName]).toEqual([
+            workload.metadata.name,
+            workload.metadata.labels?.['app.kubernetes.io/name'],
+          ]);
+        }
+      }
     }
   });
 

@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 /**
  * The generator end to end, in a copy of this workspace: a dry run, then a service with a database
  * and a stateless one (--no-database); build, lint and test them, validate docker-compose.yml, run
- * system-e2e's compose and boundary specs over the grown workspace, and run both services next to
+ * system-e2e's compose, boundary and Kubernetes-manifest specs over the grown workspace (the
+ * manifests it added render with kubectl and validate), and run both services next to
  * auth-service with real tokens. Ports: 14500–14502 and 14520–14522 (the generated tests'), 14710–14712.
  */
 const root = resolve(__dirname, '../../..');
@@ -172,19 +173,20 @@ describe('nx g @tessera/workspace-plugin:service', () => {
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
   });
 
-  it('keeps system-e2e green: every service runs with its compose environment, and the boundaries hold', () => {
+  it('keeps system-e2e green: every service runs with its compose environment, the boundaries hold, and the manifests render and validate', () => {
     // npm-start.spec is left out: it needs the fixed ports 3001–3003, which a workspace running
     // its own tests may hold. compose-parity.spec builds resource-service and starts all four.
     const result = nx(
       'e2e',
       'system-e2e',
       '--output-style=static',
-      '--testPathPatterns=(compose-parity|module-boundaries|dockerfiles)',
+      '--testPathPatterns=(compose-parity|module-boundaries|dockerfiles|kubernetes-manifests)',
     );
     expect({ status: result.status, tail: result.output.slice(-4000) }).toMatchObject({
       status: 0,
     });
     expect(result.output).toContain('compose-parity.spec.ts');
+    expect(result.output).toContain('kubernetes-manifests.spec.ts');
   });
 
   describe('orders-service and the stateless quotes-service next to auth-service', () => {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { serviceGenerator } from './service';
 
 const root = resolve(__dirname, '../../../../..');
@@ -27,6 +27,11 @@ function workspaceTree(): Tree {
     'apps/gateway/routes.json',
     'apps/resource-service/project.json',
     'apps/system-e2e/project.json',
+    'deploy/kubernetes/base/kustomization.yaml',
+    'deploy/kubernetes/overlays/dev/kustomization.yaml',
+    'deploy/kubernetes/overlays/dev/scale.yaml',
+    'deploy/kubernetes/overlays/prod/kustomization.yaml',
+    'deploy/kubernetes/overlays/prod/scale.yaml',
   ];
   const migrations = 'apps/auth-service/src/database/migrations';
   for (const file of readdirSync(join(root, migrations))) files.push(`${migrations}/${file}`);
@@ -325,6 +330,56 @@ describe('the service generator', () => {
     await expect(serviceGenerator(tree, { name: 'orders', port: 3002 })).rejects.toThrow(
       'Port 3002 is taken by another service in docker-compose.yml',
     );
+  });
+
+  it('adds its manifests to deploy/kubernetes: listed in the base, its image in each overlay, one replica in dev', async () => {
+    await serviceGenerator(tree, { name: 'orders', port: 3050 });
+    const documents = parseAllDocuments(read(tree, 'deploy/kubernetes/base/orders-service.yaml'));
+    const objects = documents.map(
+      (document) => document.toJS() as { kind: string; metadata: { name: string } },
+    );
+    expect(objects.map((object) => `${object.kind}/${object.metadata.name}`)).toEqual([
+      'Deployment/orders-service',
+      'Service/orders-service',
+      'PodDisruptionBudget/orders-service',
+      'HorizontalPodAutoscaler/orders-service',
+      'Job/orders-service-migrate',
+      'NetworkPolicy/orders-service',
+    ]);
+    const manifest = read(tree, 'deploy/kubernetes/base/orders-service.yaml');
+    expect(manifest).toContain('containerPort: 3050');
+    expect(manifest).toContain('containerPort: 9050');
+    expect(manifest).toContain('postgres://orders_owner@postgres:5432/orders');
+    const base = parse(read(tree, 'deploy/kubernetes/base/kustomization.yaml'));
+    expect(base.resources).toContain('orders-service.yaml');
+    // The kustomization keeps its comments.
+    expect(read(tree, 'deploy/kubernetes/base/kustomization.yaml')).toContain(
+      '# Tessera on Kubernetes',
+    );
+    for (const [overlay, tag] of [
+      ['dev', 'dev'],
+      ['prod', '0.1.0'],
+    ]) {
+      const kustomization = parse(
+        read(tree, `deploy/kubernetes/overlays/${overlay}/kustomization.yaml`),
+      );
+      expect(kustomization.images).toContainEqual({ name: 'tessera/orders-service', newTag: tag });
+    }
+    const dev = parseAllDocuments(read(tree, 'deploy/kubernetes/overlays/dev/scale.yaml')).map(
+      (document) => document.toJS() as { kind: string; metadata: { name: string }; spec: object },
+    );
+    expect(dev).toContainEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'orders-service' },
+      spec: { replicas: 1 },
+    });
+
+    await serviceGenerator(tree, { name: 'quotes', database: false });
+    const stateless = read(tree, 'deploy/kubernetes/base/quotes-service.yaml');
+    expect(stateless).not.toContain('kind: Job');
+    expect(stateless).not.toContain('DATABASE_URL');
+    expect(stateless).not.toContain('5432');
   });
 
   it('makes a stateless service with --no-database', async () => {

@@ -1,5 +1,6 @@
 import { formatFiles, generateFiles, getProjects, joinPathFragments } from '@nx/devkit';
 import type { GeneratorCallback, Tree } from '@nx/devkit';
+import { addToKubernetes, kubernetesTraces } from './kubernetes-edits';
 import type { ServiceGeneratorSchema } from './schema';
 import { normaliseOptions, ServiceOptionsError } from './service-options';
 import type { ServiceOptions } from './service-options';
@@ -20,8 +21,8 @@ import {
  * apps/orders-service and apps/orders-service-e2e in the house layout, wired to @tessera/auth
  * and registered in auth-service's registry (apps/auth-service/registry.json, data: no
  * auth-service code or migration changes), the gateway's route table (apps/gateway/routes.json),
- * docker-compose, .env.example, the Postgres init
- * script, the module boundaries and system-e2e. See docs/adding-a-service.md.
+ * docker-compose, .env.example, the Postgres init script, the Kubernetes manifests
+ * (deploy/kubernetes), the module boundaries and system-e2e. See docs/adding-a-service.md.
  */
 export async function serviceGenerator(
   tree: Tree,
@@ -61,6 +62,7 @@ export async function serviceGenerator(
   addBoundaryRule(tree, options);
   registerWithAuthService(tree, options);
   addGatewayRoute(tree, options);
+  addToKubernetes(tree, options);
   addToSystemE2e(tree, options);
 
   await formatFiles(tree);
@@ -72,7 +74,11 @@ function assertNew(tree: Tree, options: ServiceOptions, usedPorts: number[]): vo
   const taken = [options.serviceName, `${options.serviceName}-e2e`].filter((name) =>
     projects.has(name),
   );
-  const traces = [...taken.map((name) => `the project ${name}`), ...existingTraces(tree, options)];
+  const traces = [
+    ...taken.map((name) => `the project ${name}`),
+    ...existingTraces(tree, options),
+    ...kubernetesTraces(tree, options),
+  ];
   if (traces.length > 0) {
     throw new ServiceOptionsError(
       `${options.serviceName} already exists (${[...new Set(traces)].join('; ')}). Nothing was changed. ` +
