@@ -12,6 +12,9 @@
  *   verification, set beside the rate at which one core checks ES256 signatures with node:crypto);
  *   then open and guarded again once 100 000 sessions have been revoked through the revocation
  *   feed. Tokens come from an in-process TestIssuer, so signing costs the service nothing.
+ * - the gateway (apps/gateway): the same guarded read, GET /notes with one reused token, direct
+ *   and through the gateway (GET /api/notes: the edge verifies too, then forwards), in one phase;
+ *   the ratio of their rates and the p50 the gateway adds. Both processes share the servers' core.
  * - auth-service: POST /auth/refresh (one rotation per request, each connection following its
  *   own session), POST /oauth/token with client credentials (a signed token per request), each
  *   beside node-oidc-provider doing the same (tools/bench/references/oidc-provider.mjs), and
@@ -25,6 +28,7 @@
  * each row reports its median round: turns plus a median keep a passing disturbance out of a
  * ratio. A ratio of two rows of one phase is the median of their per-round ratios: each round
  * measures both within seconds of each other, so a slow drift of the machine cancels out. BENCH_CONNECTIONS (default 50) sets the concurrency (login uses a fifth of it).
+ * BENCH_ONLY=resource-service (or auth-service) runs that service's part alone.
  */
 import { TestIssuer } from '@tessera/auth-testing';
 import {
@@ -44,8 +48,11 @@ import { join, resolve } from 'node:path';
 const root = resolve(__dirname, '../..');
 const AUTH_PORT = 13091;
 const RESOURCE_PORT = 13092;
+const GATEWAY_PORT = 13096;
 const authUrl = `http://127.0.0.1:${AUTH_PORT}`;
 const resourceUrl = `http://127.0.0.1:${RESOURCE_PORT}`;
+const gatewayUrl = `http://127.0.0.1:${GATEWAY_PORT}`;
+const only = process.env['BENCH_ONLY'];
 const duration = Number(process.env['BENCH_DURATION'] ?? 3);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
@@ -110,7 +117,10 @@ async function main(): Promise<void> {
   const postgres = await startTestPostgres();
   process.env[TEST_POSTGRES_URL_VARIABLE] = postgres.url;
   try {
-    const rows = [...(await benchResourceService()), ...(await benchAuthService())];
+    const rows = [
+      ...(only === 'auth-service' ? [] : await benchResourceService()),
+      ...(only === 'resource-service' ? [] : await benchAuthService()),
+    ];
     report(rows);
     reportGoals();
     const failed = rows.filter((row) => (row.failures ?? 0) > 0);
@@ -124,9 +134,10 @@ async function main(): Promise<void> {
 async function benchResourceService(): Promise<Row[]> {
   const service = 'resource-service';
   const secret = randomBytes(32).toString('base64url');
+  const gatewaySecret = randomBytes(32).toString('base64url');
   const issuer = await TestIssuer.start({
     audience: 'resource-service',
-    clients: { 'resource-service': secret },
+    clients: { 'resource-service': secret, gateway: gatewaySecret },
   });
   const options: ServiceProcessOptions = {
     main: join(root, 'dist/apps/resource-service/main.js'),
@@ -201,6 +212,7 @@ async function benchResourceService(): Promise<Row[]> {
       live,
       ...guarded(''),
     ]);
+    const edge = await benchGateway(issuer, gatewaySecret, reused);
     process.stdout.write(`Revoking ${REVOKED_SESSIONS} sessions through the revocation feed…\n`);
     await revokeSessions(issuer, REVOKED_SESSIONS);
     const second = await measure(service, [
@@ -250,12 +262,56 @@ async function benchResourceService(): Promise<Row[]> {
         requestsPerSecond: signatureChecks,
       },
       ...second,
+      ...edge,
       ...startUpRows(service, coldStartMs, idle, loaded),
     ];
   } finally {
     await running.stop();
     for (const reference of references) await reference.stop();
     await issuer.stop();
+  }
+}
+
+/**
+ * The same guarded read (GET /notes, one reused token with notes:read) direct and through the
+ * gateway, which verifies it too and forwards it: one phase, so each round measures both.
+ */
+async function benchGateway(issuer: TestIssuer, secret: string, authorization: string) {
+  const gateway = await ServiceProcess.start({
+    main: join(root, 'dist/apps/gateway/main.js'),
+    url: gatewayUrl,
+    timeoutMs: 60_000,
+    cpus: SERVER_CPUS,
+    discardOutput: true,
+    env: {
+      NODE_ENV: 'production',
+      PORT: String(GATEWAY_PORT),
+      AUTH_ISSUER: issuer.issuer,
+      AUTH_CLIENT_SECRET: secret,
+      UPSTREAMS: `resource-service=${resourceUrl},auth-service=${authUrl}`,
+      // One caller sends every request: a budget it never reaches.
+      RATE_LIMIT_MAX: '1000000',
+      LOG_LEVEL: 'info',
+    },
+  });
+  try {
+    const headers = { authorization };
+    const [direct, edge] = await measure('gateway', [
+      { name: 'GET /notes, reused token, direct', url: resourceUrl, path: '/notes', headers },
+      {
+        name: 'GET /api/notes, reused token, through the gateway',
+        url: gatewayUrl,
+        path: '/api/notes',
+        headers,
+      },
+    ]);
+    const ratio = pairedRatio(edge, direct);
+    const added = (edge.p50 ?? 0) - (direct.p50 ?? 0);
+    edge.note = `${ratio.toFixed(2)} of direct; p50 +${added.toFixed(1)} ms`;
+    goals.push(ratioGoal('guarded read through the gateway vs direct', ratio, 0.6));
+    return [direct, edge];
+  } finally {
+    await gateway.stop();
   }
 }
 
@@ -644,6 +700,7 @@ function build(): void {
       '-p',
       'auth-service',
       'resource-service',
+      'gateway',
       '--output-style=static',
     ],
     {
