@@ -72,6 +72,14 @@ describe('auth-service create-admin command', () => {
   it('names the commands it knows when given another, exiting 2', () => {
     const result = run('make-coffee');
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('Commands: create-admin');
+    expect(result.stderr).toContain('Commands: create-admin, clients, migrate');
+  });
+
+  it('migrates as a one-off command (the deploy job), saying what the schema holds', () => {
+    const result = run('migrate');
+    expect(result.stdout).toMatch(
+      /The schema is up to date: \d+ migration\(s\) applied, the latest [A-Za-z]+\d{13}\n$/,
+    );
+    expect(result.status).toBe(0);
   });
 });
