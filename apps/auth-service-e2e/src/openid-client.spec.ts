@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 
 // An independent, certified OAuth client library drives auth-service through its published
 // metadata alone: nothing below knows an endpoint path except the first-party login, which is
-// Tessera's own (there is no authorization endpoint to log in through).
+// Tessera's own (the browser flow through the authorization endpoint has its own test, with
+// Chromium: apps/auth-service/src/pages/hosted-pages.browser.spec.ts).
 const PORT = 13031;
 const url = `http://127.0.0.1:${PORT}`;
 const main = resolve(__dirname, '../../../dist/apps/auth-service/main.js');

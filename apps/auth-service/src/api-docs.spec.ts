@@ -36,6 +36,19 @@ describeApiDocs({
     'GET /userinfo': [403, 404, 503],
     'GET /health/ready': [503],
   },
+  // The hosted pages (apps/auth-service/src/pages): HTML and redirects for browsers.
+  browserRoutes: [
+    'GET /oauth/authorize',
+    'GET /oauth/end_session',
+    'POST /oauth/end_session',
+    'GET /signin',
+    'POST /signin',
+    'GET /signup',
+    'POST /signup',
+    'GET /consent',
+    'POST /consent',
+    'GET /pages.css',
+  ],
   ownSecurity: {
     'POST /oauth/token': CLIENT,
     'POST /oauth/revoke': CLIENT,

@@ -36,6 +36,12 @@ export interface ApiDocsSuiteOptions {
   ownSecurity?: Record<RouteKey, SecurityRequirementObject[]>;
   /** The schema of an error that is not in the house shape (RFC 6749's on OAuth endpoints). */
   errorSchemaOf?: (route: RouteKey, status: number) => string | undefined;
+  /**
+   * Routes a browser navigates to, which answer HTML pages and redirects, not an API (auth-service's
+   * hosted sign-in pages and its authorization and end-session endpoints): they must be
+   * `@Public()` and stay out of the OpenAPI document.
+   */
+  browserRoutes?: RouteKey[];
 }
 
 const HTTP_METHODS: Record<number, string> = {
@@ -59,6 +65,7 @@ const HTTP_METHODS: Record<number, string> = {
 export function describeApiDocs(options: ApiDocsSuiteOptions): void {
   let document: OpenAPIObject;
   let routes: Array<ApplicationRoute & { key: RouteKey; operation: OperationObject | undefined }>;
+  let browserRoutes: typeof routes;
 
   beforeAll(async () => {
     const { app, url } = options.target();
@@ -72,6 +79,8 @@ export function describeApiDocs(options: ApiDocsSuiteOptions): void {
       const operation = document.paths[openApiPath]?.[method.toLowerCase() as 'get'];
       return { ...route, key, operation };
     });
+    browserRoutes = routes.filter((route) => options.browserRoutes?.includes(route.key));
+    routes = routes.filter((route) => !options.browserRoutes?.includes(route.key));
   });
 
   const documented = (key: RouteKey) => {
@@ -100,6 +109,19 @@ export function describeApiDocs(options: ApiDocsSuiteOptions): void {
       expect(Object.keys(options.errors).filter((key) => !documentedKeys.includes(key))).toEqual(
         [],
       );
+    });
+
+    it('serves each browser route, @Public() and left out of the API docs', () => {
+      expect(browserRoutes.map((route) => route.key).sort()).toEqual(
+        [...(options.browserRoutes ?? [])].sort(),
+      );
+      for (const route of browserRoutes) {
+        expect({
+          route: route.key,
+          isPublic: route.isPublic,
+          documented: !!route.operation,
+        }).toEqual({ route: route.key, isPublic: true, documented: false });
+      }
     });
 
     it('refuses every route that is not @Public() to a caller without a token: the global guard', async () => {
