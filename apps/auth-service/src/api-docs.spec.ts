@@ -35,6 +35,13 @@ describeApiDocs({
     'POST /oauth/introspect': [503],
     'GET /userinfo': [403, 404, 503],
     'GET /health/ready': [503],
+    'POST /auth/email/verify': [415, 429, 503],
+    'POST /auth/email/verification': [415, 429, 503],
+    'POST /auth/password/forgot': [415, 429, 503],
+    'POST /auth/password/reset': [415, 429, 503],
+    'POST /auth/email/change': [409, 415, 429, 503],
+    'POST /auth/email/change/confirm': [409, 415, 503],
+    'POST /auth/email/change/undo': [409, 415, 503],
   },
   // The hosted pages (apps/auth-service/src/pages): HTML and redirects for browsers.
   browserRoutes: [

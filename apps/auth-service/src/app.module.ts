@@ -4,6 +4,7 @@ import { AuthModule as GuardModule } from '@tessera/auth-resource-server';
 import { ServiceCoreModule } from '@tessera/platform';
 import { authServiceConfig } from './config/auth-service.config';
 import { authDatabase } from './database/database';
+import { AccountModule } from './account/account.module';
 import { AuthModule } from './auth/auth.module';
 import { AUTH_SERVICE_AUDIENCE } from './clients/registry';
 import { ClockModule } from './clock/clock.module';
@@ -42,6 +43,7 @@ import { UsersModule } from './users/users.module';
         },
       }),
     }),
+    AccountModule,
     AuthModule,
     KeysModule,
     OAuthModule,

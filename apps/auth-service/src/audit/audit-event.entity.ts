@@ -17,6 +17,16 @@ export const AUDIT_EVENT_TYPES = [
   'client.secret_set',
   'client.registered',
   'client.updated',
+  /** Account lifecycle (docs/account-lifecycle.md). */
+  'email.verification_sent',
+  'email.verified',
+  'password.reset_requested',
+  'password.reset',
+  'email.change_requested',
+  'email.changed',
+  'email.change_undone',
+  /** A verification, reset or email-change link or code that was not live. */
+  'account.token_refused',
   /** The events of one minute, type and address left out past AUDIT_UNAUTHENTICATED_LIMIT. */
   'audit.suppressed',
 ] as const;

@@ -30,6 +30,7 @@ export const UNAUTHENTICATED_EVENT_TYPES: ReadonlySet<AuditEventType> = new Set(
   'login.throttled',
   'client.authentication_failed',
   'introspection.denied',
+  'account.token_refused',
 ]);
 
 const MINUTE_MS = 60_000;

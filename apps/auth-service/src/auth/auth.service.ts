@@ -153,7 +153,10 @@ export class AuthService {
       audience: client.id,
       authTime: session.createdAt,
       sessionId: session.id,
-      ...(scopeIncludes(scope, 'email') && { email: user.email }),
+      ...(scopeIncludes(scope, 'email') && {
+        email: user.email,
+        emailVerified: user.emailVerifiedAt !== null,
+      }),
     });
     return { ...tokens, id_token: idToken };
   }
@@ -334,6 +337,7 @@ export class AuthService {
       clientId: session.clientId,
       scope,
       roles: user.roles,
+      emailVerified: user.emailVerifiedAt !== null,
       sessionId: session.id,
       audience: grant.audiences,
     });

@@ -239,6 +239,95 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   )
   @IsBoolean({ message: 'must be true or false' })
   REFRESH_TOKEN_COOKIE = false;
+
+  /**
+   * A NATS server with JetStream, e.g. `nats://nats:4222` (comma-separated for a cluster). Set:
+   * the domain events (docs/events.md) are published to the stream TESSERA_EVENTS. Unset: none
+   * are, and resource services follow revocations over GET /revocations.
+   */
+  @ValidateIf((environment: AuthServiceEnvironment) => environment.NATS_URL !== undefined)
+  @Matches(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, {
+    message: 'must be nats:// URLs separated by commas, e.g. nats://nats:4222',
+  })
+  NATS_URL?: string;
+
+  /**
+   * Where the links in account mail lead (docs/account-lifecycle.md): `<PUBLIC_URL>/account/
+   * verify-email?token=…`, `/account/reset-password?token=…`, `/account/undo-email-change?token=…`.
+   * Unset: ISSUER. Never taken from a request's Host header.
+   */
+  @ValidateIf((environment: AuthServiceEnvironment) => environment.PUBLIC_URL !== undefined)
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'must be the public base URL of the account pages, e.g. https://app.example.com' },
+  )
+  @Matches(/[^/]$/, { message: 'must not end with a slash' })
+  @HttpsInProduction()
+  PUBLIC_URL?: string;
+
+  /**
+   * The mail server, `smtp://user:password@host:587` (STARTTLS when offered) or `smtps://…:465`.
+   * Unset: mail waits in the outbox until it is set. `npm start` points it at its development
+   * catcher, docker-compose at Mailpit.
+   */
+  @ValidateIf((environment: AuthServiceEnvironment) => environment.SMTP_URL !== undefined)
+  @Matches(/^smtps?:\/\/[^\s]+$/, { message: 'must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  /** The From of account mail. */
+  @Matches(/^[^\r\n]{3,320}$/, { message: 'must be an address, e.g. Tessera <no-reply@example.com>' })
+  MAIL_FROM = 'Tessera <no-reply@tessera.localhost>';
+
+  /**
+   * Whether an account whose address is not verified may sign in. true: it may, and its tokens say
+   * `email_verified: false`; false: sign-in answers 403 `email_not_verified` until it is.
+   */
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  )
+  @IsBoolean({ message: 'must be true or false' })
+  UNVERIFIED_SIGN_IN = true;
+
+  /** Lifetime of a verification link and code. */
+  @Type(() => Number)
+  @IsInt({ message: seconds(300, 7 * DAY) })
+  @Min(300, { message: seconds(300, 7 * DAY) })
+  @Max(7 * DAY, { message: seconds(300, 7 * DAY) })
+  EMAIL_VERIFICATION_TTL = DAY;
+
+  /** Lifetime of a password-reset link (M5: short). */
+  @Type(() => Number)
+  @IsInt({ message: seconds(300, DAY) })
+  @Min(300, { message: seconds(300, DAY) })
+  @Max(DAY, { message: seconds(300, DAY) })
+  PASSWORD_RESET_TTL = 30 * 60;
+
+  /** How long the old address can undo an email change. */
+  @Type(() => Number)
+  @IsInt({ message: seconds(3600, 30 * DAY) })
+  @Min(3600, { message: seconds(3600, 30 * DAY) })
+  @Max(30 * DAY, { message: seconds(3600, 30 * DAY) })
+  EMAIL_CHANGE_UNDO_TTL = 7 * DAY;
+
+  /**
+   * Account mails (verification, reset, email change) asked for per address per hour; past it
+   * the request gets the same answer and no mail is sent, so nobody can flood an inbox.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 100' })
+  @Min(1, { message: 'must be a whole number from 1 to 100' })
+  @Max(100, { message: 'must be a whole number from 1 to 100' })
+  ACCOUNT_MAIL_ACCOUNT_LIMIT = 5;
+
+  /**
+   * Account-mail requests per client address (an IPv6 /64 counts as one) per hour; past it
+   * 429 with Retry-After.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 10000' })
+  @Min(1, { message: 'must be a whole number from 1 to 10000' })
+  @Max(10000, { message: 'must be a whole number from 1 to 10000' })
+  ACCOUNT_MAIL_ADDRESS_LIMIT = 30;
 }
 
 /** The only place auth-service reads process.env. */

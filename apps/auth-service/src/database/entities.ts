@@ -1,3 +1,4 @@
+import { AccountToken } from '../account/account-token.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { Client } from '../clients/client.entity';
 import { SigningKey } from '../keys/signing-key.entity';
@@ -22,4 +23,5 @@ export const entities = [
   Client,
   Revocation,
   OutboxMessage,
+  AccountToken,
 ];

@@ -1,5 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { EmailNotVerifiedException } from '../account/account.errors';
 import { AuditService } from '../audit/audit.service';
+import { authServiceConfig } from '../config/auth-service.config';
 import { normaliseEmail } from '../users/normalise-email';
 import { PasswordHasher } from '../users/password-hasher';
 import type { User } from '../users/user.entity';
@@ -33,12 +36,15 @@ export class LoginService {
     private readonly throttle: LoginThrottle,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    @Inject(authServiceConfig.KEY)
+    private readonly environment: ConfigType<typeof authServiceConfig>,
   ) {}
 
   /**
    * @throws TooManyLoginAttemptsException (429, with Retry-After) before any password is checked
    * @throws InvalidCredentialsException (401) for an unknown email, a wrong password or a disabled
    *   account alike; each path runs argon2 exactly once, so timing tells them apart no better.
+   * @throws EmailNotVerifiedException (403) with UNVERIFIED_SIGN_IN=false, after a right password
    */
   async authenticate({ email, password, clientAddress, userAgent }: Credentials): Promise<User> {
     const attempt = { account: normaliseEmail(email), address: clientAddress };
@@ -62,6 +68,16 @@ export class LoginService {
     }
 
     await this.throttle.succeeded(attempt, this.clock.now());
+    // Said only to whoever knows the password, so it reveals nothing to anyone else.
+    if (!user.emailVerifiedAt && !this.environment.UNVERIFIED_SIGN_IN) {
+      await this.audit.record({
+        type: 'login.failed',
+        userId: user.id,
+        ...origin,
+        detail: { reason: 'email_not_verified' },
+      });
+      throw new EmailNotVerifiedException();
+    }
     await this.users.upgradePasswordHash(user, password);
     await this.audit.record({ type: 'login.succeeded', userId: user.id, ...origin });
     return user;

@@ -38,7 +38,10 @@ export class UserInfoController {
     if (!user) throw new NotFoundException('No such user');
     return {
       sub: user.id,
-      ...(caller.scopes.includes('email') && { email: user.email, email_verified: false }),
+      ...(caller.scopes.includes('email') && {
+        email: user.email,
+        email_verified: user.emailVerifiedAt !== null,
+      }),
     };
   }
 }

@@ -21,6 +21,11 @@ export interface IssueAccessTokenInput {
    * the client's default audiences). Always given: there is no default audience.
    */
   audience: string | readonly string[];
+  /**
+   * A user token: whether the user's address is verified, as `email_verified`, for
+   * `@RequireVerifiedEmail()` routes. Absent for a service token.
+   */
+  emailVerified?: boolean;
   /** Seconds; defaults to ACCESS_TOKEN_TTL. */
   expiresIn?: number;
 }
@@ -63,6 +68,7 @@ export class AccessTokenService {
       scope: typeof input.scope === 'string' ? input.scope : input.scope.join(' '),
       roles: [...input.roles],
       ...(input.sessionId === undefined ? {} : { sid: input.sessionId }),
+      ...(input.emailVerified !== undefined && { email_verified: input.emailVerified }),
     };
     const token = await signJwt(claims, key, ACCESS_TOKEN_TYPE);
     // A token without a session is a client's own (client credentials), not a user's.

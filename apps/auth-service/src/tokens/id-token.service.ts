@@ -14,8 +14,10 @@ export interface IssueIdTokenInput {
   /** When the user authenticated (OpenID Connect `auth_time`). */
   authTime: Date;
   sessionId: string;
-  /** Only when the login asked for the `email` scope; with `email_verified: false`. */
+  /** Only when the login asked for the `email` scope, with `email_verified`. */
   email?: string;
+  /** Whether `email` is verified (users.email_verified_at); false when not said. */
+  emailVerified?: boolean;
   /** The authorization request's `nonce`, echoed for the client to check (OIDC Core §3.1.2.1). */
   nonce?: string;
   /** The access token issued with it: its hash goes in `at_hash` (OIDC Core §3.1.3.6). */
@@ -59,8 +61,11 @@ export class IdTokenService {
         sid: input.sessionId,
         ...(input.nonce !== undefined && { nonce: input.nonce }),
         ...(input.accessToken !== undefined && { at_hash: atHash(input.accessToken) }),
-        // No address is verified yet: say so, rather than leave clients to assume it was.
-        ...(input.email !== undefined && { email: input.email, email_verified: false }),
+        // Said either way, rather than leave clients to assume the address was verified.
+        ...(input.email !== undefined && {
+          email: input.email,
+          email_verified: input.emailVerified === true,
+        }),
       },
       key,
       'JWT',

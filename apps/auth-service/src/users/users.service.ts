@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Clock } from '@tessera/auth-token';
 import { AuditService } from '../audit/audit.service';
 import { LoginThrottle } from '../login/login-throttle.service';
@@ -22,12 +23,20 @@ export interface RequestOrigin {
   userAgent?: string;
 }
 
+/**
+ * What else a registration does, in its transaction, once the account is inserted: e.g. the
+ * verification mail (account/), an event (the outbox). Registered with
+ * `UsersService.onRegistration()` by the feature that owns it, so users/ imports none of them.
+ */
+export type RegistrationStep = (user: User, manager: EntityManager) => Promise<void>;
+
 const UNIQUE_VIOLATION = '23505';
 const CHECK_VIOLATION = '23514';
 
 @Injectable()
 export class UsersService {
   private readonly logger = new Logger(UsersService.name);
+  private readonly registrationSteps: RegistrationStep[] = [];
 
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
@@ -56,6 +65,11 @@ export class UsersService {
     const user = await this.insert(normalised, passwordHash);
     await this.audit.record({ type: 'user.registered', userId: user.id, ...origin });
     return user;
+  }
+
+  /** Adds a step every registration takes in its transaction (RegistrationStep). */
+  onRegistration(step: RegistrationStep): void {
+    this.registrationSteps.push(step);
   }
 
   findById(id: string): Promise<User | null> {
@@ -117,7 +131,11 @@ export class UsersService {
 
   private async insert(email: string, passwordHash: string): Promise<User> {
     try {
-      return await this.users.save(this.users.create({ email, passwordHash }));
+      return await this.users.manager.transaction(async (manager) => {
+        const user = await manager.save(manager.create(User, { email, passwordHash }));
+        for (const step of this.registrationSteps) await step(user, manager);
+        return user;
+      });
     } catch (error) {
       const code = postgresCodeOf(error);
       if (code === UNIQUE_VIOLATION) throw new EmailTakenException();

@@ -13,6 +13,7 @@ import { RevocationPositions1763798400940 } from './1763798400940-revocation-pos
 import { AuditPruningAsOwner1763798400950 } from './1763798400950-audit-pruning-as-owner';
 import { AuthorizationCodeFlow1763798401000 } from './1763798401000-authorization-code-flow';
 import { CreateOutbox1763798401100 } from './1763798401100-create-outbox';
+import { AccountLifecycle1763798401110 } from './1763798401110-account-lifecycle';
 
 /**
  * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
@@ -34,4 +35,5 @@ export const migrations = [
   AuditPruningAsOwner1763798400950,
   AuthorizationCodeFlow1763798401000,
   CreateOutbox1763798401100,
+  AccountLifecycle1763798401110,
 ];

@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
+import { ClockModule } from '../clock/clock.module';
+import { MailModule } from '../mail/mail.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { AccountMailThrottle } from './account-mail-throttle';
+import { AccountTokens } from './account-tokens';
+import { AccountToken } from './account-token.entity';
+import { AccountController } from './account.controller';
+import { AccountMetrics } from './account.metrics';
+import { DetachedWork } from './detached-work';
+import { EmailChangeService } from './email-change.service';
+import { EmailVerificationService } from './email-verification.service';
+import { PasswordResetService } from './password-reset.service';
+
+/** Email verification, password reset and email change (docs/account-lifecycle.md). */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([AccountToken]),
+    AuditModule,
+    ClockModule,
+    MailModule,
+    SessionsModule,
+    UsersModule,
+  ],
+  controllers: [AccountController],
+  providers: [
+    AccountMailThrottle,
+    AccountMetrics,
+    AccountTokens,
+    DetachedWork,
+    EmailChangeService,
+    EmailVerificationService,
+    PasswordResetService,
+  ],
+  exports: [EmailVerificationService, PasswordResetService, EmailChangeService],
+})
+export class AccountModule {}
