@@ -89,7 +89,7 @@ describe('one trace across the services', () => {
     });
     expect(login.status).toBe(200);
     const { access_token: token } = login.body as unknown as TokenPair;
-    const read = await traced(`${system.resourceUrl}/notes`, 'GET', {
+    const read = await traced(`${system.resourceUrl}/notes?limit=5`, 'GET', {
       traceparent,
       token,
       requestId: 'tracing-read',
@@ -114,6 +114,10 @@ describe('one trace across the services', () => {
 
     // Named after its route, for the viewer.
     expect(serverSpan(spans, 'auth-service', 'POST', '/auth/login')?.name).toBe('POST /auth/login');
+    // A query's parameter names only, as in the logs (R4).
+    expect(serverSpan(spans, 'resource-service', 'GET', '/notes')?.attributes['url.query']).toBe(
+      'limit',
+    );
     // The caller's span is the parent of each request's server span.
     for (const [service, method] of [
       ['auth-service', 'POST'],

@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { EnvironmentValidationError } from '../config/environment-validation.error';
 import { TracingEnvironment } from '../config/tracing-environment';
 import { validateEnvironment } from '../config/validate-environment';
+import { withoutQueryValues } from '../logging/log-redaction';
 
 /** Probes and scrapes, every few seconds: no news, and no spans (as they get no log line). */
 const UNTRACED_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
@@ -95,8 +96,14 @@ function createSdk(serviceName: string, source: Record<string, string | undefine
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has(pathOf(request)),
+        // As in the logs, a query's parameter names only: a client may put a token there (R4).
+        startIncomingSpanHook: (request) => queryAttributes(request.url ?? ''),
       }),
-      new UndiciInstrumentation(),
+      new UndiciInstrumentation({
+        // The gateway forwards its clients' queries: their values stay out of the spans too.
+        requestHook: (span, request) =>
+          span.setAttributes(queryAttributes(request.path, request.origin)),
+      }),
       new NestInstrumentation(),
       // Queries of a request or a message, not the background jobs' polling; no parameter values.
       new PgInstrumentation({ requireParentSpan: true }),
@@ -107,6 +114,15 @@ function createSdk(serviceName: string, source: Record<string, string | undefine
     metricReaders: [],
     logRecordProcessors: [],
   });
+}
+
+/** `url.query` (and with `origin`, `url.full`) with the query's parameter names only. */
+function queryAttributes(path: string, origin?: string): Record<string, string> {
+  const start = path.indexOf('?');
+  if (start === -1) return {};
+  const redacted = withoutQueryValues(path);
+  const query = { 'url.query': redacted.slice(start + 1) };
+  return origin === undefined ? query : { ...query, 'url.full': `${origin}${redacted}` };
 }
 
 function pathOf(request: IncomingMessage): string {
