@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { ServiceEnvironment } from '../config/service-environment';
+import { provisionServiceDatabase } from './database-roles';
 import { MIGRATIONS_LOCK, runMigrations } from './run-migrations';
 
 /** A data migration that takes a while: run twice, it would insert two rows. */
@@ -31,7 +32,8 @@ const options = {
 
 async function freshDatabase(): Promise<string> {
   const admin = process.env['TESSERA_TEST_POSTGRES_URL'];
-  if (!admin) throw new Error('TESSERA_TEST_POSTGRES_URL is not set (the Jest global setup sets it)');
+  if (!admin)
+    throw new Error('TESSERA_TEST_POSTGRES_URL is not set (the Jest global setup sets it)');
   const name = `migrations_lock_${randomBytes(6).toString('hex')}`;
   const client = new Client({ connectionString: admin });
   await client.connect();
@@ -103,6 +105,30 @@ describe('runMigrations across instances', () => {
     expect(await query(url, 'SELECT * FROM runs')).toHaveLength(1);
     expect(logged.some((line) => /migrations ended after \d+ ms/.test(line))).toBe(true);
   });
+
+  it('runs as the service role alone once the migrate job has run, and says to run it when it has not', async () => {
+    const admin = process.env['TESSERA_TEST_POSTGRES_URL'] ?? '';
+    const name = `migrations_roles_${randomBytes(6).toString('hex')}`;
+    const { url, migrationUrl, roles } = await provisionServiceDatabase(
+      admin,
+      name,
+      randomBytes(18).toString('base64url'),
+    );
+    // A pod of the Deployment before the Job: the service role may not create the table.
+    await expect(runMigrations({ url }, options, environment, false)).rejects.toThrow(
+      /a migration is pending and DATABASE_URL's role may not change the schema .*run the `migrate` command/,
+    );
+    // The Job: as the owner, granting the service role its privileges.
+    await runMigrations(
+      { url: migrationUrl, serviceRole: roles.service },
+      options,
+      environment,
+      false,
+    );
+    // The pods after it: nothing pending, nothing to change.
+    await expect(runMigrations({ url }, options, environment, false)).resolves.toBeUndefined();
+    expect(await query(url, 'SELECT * FROM runs')).toHaveLength(1);
+  });
 });
 
 /** What the other instance's run leaves behind: the table, one row, and its migrations entry. */
@@ -113,6 +139,6 @@ async function runMigrationsAs(client: Client): Promise<void> {
     'CREATE TABLE migrations (id SERIAL PRIMARY KEY, "timestamp" bigint NOT NULL, name varchar NOT NULL)',
   );
   await client.query(
-    "INSERT INTO migrations (\"timestamp\", name) VALUES (1763798401400, 'SlowDataMigration1763798401400')",
+    'INSERT INTO migrations ("timestamp", name) VALUES (1763798401400, \'SlowDataMigration1763798401400\')',
   );
 }
