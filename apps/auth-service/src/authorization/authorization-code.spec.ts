@@ -303,6 +303,53 @@ describe('GET /oauth/authorize and the code exchange', () => {
   });
 });
 
+describe('prompt, max_age, login_hint and consent', () => {
+  it('asks a signed-in browser for the password again with prompt=login or max_age=0, with a new cookie, then answers a code', async () => {
+    const { browser } = await webCode();
+    const user = await newUser();
+    const again: Record<string, string>[] = [{ prompt: 'login' }, { max_age: '0' }];
+    for (const extra of again) {
+      const before = browser.cookies.get('__Host-tessera_session');
+      const url = authorizeUrl(
+        webRequest(pkcePair().challenge, { ...extra, login_hint: user.email }),
+      );
+      const toSignIn = await browser.get(url);
+      const signInUrl = new URL(toSignIn.headers.get('location') as string);
+      expect(signInUrl.pathname).toBe('/signin');
+      expect(await (await browser.get(signInUrl.href)).text()).toContain(`value="${user.email}"`);
+      const callback = await signInAndAuthorize(browser, user, url);
+      expect(callback.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(browser.cookies.get('__Host-tessera_session')).not.toBe(before);
+    }
+  });
+
+  it('sends access_denied when the user denies a third-party client, and remembers an allowed scope', async () => {
+    const browser = new PageClient(service.url);
+    const user = await newUser();
+    const { challenge } = pkcePair();
+    const partner = authorizeUrl(
+      webRequest(challenge, {
+        client_id: PARTNER,
+        redirect_uri: PARTNER_CALLBACK,
+        scope: 'openid',
+      }),
+    );
+    const toConsent = await signInAndAuthorize(browser, user, partner);
+    expect(toConsent.pathname).toBe('/consent');
+    const denied = await browser.submit(toConsent.href, { decision: 'deny' });
+    const deniedAt = new URL(denied.headers.get('location') as string);
+    expect(`${deniedAt.origin}${deniedAt.pathname}`).toBe(PARTNER_CALLBACK);
+    expect(deniedAt.searchParams.get('error')).toBe('access_denied');
+    expect(deniedAt.searchParams.get('state')).toBe('state-123');
+    const allowed = await browser.submit(toConsent.href, { decision: 'allow' });
+    expect(
+      (await follow(browser, allowed.headers.get('location') as string)).searchParams.get('code'),
+    ).toBeTruthy();
+    // Remembered: the next request goes straight back with a code.
+    expect((await follow(browser, partner)).searchParams.get('code')).toBeTruthy();
+  });
+});
+
 describe('the hosted pages', () => {
   it('refuses a form posted without its CSRF token', async () => {
     const browser = new PageClient(service.url);

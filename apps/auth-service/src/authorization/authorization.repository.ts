@@ -108,15 +108,19 @@ export class AuthorizationRepository {
     };
   }
 
-  /** The user entered their credentials again in this browser session (prompt=login, max_age). */
-  async renewAuthTime(id: string, now: Date): Promise<BrowserSession | null> {
+  /**
+   * The user entered their credentials again in this browser session (prompt=login, max_age):
+   * a new sign-in time, and a new cookie token, so none from before the sign-in still works.
+   */
+  async renewAuthTime(id: string, tokenHash: Buffer, now: Date): Promise<BrowserSession | null> {
     const [row] = await this.rows<BrowserSession>(
       `WITH renewed AS (
-         UPDATE browser_sessions SET auth_time = $2 WHERE id = $1 AND ended_at IS NULL
+         UPDATE browser_sessions SET auth_time = $2, token_hash = $3
+          WHERE id = $1 AND ended_at IS NULL
          RETURNING ${BROWSER_SESSION}
        )
        SELECT * FROM renewed`,
-      [id, now],
+      [id, now, tokenHash],
     );
     return row ?? null;
   }

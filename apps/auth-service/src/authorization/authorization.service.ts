@@ -129,12 +129,13 @@ export class AuthorizationService {
 
   /**
    * The authorization request to resume after a page: the same parameters, but the `prompt`
-   * that page has just satisfied (else it would ask again, for ever).
+   * that page has just satisfied, and after a sign-in `max_age` (it has just been met), else the
+   * page would be asked for again, for ever.
    */
   private continueWith(query: AuthorizationQuery, satisfied: 'login' | 'consent'): string {
     const parameters = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) {
-      if (value === undefined) continue;
+      if (value === undefined || (satisfied === 'login' && name === 'max_age')) continue;
       for (const item of ([] as string[]).concat(value)) {
         if (name !== 'prompt') {
           parameters.append(name, item);

@@ -23,24 +23,24 @@ export class BrowserSessionsService {
   ) {}
 
   /**
-   * The browser session of a user who has just entered their credentials. A browser already
-   * signed in as the same user keeps its session (and cookie) with a new `auth_time`, so the
-   * token sessions it produced stay bound to it; signed in as someone else, that session ends.
-   * @returns the token for the cookie, or undefined when the current cookie stays
+   * The browser session of a user who has just entered their credentials, and the token for its
+   * cookie (always a new one). A browser already signed in as the same user keeps its session
+   * with a new `auth_time`, so the token sessions it produced stay bound to it; signed in as
+   * someone else, that session ends.
    */
   async start(
     userId: string,
     context: RequestContext,
     current: BrowserSession | null = null,
-  ): Promise<{ token?: string; session: BrowserSession }> {
+  ): Promise<{ token: string; session: BrowserSession }> {
     const now = this.clock.now();
+    const token = generateOpaqueToken();
     if (current?.userId === userId) {
-      const renewed = await this.store.renewAuthTime(current.id, now);
-      if (renewed) return { session: renewed };
+      const renewed = await this.store.renewAuthTime(current.id, hashOpaqueToken(token), now);
+      if (renewed) return { token, session: renewed };
     } else if (current) {
       await this.end(current, context);
     }
-    const token = generateOpaqueToken();
     const session = await this.store.insertBrowserSession({
       userId,
       tokenHash: hashOpaqueToken(token),

@@ -179,9 +179,7 @@ export class PagesController {
     signedIn: SignedIn,
     resume: string | undefined,
   ): Promise<void> {
-    if (signedIn.token !== undefined) {
-      this.cookies.setSession(reply, signedIn.token);
-    }
+    this.cookies.setSession(reply, signedIn.token);
     if (resume !== undefined)
       return void reply.redirect(this.authorization.resumeLocation(resume), 303);
     await this.pages.render(reply, 'message', {

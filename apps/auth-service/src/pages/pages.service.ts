@@ -7,8 +7,7 @@ import { UsersService } from '../users/users.service';
 
 /** A browser that has just signed in: the cookie's token and its session row. */
 export interface SignedIn {
-  /** Undefined when the browser's current cookie stays (the same user signed in again). */
-  token?: string;
+  token: string;
   session: BrowserSession;
 }
 
