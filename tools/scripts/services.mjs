@@ -94,9 +94,12 @@ export function serviceEnvironments(services, environment = process.env) {
   for (const service of services) {
     const own = { ...shared, PORT: String(service.port) };
     if (service.site) {
-      // Where the browser finds them; the site itself calls no service.
+      // Where the browser finds them (the notes API through the gateway, as every client does);
+      // the site itself calls no service.
       own.ISSUER = issuer;
-      own.RESOURCE_SERVICE_URL = `http://127.0.0.1:${resource?.port ?? 3002}`;
+      own.RESOURCE_SERVICE_URL = gateway
+        ? `http://127.0.0.1:${gateway.port}/api/`
+        : `http://127.0.0.1:${resource?.port ?? 3002}`;
     } else if (service.name === 'auth-service') own.ISSUER = issuer;
     else {
       own.AUTH_ISSUER = environment.AUTH_ISSUER || issuer;
