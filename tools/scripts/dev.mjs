@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { useMailCatcher } from './mail-catcher.mjs';
 import {
   buildOrExit,
   discoverServicesOrExit,
@@ -24,6 +25,8 @@ const services = discoverServicesOrExit().map((service) => ({
   debugPort: debugPortOf(service.name),
 }));
 const environments = serviceEnvironments(services);
+// Mail goes to the development catcher unless SMTP_URL is set (mail-catcher.mjs).
+await useMailCatcher(environments);
 
 /** The inspector port of `nx serve <name>` (@nx/js:node's `port`; 9229 when unset). */
 function debugPortOf(name) {

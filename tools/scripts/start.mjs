@@ -8,6 +8,7 @@
 // .data/), so nothing needs installing.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { useMailCatcher } from './mail-catcher.mjs';
 import {
   buildOrExit,
   discoverServicesOrExit,
@@ -24,6 +25,8 @@ say('Building the services (cached after the first run)…');
 buildOrExit(services.map((service) => service.name));
 
 const environments = serviceEnvironments(services);
+// Mail goes to the development catcher unless SMTP_URL is set (mail-catcher.mjs).
+await useMailCatcher(environments);
 await supervise(services, {
   readyTimeoutMs: READY_TIMEOUT_MS,
   // A static site (the example web app) is its build served by its own small server.mjs.

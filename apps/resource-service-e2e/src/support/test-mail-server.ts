@@ -70,7 +70,7 @@ export class TestMailServer {
   }
 
   /** The first mail to `to` (whose subject matches) not taken before; waits for it. */
-  async take(to: string, subject: RegExp = /./, timeoutMs = 30_000): Promise<CaughtMail> {
+  async take(to: string, subject = /./, timeoutMs = 30_000): Promise<CaughtMail> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.mails.findIndex((mail) => mail.to === to && subject.test(mail.subject));
