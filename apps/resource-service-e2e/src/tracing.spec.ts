@@ -152,6 +152,15 @@ describe('one trace across the services', () => {
       expect({ service, queries: queries.length > 0 }).toEqual({ service, queries: true });
     }
 
+    // No span holds a credential (R27): not the password, the tokens or the client secret.
+    const exported = JSON.stringify(receiver.spans, (_key, value: unknown) =>
+      typeof value === 'bigint' ? String(value) : value,
+    );
+    const { refresh_token: refreshToken } = login.body as unknown as TokenPair;
+    for (const secret of [password, token, refreshToken, system.clientSecret]) {
+      expect(exported.includes(secret)).toBe(false);
+    }
+
     // Every log line of those requests, in both services, carries the trace id and one of its spans.
     const spanIds = new Set(spans.map((span) => span.spanId));
     const requestIds = ['tracing-login', 'tracing-read', 'tracing-delete'];

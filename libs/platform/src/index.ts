@@ -30,4 +30,4 @@ export { MESSAGE_TRANSPORTS } from './lib/messaging/message-transports';
 export { Metrics } from './lib/metrics/metrics';
 export type { MetricCounter } from './lib/metrics/metrics';
 export { ServiceCoreModule } from './lib/service-core.module';
-export { injectTraceContext, runWithTraceContext } from './lib/tracing/trace-context';
+export { injectTraceContext } from './lib/tracing/trace-context';
