@@ -88,7 +88,16 @@ export class AuthorizationCodeGrant {
           throw new OAuthException('invalid_grant', INVALID_CODE);
         throw error;
       });
-    const { session, refreshToken } = started;
+    const { session, refreshToken, ended } = started;
+    for (const oldest of ended) {
+      await this.audit.record({
+        type: 'session.revoked',
+        userId: user.id,
+        sessionId: oldest.id,
+        detail: { reason: 'session_limit', by: session.id },
+        ...context,
+      });
+    }
     await this.store.bindSession(session.id, code.browserSessionId);
     if (await this.store.recordCodeSession(code.codeHash, session.id)) {
       // Replayed while this redemption was under way: its tokens must not live either.
