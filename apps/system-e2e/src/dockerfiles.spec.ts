@@ -16,13 +16,16 @@ const nodeImage = `node:${nodeVersion}-bookworm-slim`;
  * static site (the example web app, labelled so) installs no package: its image is its build and
  * a server that needs only Node.
  */
-const built = Object.entries(compose.services).flatMap(([name, definition]) => {
+const images = Object.entries(compose.services).flatMap(([name, definition]) => {
   const build = definition['build'] as { context?: string; dockerfile?: string } | undefined;
   const labels = definition['labels'] as Record<string, string> | undefined;
-  if (!build || labels?.['tessera.static-site'] === 'true') return [];
+  if (!build) return [];
   const dockerfile = resolve(root, build.context ?? '.', build.dockerfile ?? 'Dockerfile');
-  return [{ name, dockerfile, port: composeServiceEnvironment(compose, name)['PORT'] }];
+  const port = composeServiceEnvironment(compose, name)['PORT'];
+  return [{ name, dockerfile, port, site: labels?.['tessera.static-site'] === 'true' }];
 });
+const built = images.filter((image) => !image.site);
+const sites = images.filter((image) => image.site);
 
 interface Instruction {
   keyword: string;
@@ -233,6 +236,31 @@ describe('the Dockerfiles', () => {
       const [healthcheck] = argumentsOf(runtime, 'HEALTHCHECK');
       expect(healthcheck).toContain('/health/ready');
       expect(healthcheck).toContain(`process.env.PORT||${port}`);
+    });
+  });
+
+  describe.each(sites)('of the static site $name', ({ name, dockerfile, port }) => {
+    const all = instructions(dockerfile);
+    const runtime = runtimeStage(all);
+
+    it('build on the Node.js release CI runs, pinned, in every stage', () => {
+      const images = argumentsOf(all, 'FROM').map((argument) => argument.split(/\s+/)[0]);
+      expect(images.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(images)).toEqual(new Set([nodeImage]));
+      expect(argumentsOf(all, 'RUN').some((command) => command.includes(`nx build ${name}`))).toBe(
+        true,
+      );
+    });
+
+    it('run only the build and its server, with nothing installed, as the node user', () => {
+      expect(argumentsOf(runtime, 'RUN')).toEqual([]);
+      const copied = argumentsOf(runtime, 'COPY');
+      expect(copied.some((source) => source.includes(`dist/apps/${name}/`))).toBe(true);
+      expect(copied).toContain(`apps/${name}/server.mjs ./`);
+      expect(argumentsOf(runtime, 'CMD')).toEqual(['["node", "server.mjs"]']);
+      expect(argumentsOf(runtime, 'USER').at(-1)).toBe('node');
+      expect(argumentsOf(runtime, 'EXPOSE')).toEqual([port]);
+      expect(argumentsOf(runtime, 'HEALTHCHECK')[0]).toContain(`process.env.PORT||${port}`);
     });
   });
 
