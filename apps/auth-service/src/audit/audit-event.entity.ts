@@ -17,6 +17,13 @@ export const AUDIT_EVENT_TYPES = [
   'client.secret_set',
   'client.registered',
   'client.updated',
+  /** Second factors (detail.method: totp, recovery_code, passkey): docs/second-factors.md. */
+  'mfa.enrolled',
+  'mfa.verified',
+  'mfa.failed',
+  'mfa.locked',
+  'mfa.removed',
+  'mfa.recovery_codes_generated',
   /** Account lifecycle (docs/account-lifecycle.md). */
   'email.verification_sent',
   'email.verified',

@@ -23,6 +23,8 @@ import { Public } from '@tessera/auth-token';
 import type { Principal } from '@tessera/auth-token';
 import { ApiErrors } from '@tessera/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SecondFactorRequiredException } from '../mfa/mfa.errors';
+import type { SecondFactorRequiredBody } from '../mfa/mfa.errors';
 import { AuthService, contextOf } from './auth.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto } from './dto/login.dto';
@@ -30,7 +32,7 @@ import { RefreshRequestDto, RefreshTokenDto } from './dto/refresh-token.dto';
 import { SessionListResponse } from './dto/session-list.response';
 import { InvalidGrantException } from './invalid-grant.exception';
 import { JsonBodyGuard, NOT_JSON_BODY } from './json-body.guard';
-import { RefreshTokenCookie } from './refresh-token-cookie';
+import { CSRF_HEADER_MISSING, RefreshTokenCookie } from './refresh-token-cookie';
 import { noStore, TokenResponse } from './token-response';
 
 const INVALID_REFRESH = {
@@ -47,10 +49,6 @@ const INVALID_LOGIN = {
   status: 400,
   description:
     'The request is invalid; `invalid_scope`: a scope the client may not have (or `admin` without the admin role); `invalid_target` (RFC 8707): a `resource` the client may not have',
-};
-const CSRF_HEADER_MISSING = {
-  status: 403,
-  description: 'With REFRESH_TOKEN_COOKIE: the request lacks `x-tessera-csrf: 1`',
 };
 
 /** Tessera's own first-party endpoints. The standard OAuth ones live in oauth/. */
@@ -73,7 +71,11 @@ export class AuthController {
   @ApiErrors(
     INVALID_LOGIN,
     { status: 401, description: '`invalid_credentials`: the email or password is not correct' },
-    CSRF_HEADER_MISSING,
+    {
+      status: 403,
+      description:
+        '`mfa_required`: the account has a second factor. Nothing is issued; the body has `mfa_token`, `methods` and `expires_in` for `POST /auth/login/second-factor`. (Or, with REFRESH_TOKEN_COOKIE, the CSRF header is missing.)',
+    },
     NOT_JSON_BODY,
     429,
   )
@@ -84,16 +86,23 @@ export class AuthController {
     @Body() body: LoginDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TokenResponse> {
+  ): Promise<TokenResponse | SecondFactorRequiredBody> {
     noStore(reply);
     this.cookie.requireCsrfHeader(request);
-    const tokens = await this.auth.signIn(
-      body.email,
-      body.password,
-      { scope: body.scope, resource: body.resource },
-      contextOf(request),
-    );
-    return this.cookie.deliver(tokens, reply);
+    try {
+      const tokens = await this.auth.signIn(
+        body.email,
+        body.password,
+        { scope: body.scope, resource: body.resource },
+        contextOf(request),
+      );
+      return this.cookie.deliver(tokens, reply);
+    } catch (error) {
+      // The second step's token goes in the body, which the error filter would strip.
+      if (!(error instanceof SecondFactorRequiredException)) throw error;
+      reply.status(403);
+      return error.body;
+    }
   }
 
   @ApiOperation({

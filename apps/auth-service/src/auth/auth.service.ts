@@ -1,11 +1,14 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { invalidBearerToken } from '@tessera/auth-resource-server';
-import { AccessTokenVerifier } from '@tessera/auth-token';
+import { AccessTokenVerifier, AMR } from '@tessera/auth-token';
 import type { Principal } from '@tessera/auth-token';
 import type { FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service';
 import { KeysService } from '../keys/keys.service';
 import { LoginService } from '../login/login.service';
+import { SecondFactorRequiredException } from '../mfa/mfa.errors';
+import { MfaService } from '../mfa/mfa.service';
+import { MFA_PENDING_TTL, PendingSignInsService } from '../mfa/pending-sign-ins.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { UsersService } from '../users/users.service';
@@ -92,6 +95,8 @@ export class AuthService {
     private readonly clients: ClientsService,
     private readonly idTokens: IdTokenService,
     private readonly verifier: AccessTokenVerifier,
+    private readonly mfa: MfaService,
+    private readonly pendingSignIns: PendingSignInsService,
   ) {}
 
   /**
@@ -102,6 +107,8 @@ export class AuthService {
    * @throws InvalidScopeException, InvalidTargetException (400) for more than the client may have
    * @throws InvalidCredentialsException (401) as LoginService says, or when the user is disabled
    *   while the login is in flight
+   * @throws SecondFactorRequiredException (403 `mfa_required`, with an `mfa_token`) when the
+   *   password is right and the account has a second factor: nothing is issued yet
    */
   async signIn(
     email: string,
@@ -109,6 +116,25 @@ export class AuthService {
     requested: TokenRequest,
     context: RequestContext,
   ): Promise<TokenResponse> {
+    const { scope, audiences } = await this.firstPartyGrant(requested);
+    const user = await this.login.authenticate({ email, password, ...context });
+    if (scopeIncludes(scope, ADMIN_SCOPE) && !user.roles.includes(ADMIN_ROLE)) {
+      throw new InvalidScopeException(`The scope ${ADMIN_SCOPE} needs the ${ADMIN_ROLE} role`);
+    }
+    // A second factor, when the account has one, before anything is issued (docs/second-factors.md).
+    const methods = await this.mfa.methodsOf(user.id);
+    if (methods.length > 0) {
+      const mfaToken = await this.pendingSignIns.create({ userId: user.id, scope, audiences });
+      throw new SecondFactorRequiredException(mfaToken, methods, MFA_PENDING_TTL);
+    }
+    return this.signedIn(user, { scope, audiences }, [AMR.password], context);
+  }
+
+  /**
+   * The first-party client's grant for `requested`, checked before any credential is.
+   * @throws InvalidScopeException, InvalidTargetException (400) for more than the client may have
+   */
+  async firstPartyGrant(requested: TokenRequest): Promise<Grant> {
     const client = await this.firstPartyClient();
     const scope = grantedScope(requested.scope, client.scopes);
     if (scope === undefined) {
@@ -126,15 +152,26 @@ export class AuthService {
           : `resource may only name: ${listed(client.audiences)}`,
       );
     }
-    const user = await this.login.authenticate({ email, password, ...context });
-    if (scopeIncludes(scope, ADMIN_SCOPE) && !user.roles.includes(ADMIN_ROLE)) {
-      throw new InvalidScopeException(`The scope ${ADMIN_SCOPE} needs the ${ADMIN_ROLE} role`);
-    }
+    return { scope, audiences };
+  }
+
+  /**
+   * A session on the first-party client for a user who has authenticated with `amr` (RFC 8176),
+   * and its tokens: the access token (with `amr`, `acr`, `auth_time`), the refresh token, and an
+   * ID token when `openid` was granted.
+   */
+  async signedIn(
+    user: User,
+    { scope, audiences }: Grant,
+    amr: readonly string[],
+    context: RequestContext,
+  ): Promise<TokenResponse> {
     const { session, refreshToken, ended } = await this.startSession({
       userId: user.id,
-      clientId: client.id,
+      clientId: FIRST_PARTY_CLIENT_ID,
       scope,
       audiences,
+      amr,
       ...context,
     });
     for (const oldest of ended) {
@@ -150,13 +187,11 @@ export class AuthService {
     if (!scopeIncludes(scope, 'openid')) return tokens;
     const idToken = await this.idTokens.issue({
       subject: user.id,
-      audience: client.id,
+      audience: FIRST_PARTY_CLIENT_ID,
       authTime: session.createdAt,
       sessionId: session.id,
-      ...(scopeIncludes(scope, 'email') && {
-        email: user.email,
-        emailVerified: user.emailVerifiedAt !== null,
-      }),
+      amr: session.amr,
+      ...(scopeIncludes(scope, 'email') && { email: user.email }),
     });
     return { ...tokens, id_token: idToken };
   }
@@ -337,9 +372,9 @@ export class AuthService {
       clientId: session.clientId,
       scope,
       roles: user.roles,
-      emailVerified: user.emailVerifiedAt !== null,
       sessionId: session.id,
       audience: grant.audiences,
+      authentication: { amr: session.amr, time: session.createdAt },
     });
     return {
       access_token: access.token,

@@ -5,6 +5,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authServiceConfig } from '../config/auth-service.config';
 import type { TokenResponse } from './token-response';
 
+/** The 403 of requireCsrfHeader, in the API docs of each route that calls it. */
+export const CSRF_HEADER_MISSING = {
+  status: 403,
+  description: 'With REFRESH_TOKEN_COOKIE: the request lacks `x-tessera-csrf: 1`',
+};
+
 /**
  * `__Host-`: browsers keep the cookie only if it is Secure, Path=/ and has no Domain, so neither a
  * sibling subdomain nor a plain-http page can plant or shadow it (RFC 6265bis §4.1.3.2).

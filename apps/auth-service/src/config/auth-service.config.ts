@@ -233,6 +233,49 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   })
   CLIENT_SECRETS: string[] = [];
 
+  /**
+   * Wrong second factors (TOTP codes, recovery codes, passkey assertions) per user within
+   * MFA_LOCKOUT_SECONDS, past which every second-factor check of the user is refused (429) until
+   * the oldest leaves the window. Only someone who knew the password can cause them.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 100' })
+  @Min(1, { message: 'must be a whole number from 1 to 100' })
+  @Max(100, { message: 'must be a whole number from 1 to 100' })
+  MFA_FAILURE_LIMIT = 5;
+
+  /** The window of MFA_FAILURE_LIMIT, and so the longest a lock-out lasts. */
+  @Type(() => Number)
+  @IsInt({ message: seconds(60, DAY) })
+  @Min(60, { message: seconds(60, DAY) })
+  @Max(DAY, { message: seconds(60, DAY) })
+  MFA_LOCKOUT_SECONDS = 15 * 60;
+
+  /**
+   * The name authenticator apps show beside a TOTP code, and passkey prompts beside a passkey
+   * (the WebAuthn relying party's name).
+   */
+  @Matches(/^[^:\x00-\x1f]{1,64}$/, { message: 'must be 1 to 64 characters, without a colon' })
+  MFA_ISSUER_NAME = 'Tessera';
+
+  /**
+   * The WebAuthn relying-party id passkeys are bound to: the host name of the sign-in pages, or a
+   * parent domain of it. Defaults to ISSUER's host name. Changing it orphans every passkey.
+   */
+  @ValidateIf((environment: AuthServiceEnvironment) => !!environment.WEBAUTHN_RP_ID)
+  @Matches(/^[a-z0-9.-]{1,253}$/, { message: 'must be a host name, e.g. example.com' })
+  WEBAUTHN_RP_ID?: string;
+
+  /**
+   * The origins a passkey ceremony may come from, comma-separated. Defaults to ISSUER's origin.
+   */
+  @CommaSeparated()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { each: true, message: 'must be comma-separated origins, e.g. https://auth.example.com' },
+  )
+  WEBAUTHN_ORIGINS: string[] = [];
+
   /** Browser clients: the refresh token travels in an HttpOnly cookie instead of the body. */
   @Transform(({ value }: { value: unknown }) =>
     value === 'true' ? true : value === 'false' ? false : value,

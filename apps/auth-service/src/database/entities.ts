@@ -8,6 +8,12 @@ import { Revocation } from '../revocations/revocation.entity';
 import { RefreshToken } from '../sessions/refresh-token.entity';
 import { Session } from '../sessions/session.entity';
 import { User } from '../users/user.entity';
+import { MfaFailure } from '../mfa/mfa-failure.entity';
+import { Passkey } from '../mfa/passkeys/passkey.entity';
+import { WebAuthnChallenge } from '../mfa/passkeys/webauthn-challenge.entity';
+import { PendingSignIn } from '../mfa/pending-sign-in.entity';
+import { RecoveryCode } from '../mfa/recovery-codes/recovery-code.entity';
+import { TotpFactor } from '../mfa/totp/totp-factor.entity';
 
 /**
  * Every entity of the service's one database. This folder owns the persistence lists (this one
@@ -24,4 +30,10 @@ export const entities = [
   Revocation,
   OutboxMessage,
   AccountToken,
+  TotpFactor,
+  RecoveryCode,
+  Passkey,
+  WebAuthnChallenge,
+  PendingSignIn,
+  MfaFailure,
 ];

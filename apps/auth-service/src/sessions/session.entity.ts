@@ -41,6 +41,13 @@ export class Session {
   @Column({ type: 'text', array: true })
   audiences!: string[];
 
+  /**
+   * RFC 8176 methods the sign-in used (`pwd`, `otp`, `hwk`, `user`, `mfa`): every access token of
+   * the session carries them as `amr`, with the `acr` they reach and `created_at` as `auth_time`.
+   */
+  @Column({ type: 'text', array: true, default: () => "'{pwd}'" })
+  amr!: string[];
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

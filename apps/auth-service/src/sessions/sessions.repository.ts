@@ -9,7 +9,8 @@ import type { SessionRevocationReason } from './session.entity';
 const SESSION_COLUMNS = `id, user_id AS "userId", client_id AS "clientId", scope, audiences,
   created_at AS "createdAt", last_used_at AS "lastUsedAt", idle_expires_at AS "idleExpiresAt",
   absolute_expires_at AS "absoluteExpiresAt", revoked_at AS "revokedAt",
-  revoked_reason AS "revokedReason", user_agent AS "userAgent", client_address AS "clientAddress"`;
+  revoked_reason AS "revokedReason", user_agent AS "userAgent", client_address AS "clientAddress",
+  amr`;
 
 export type NewSession = Omit<Session, 'id' | 'revokedAt' | 'revokedReason'>;
 
@@ -46,9 +47,10 @@ export class SessionsRepository {
          SELECT id FROM users WHERE id = $1 AND disabled_at IS NULL FOR SHARE
        ), session AS (
          INSERT INTO sessions (user_id, client_id, scope, audiences, created_at, last_used_at,
-                               idle_expires_at, absolute_expires_at, user_agent, client_address)
+                               idle_expires_at, absolute_expires_at, user_agent, client_address,
+                               amr)
          SELECT id, $2::text, $3::text, $10::text[], $4::timestamptz, $4::timestamptz,
-                $5::timestamptz, $6::timestamptz, $7::text, $8::text
+                $5::timestamptz, $6::timestamptz, $7::text, $8::text, $11::text[]
            FROM owner
          RETURNING ${SESSION_COLUMNS}
        ), token AS (
@@ -67,6 +69,7 @@ export class SessionsRepository {
         session.clientAddress,
         tokenHash,
         session.audiences,
+        session.amr,
       ],
     );
     return row ?? null;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { authServiceConfig } from '../config/auth-service.config';
-import { Clock } from '@tessera/auth-token';
+import { AMR, Clock } from '@tessera/auth-token';
 import { IssuanceMetrics } from '../metrics/issuance-metrics';
 import { InvalidGrantError } from './invalid-grant.error';
 import { RefreshTokenCrypto } from './refresh-token.crypto';
@@ -19,6 +19,8 @@ export interface StartSession {
   audiences: readonly string[];
   userAgent?: string | null;
   clientAddress?: string | null;
+  /** RFC 8176 methods the sign-in used; default `['pwd']`, a password alone. */
+  amr?: readonly string[];
 }
 
 /** A session with the refresh token to hand to the client. The token is never stored. */
@@ -109,6 +111,7 @@ export class SessionsService {
         absoluteExpiresAt,
         userAgent: input.userAgent ?? null,
         clientAddress: input.clientAddress ?? null,
+        amr: [...(input.amr ?? [AMR.password])],
       },
       this.tokens.hash(refreshToken),
     );

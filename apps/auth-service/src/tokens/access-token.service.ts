@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { authServiceConfig } from '../config/auth-service.config';
 import { signJwt } from '../keys/jws';
 import { KeysService } from '../keys/keys.service';
-import { ACCESS_TOKEN_TYPE, Clock } from '@tessera/auth-token';
+import { ACCESS_TOKEN_TYPE, acrOf, Clock } from '@tessera/auth-token';
 import type { AccessTokenClaims } from '@tessera/auth-token';
 import { IssuanceMetrics } from '../metrics/issuance-metrics';
 import { randomId } from './random-id';
@@ -28,6 +28,11 @@ export interface IssueAccessTokenInput {
   emailVerified?: boolean;
   /** Seconds; defaults to ACCESS_TOKEN_TTL. */
   expiresIn?: number;
+  /**
+   * A user's sign-in: its RFC 8176 methods (`amr`, with the `acr` they reach) and when it happened
+   * (`auth_time`), for step-up (RFC 9470). Absent for a service token.
+   */
+  authentication?: { amr: readonly string[]; time: Date };
 }
 
 export interface IssuedAccessToken {
@@ -68,6 +73,11 @@ export class AccessTokenService {
       scope: typeof input.scope === 'string' ? input.scope : input.scope.join(' '),
       roles: [...input.roles],
       ...(input.sessionId === undefined ? {} : { sid: input.sessionId }),
+      ...(input.authentication && {
+        amr: [...input.authentication.amr],
+        acr: acrOf(input.authentication.amr),
+        auth_time: Math.floor(input.authentication.time.getTime() / 1000),
+      }),
       ...(input.emailVerified !== undefined && { email_verified: input.emailVerified }),
     };
     const token = await signJwt(claims, key, ACCESS_TOKEN_TYPE);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { ConfigType } from '@nestjs/config';
-import { Clock } from '@tessera/auth-token';
+import { acrOf, Clock } from '@tessera/auth-token';
 import { authServiceConfig } from '../config/auth-service.config';
 import { signJwt } from '../keys/jws';
 import { KeysService } from '../keys/keys.service';
@@ -14,6 +14,8 @@ export interface IssueIdTokenInput {
   /** When the user authenticated (OpenID Connect `auth_time`). */
   authTime: Date;
   sessionId: string;
+  /** RFC 8176 methods of the sign-in (`amr`), with the `acr` they reach; absent: not said. */
+  amr?: readonly string[];
   /** Only when the login asked for the `email` scope, with `email_verified`. */
   email?: string;
   /** Whether `email` is verified (users.email_verified_at); false when not said. */
@@ -59,6 +61,7 @@ export class IdTokenService {
         iat,
         auth_time: Math.floor(input.authTime.getTime() / 1000),
         sid: input.sessionId,
+        ...(input.amr !== undefined && { amr: [...input.amr], acr: acrOf(input.amr) }),
         ...(input.nonce !== undefined && { nonce: input.nonce }),
         ...(input.accessToken !== undefined && { at_hash: atHash(input.accessToken) }),
         // Said either way, rather than leave clients to assume the address was verified.

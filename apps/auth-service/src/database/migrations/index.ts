@@ -14,6 +14,7 @@ import { AuditPruningAsOwner1763798400950 } from './1763798400950-audit-pruning-
 import { AuthorizationCodeFlow1763798401000 } from './1763798401000-authorization-code-flow';
 import { CreateOutbox1763798401100 } from './1763798401100-create-outbox';
 import { AccountLifecycle1763798401110 } from './1763798401110-account-lifecycle';
+import { CreateSecondFactors1763798401200 } from './1763798401200-create-second-factors';
 
 /**
  * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
@@ -36,4 +37,5 @@ export const migrations = [
   AuthorizationCodeFlow1763798401000,
   CreateOutbox1763798401100,
   AccountLifecycle1763798401110,
+  CreateSecondFactors1763798401200,
 ];

@@ -7,8 +7,9 @@ import { Public } from '@tessera/auth-token';
 import { AuthModule } from './auth.module';
 import type { AuthModuleOptions } from './auth-module.options';
 import { CurrentPrincipal } from './decorators/current-principal.decorator';
+import { RequireAuthentication } from './decorators/require-authentication.decorator';
 import { RequireVerifiedEmail } from './decorators/require-verified-email.decorator';
-import { Roles, Scopes } from '@tessera/auth-token';
+import { ACR_MULTI_FACTOR, Roles, Scopes } from '@tessera/auth-token';
 import type { Principal } from '@tessera/auth-token';
 
 @Controller()
@@ -34,6 +35,13 @@ class ExampleController {
   @Get('admin')
   admin() {
     return { admin: true };
+  }
+
+  @Scopes('notes:write')
+  @RequireAuthentication({ acr: ACR_MULTI_FACTOR, maxAge: 300 })
+  @Get('step-up')
+  stepUp() {
+    return { stepped: true };
   }
 
   @Scopes('notes:write')

@@ -155,6 +155,46 @@ describe('JwtAuthGuard over HTTP', () => {
     });
   });
 
+  describe('step-up (RFC 9470)', () => {
+    const MFA = 'urn:tessera:acr:mfa';
+    const now = () => Math.floor(Date.now() / 1000);
+    const stepUp = (claims: Record<string, unknown>) =>
+      get(service.url, '/step-up', bearer({ scope: 'notes:write', ...claims }));
+
+    it('refuses a password-only sign-in with 401 insufficient_user_authentication, naming acr_values and max_age', async () => {
+      const answer = await stepUp({ acr: 'urn:tessera:acr:sfa', amr: ['pwd'], auth_time: now() });
+      expect(answer.status).toBe(401);
+      expect(answer.challenge).toBe(
+        'Bearer error="insufficient_user_authentication", acr_values="urn:tessera:acr:mfa", max_age=300',
+      );
+      expect(answer.body).toMatchObject({ error: 'insufficient_user_authentication' });
+    });
+
+    it('refuses a token with no acr, an unknown acr, or no auth_time', async () => {
+      expect((await stepUp({ auth_time: now() })).status).toBe(401);
+      expect((await stepUp({ acr: 'urn:other:gold', auth_time: now() })).status).toBe(401);
+      expect((await stepUp({ acr: MFA })).status).toBe(401);
+    });
+
+    it('refuses a second-factor sign-in older than max_age, and accepts a recent one', async () => {
+      expect((await stepUp({ acr: MFA, auth_time: now() - 301 })).status).toBe(401);
+      const answer = await stepUp({ acr: MFA, amr: ['pwd', 'otp', 'mfa'], auth_time: now() - 5 });
+      expect(answer).toMatchObject({ status: 200, body: { stepped: true } });
+    });
+
+    it('answers a missing scope with 403 first: a new sign-in would not help', async () => {
+      const answer = await get(service.url, '/step-up', bearer({ scope: 'notes:read' }));
+      expect(answer.status).toBe(403);
+    });
+
+    it('refuses mistyped amr, acr and auth_time claims as invalid_token', async () => {
+      for (const claims of [{ amr: 'pwd' }, { acr: 7 }, { auth_time: 'yesterday' }]) {
+        const answer = await get(service.url, '/me', bearer(claims));
+        expect(answer).toMatchObject({ status: 401, challenge: 'Bearer error="invalid_token"' });
+      }
+    });
+  });
+
   describe('@RequireVerifiedEmail()', () => {
     const verified = (claims: Record<string, unknown>) =>
       get(service.url, '/verified', bearer({ scope: 'notes:write', ...claims }));
@@ -206,6 +246,7 @@ describe('JwtAuthGuard over HTTP', () => {
         kind: 'user',
         issuedAt: expect.any(Number),
         expiresAt: expect.any(Number),
+        amr: [],
         emailVerified: false,
       });
       const service_ = await get(

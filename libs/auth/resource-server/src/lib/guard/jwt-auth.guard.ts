@@ -7,16 +7,23 @@ import {
   InvalidAccessTokenError,
   IS_PUBLIC_KEY,
   ROLES_KEY,
+  satisfiesAuthentication,
   SCOPES_KEY,
 } from '@tessera/auth-token';
-import type { Principal, VerificationKeySource } from '@tessera/auth-token';
+import type {
+  AuthenticationRequirement,
+  Principal,
+  VerificationKeySource,
+} from '@tessera/auth-token';
 import type { FastifyRequest } from 'fastify';
 import type { ResolvedAuthOptions } from '../auth-module.options';
 import { RESOLVED_AUTH_OPTIONS, VERIFICATION_KEYS } from '../auth.module-definition';
+import { AUTHENTICATION_REQUIREMENT_KEY } from '../decorators/require-authentication.decorator';
 import { VERIFIED_EMAIL_KEY } from '../decorators/require-verified-email.decorator';
 import {
   emailNotVerified,
   insufficientScope,
+  insufficientUserAuthentication,
   invalidBearerToken,
   missingBearerToken,
 } from '../http/bearer-challenge';
@@ -30,6 +37,8 @@ interface RouteRequirements {
   isPublic: boolean;
   scopes: readonly string[];
   roles: readonly string[];
+  /** `@RequireAuthentication()`: what the sign-in behind the token must meet (RFC 9470). */
+  authentication: AuthenticationRequirement | undefined;
   /** `@RequireVerifiedEmail()`: the token must say `email_verified: true`. */
   verifiedEmail: boolean;
 }
@@ -37,10 +46,11 @@ interface RouteRequirements {
 /**
  * The global guard AuthModule installs in every Tessera service, auth-service included: every
  * HTTP route needs a valid access token for this service unless it is marked `@Public()`, and
- * `@Scopes()` / `@Roles()` add what the token must carry. Message handlers (`@MessagePattern`,
- * `@EventPattern`, over NATS) are guarded the same way: the token travels in the message's
- * `authorization` header and a refusal is an RpcException with the HTTP answer's status and code.
- * Other transports are refused: secure by default.
+ * `@Scopes()` / `@Roles()` add what the token must carry, `@RequireAuthentication()` how strong and
+ * recent its sign-in must be (RFC 9470). Message handlers (`@MessagePattern`, `@EventPattern`, over
+ * NATS) are guarded the same way: the token travels in the message's `authorization` header and a
+ * refusal is an RpcException with the HTTP answer's status and code. Other transports are refused:
+ * secure by default.
  *
  * The path of a token, read forward: canActivate → (a token seen before: the VerificationCache)
  * or passport → JwtStrategy.authenticate → AccessTokenVerifier.verify → JwtStrategy.validate →
@@ -197,6 +207,11 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
         roles: route.roles.filter((role) => !principal.roles.includes(role)),
       });
     }
+    const needed = route.authentication;
+    if (needed && !satisfiesAuthentication(principal, needed, this.verifier.nowSeconds())) {
+      this.metrics.refused('insufficient_user_authentication');
+      throw insufficientUserAuthentication(needed);
+    }
     if (route.verifiedEmail && !principal.emailVerified) {
       this.metrics.refused('email_not_verified');
       throw emailNotVerified();
@@ -216,6 +231,10 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
         isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets) === true,
         scopes: this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets) ?? [],
         roles: this.reflector.getAllAndMerge<string[]>(ROLES_KEY, targets) ?? [],
+        authentication: this.reflector.getAllAndOverride<AuthenticationRequirement>(
+          AUTHENTICATION_REQUIREMENT_KEY,
+          targets,
+        ),
         verifiedEmail:
           this.reflector.getAllAndOverride<boolean>(VERIFIED_EMAIL_KEY, targets) === true,
       };

@@ -1,0 +1,110 @@
+import { BadRequestException, Injectable } from '@nestjs/common';
+import { AMR } from '@tessera/auth-token';
+import { AuditService } from '../audit/audit.service';
+import { InvalidCredentialsException } from '../login/login.errors';
+import { InvalidMfaTokenException, InvalidSecondFactorException } from '../mfa/mfa.errors';
+import { MfaService } from '../mfa/mfa.service';
+import type { SecondFactorProof } from '../mfa/mfa.service';
+import { PasskeysService } from '../mfa/passkeys/passkeys.service';
+import type { PasskeyAssertion } from '../mfa/passkeys/passkeys.service';
+import { PendingSignInsService } from '../mfa/pending-sign-ins.service';
+import { UsersService } from '../users/users.service';
+import { AuthService } from './auth.service';
+import type { RequestContext, TokenRequest } from './auth.service';
+import { ADMIN_ROLE, ADMIN_SCOPE, scopeIncludes } from './first-party-client';
+import { InvalidScopeException } from './invalid-scope.exception';
+import type { TokenResponse } from './token-response';
+
+/**
+ * The sign-ins that involve a second factor: the second step after a password (`mfa_token` and a
+ * code, a recovery code or a passkey), and a passkey alone. Tokens carry `amr` as RFC 8176 says:
+ * `pwd otp mfa`, `pwd hwk user mfa`, or for a passkey alone (possession, and the user verified
+ * by the authenticator) `hwk user mfa`.
+ */
+@Injectable()
+export class SecondFactorSignInService {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly mfa: MfaService,
+    private readonly passkeys: PasskeysService,
+    private readonly pendingSignIns: PendingSignInsService,
+    private readonly users: UsersService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * @throws InvalidMfaTokenException (401) for an unknown, spent or expired `mfa_token`
+   * @throws TooManySecondFactorAttemptsException (429), InvalidSecondFactorException (401) from MfaService
+   */
+  async complete(
+    mfaToken: string,
+    proof: SecondFactorProof,
+    context: RequestContext,
+  ): Promise<TokenResponse> {
+    const given = [proof.code, proof.recoveryCode, proof.passkey].filter((p) => p !== undefined);
+    if (given.length !== 1) {
+      throw new BadRequestException('Send exactly one of code, recovery_code and passkey');
+    }
+    const pending = await this.pendingSignIns.find(mfaToken);
+    if (!pending) throw new InvalidMfaTokenException();
+    const methods = await this.mfa.verify(pending.userId, proof, context);
+    // Spent by the one completion that gets here first: two right codes never make two sessions.
+    if (!(await this.pendingSignIns.spend(pending.id))) throw new InvalidMfaTokenException();
+    const user = await this.users.findById(pending.userId);
+    if (!user || user.disabledAt) throw new InvalidCredentialsException();
+    return this.auth.signedIn(
+      user,
+      { scope: pending.scope, audiences: pending.audiences },
+      [AMR.password, ...methods, AMR.multiFactor],
+      context,
+    );
+  }
+
+  /** WebAuthn options: as a second factor (the pending user's passkeys), or passwordless. */
+  async passkeyOptions(mfaToken: string | undefined) {
+    if (mfaToken === undefined) return this.passkeys.authenticationOptions();
+    const pending = await this.pendingSignIns.find(mfaToken);
+    if (!pending) throw new InvalidMfaTokenException();
+    return this.passkeys.authenticationOptions(pending.userId);
+  }
+
+  /**
+   * A passwordless sign-in with a discoverable passkey (user verification required).
+   * @throws InvalidScopeException, InvalidTargetException (400) as for a password sign-in
+   * @throws InvalidSecondFactorException (401) when the passkey does not verify
+   */
+  async signInWithPasskey(
+    assertion: PasskeyAssertion,
+    requested: TokenRequest,
+    context: RequestContext,
+  ): Promise<TokenResponse> {
+    const grant = await this.auth.firstPartyGrant(requested);
+    const userId = await this.passkeys.authenticate(assertion);
+    const user = userId ? await this.users.findById(userId) : null;
+    if (!user || user.disabledAt) {
+      await this.audit.record({
+        type: 'login.failed',
+        userId: user?.id,
+        ...context,
+        detail: { reason: user ? 'disabled' : 'passkey_not_verified', method: 'passkey' },
+      });
+      throw new InvalidSecondFactorException();
+    }
+    if (scopeIncludes(grant.scope, ADMIN_SCOPE) && !user.roles.includes(ADMIN_ROLE)) {
+      throw new InvalidScopeException(`The scope ${ADMIN_SCOPE} needs the ${ADMIN_ROLE} role`);
+    }
+    await this.mfa.record(user.id, 'passkey', 'verified', context);
+    await this.audit.record({
+      type: 'login.succeeded',
+      userId: user.id,
+      ...context,
+      detail: { method: 'passkey' },
+    });
+    return this.auth.signedIn(
+      user,
+      grant,
+      [AMR.hardwareKey, AMR.userPresence, AMR.multiFactor],
+      context,
+    );
+  }
+}

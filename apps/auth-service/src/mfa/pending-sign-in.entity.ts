@@ -1,0 +1,27 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * A password sign-in that waits for its second factor: what the `mfa_token` stands for. The grant
+ * (scope, audiences) was checked at the password step; nothing is issued until the second step.
+ */
+@Entity({ name: 'mfa_pending_sign_ins' })
+export class PendingSignIn {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  /** SHA-256 of the `mfa_token`; the token itself is never stored. */
+  @Column({ name: 'token_hash', type: 'bytea' })
+  tokenHash!: Buffer;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId!: string;
+
+  @Column({ type: 'text' })
+  scope!: string;
+
+  @Column({ type: 'text', array: true })
+  audiences!: string[];
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt!: Date;
+}

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Clock } from '@tessera/auth-token';
+import { createHash, randomBytes } from 'node:crypto';
+import { LessThan, Repository } from 'typeorm';
+import { PendingSignIn } from './pending-sign-in.entity';
+
+/** Seconds an `mfa_token` lives: long enough to open an authenticator app, no longer. */
+export const MFA_PENDING_TTL = 300;
+
+/** What the password step granted, for the second step to issue. */
+export interface PendingGrant {
+  userId: string;
+  scope: string;
+  audiences: readonly string[];
+}
+
+/**
+ * The `mfa_token` between the password and the second factor: 256 random bits, stored hashed,
+ * MFA_PENDING_TTL seconds, spent by the sign-in it completes (a second use finds nothing).
+ */
+@Injectable()
+export class PendingSignInsService {
+  constructor(
+    @InjectRepository(PendingSignIn) private readonly pending: Repository<PendingSignIn>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** @returns the `mfa_token` to hand to the client */
+  async create(grant: PendingGrant): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    const now = this.clock.now();
+    await this.pending.delete({ userId: grant.userId, expiresAt: LessThan(now) });
+    await this.pending.insert({
+      tokenHash: hashOf(token),
+      userId: grant.userId,
+      scope: grant.scope,
+      audiences: [...grant.audiences],
+      expiresAt: new Date(now.getTime() + MFA_PENDING_TTL * 1000),
+    });
+    return token;
+  }
+
+  /** The live pending sign-in of `token`, left in place (a wrong code may be retried). */
+  async find(token: string): Promise<PendingSignIn | null> {
+    const row = await this.pending.findOneBy({ tokenHash: hashOf(token) });
+    return row && row.expiresAt > this.clock.now() ? row : null;
+  }
+
+  /** Spends it: true for the one caller that did (two concurrent completions issue once). */
+  async spend(id: string): Promise<boolean> {
+    return ((await this.pending.delete({ id })).affected ?? 0) === 1;
+  }
+}
+
+function hashOf(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}

@@ -1,0 +1,388 @@
+import { Clock } from '@tessera/auth-token';
+import { Metrics } from '@tessera/platform';
+import { createTestApplication } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
+import { Secret, TOTP } from 'otpauth';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../app.module';
+import { AuditEvent } from '../../audit/audit-event.entity';
+import { authServiceConfig } from '../../config/auth-service.config';
+import { TotpFactor } from './totp-factor.entity';
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+/** The payload of a JWT, unverified: what the tests check the claims of. */
+function claimsOf(token: unknown): Record<string, unknown> {
+  return JSON.parse(Buffer.from(String(token).split('.')[1] ?? '', 'base64url').toString());
+}
+
+const FAILURE_LIMIT = 3;
+const LOCKOUT_SECONDS = 600;
+
+/**
+ * TOTP end to end over HTTP against the whole auth-service (checklist M1, M2, M4): enrolment with
+ * its otpauth:// URI and QR code, sign-in in two steps, a code refused the second time, recovery
+ * codes each used once, the lock-out, and the step-up that removing a factor asks for. Codes are
+ * computed here with otpauth, at the app's clock, which the test moves.
+ */
+describe('TOTP and recovery codes, end to end', () => {
+  let service: TestApplication;
+  let dataSource: DataSource;
+  let now = Date.now();
+
+  const call = async (
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string } = {},
+  ): Promise<Reply> => {
+    const response = await fetch(`${service.url}${path}`, {
+      method,
+      headers: {
+        ...(options.body !== undefined && { 'content-type': 'application/json' }),
+        ...(options.token && { authorization: `Bearer ${options.token}` }),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text ? JSON.parse(text) : {},
+    };
+  };
+  const advance = (seconds: number) => (now += seconds * 1000);
+  const codeAt = (secret: string, at = now) =>
+    new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: at });
+
+  let accounts = 0;
+  /** A new account with a confirmed authenticator: its secret, recovery codes and first token. */
+  async function enrolledAccount() {
+    accounts += 1;
+    const email = `totp${accounts}@example.com`;
+    const password = `a long passphrase ${accounts}`;
+    expect((await call('POST', '/auth/register', { body: { email, password } })).status).toBe(201);
+    const login = await call('POST', '/auth/login', {
+      body: { email, password, resource: ['auth-service'] },
+    });
+    const token = login.body['access_token'] as string;
+    const enrolment = await call('POST', '/auth/mfa/totp', { token });
+    const secret = enrolment.body['secret'] as string;
+    const confirmed = await call('POST', '/auth/mfa/totp/confirm', {
+      token,
+      body: { code: codeAt(secret) },
+    });
+    expect(confirmed.status).toBe(200);
+    advance(30);
+    return {
+      email,
+      password,
+      secret,
+      passwordOnlyToken: token,
+      recoveryCodes: confirmed.body['recovery_codes'] as string[],
+    };
+  }
+
+  async function passwordStep(account: { email: string; password: string }, scope?: string) {
+    const reply = await call('POST', '/auth/login', {
+      body: { email: account.email, password: account.password, resource: ['auth-service'], scope },
+    });
+    expect(reply.status).toBe(403);
+    return reply.body['mfa_token'] as string;
+  }
+
+  beforeAll(async () => {
+    service = await createTestApplication(AppModule, authServiceConfig, {
+      MFA_FAILURE_LIMIT: String(FAILURE_LIMIT),
+      MFA_LOCKOUT_SECONDS: String(LOCKOUT_SECONDS),
+    });
+    service.app.get(Clock).now = () => new Date(now);
+    dataSource = service.app.get(DataSource);
+  });
+  afterAll(() => service.close());
+
+  it('enrols with an otpauth:// URI and a QR code, stores the secret encrypted, and counts only once confirmed', async () => {
+    const email = 'enrol@example.com';
+    const password = 'a long passphrase enrol';
+    await call('POST', '/auth/register', { body: { email, password } });
+    const token = (
+      await call('POST', '/auth/login', { body: { email, password, resource: ['auth-service'] } })
+    ).body['access_token'] as string;
+
+    const enrolment = await call('POST', '/auth/mfa/totp', { token });
+    expect(enrolment.status).toBe(201);
+    expect(enrolment.headers.get('cache-control')).toBe('no-store');
+    const secret = enrolment.body['secret'] as string;
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    const uri = new URL(enrolment.body['otpauth_uri'] as string);
+    expect(uri.protocol).toBe('otpauth:');
+    expect(uri.searchParams.get('secret')).toBe(secret);
+    expect(uri.searchParams.get('issuer')).toBe('Tessera');
+    expect(uri.host).toBe('totp');
+    expect(decodeURIComponent(uri.pathname)).toBe(`/Tessera:${email}`);
+    const qr = enrolment.body['qr_code'] as string;
+    expect(qr).toMatch(/^data:image\/svg\+xml;base64,/);
+    expect(Buffer.from(qr.split(',')[1], 'base64').toString()).toContain('<svg');
+
+    const userId = claimsOf(token)['sub'] as string;
+    const stored = await dataSource.getRepository(TotpFactor).findOneByOrFail({ userId });
+    expect(stored.confirmedAt).toBeNull();
+    expect(stored.secretEncrypted).toMatch(/^v1\./);
+    expect(stored.secretEncrypted).not.toContain(secret);
+
+    // Not confirmed yet: the password alone still signs in.
+    const before = await call('POST', '/auth/login', { body: { email, password } });
+    expect(before.status).toBe(200);
+
+    const wrong = await call('POST', '/auth/mfa/totp/confirm', { token, body: { code: '000000' } });
+    expect(wrong).toMatchObject({ status: 401, body: { error: 'invalid_second_factor' } });
+    const malformed = await call('POST', '/auth/mfa/totp/confirm', {
+      token,
+      body: { code: '12ab' },
+    });
+    expect(malformed.status).toBe(400);
+
+    const confirmed = await call('POST', '/auth/mfa/totp/confirm', {
+      token,
+      body: { code: codeAt(secret) },
+    });
+    expect(confirmed.status).toBe(200);
+    const codes = confirmed.body['recovery_codes'] as string[];
+    expect(codes).toHaveLength(10);
+    expect(new Set(codes).size).toBe(10);
+    for (const code of codes) expect(code).toMatch(/^[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}$/);
+    const hashes: { code_hash: Buffer }[] = await dataSource.query(
+      `SELECT code_hash FROM recovery_codes WHERE user_id = $1`,
+      [userId],
+    );
+    expect(hashes).toHaveLength(10);
+    const stored10 = hashes.map((row) => row.code_hash.toString('latin1')).join();
+    for (const code of codes) expect(stored10).not.toContain(code.replace(/-/g, ''));
+
+    expect((await call('GET', '/auth/mfa', { token })).body).toEqual({
+      totp: true,
+      recovery_codes_left: 10,
+      passkeys: 0,
+    });
+    expect((await call('POST', '/auth/mfa/totp', { token })).status).toBe(409);
+  });
+
+  it('asks for the second factor before issuing anything, then signs in with a code: amr pwd otp mfa, acr mfa, auth_time', async () => {
+    const account = await enrolledAccount();
+    const first = await call('POST', '/auth/login', {
+      body: { email: account.email, password: account.password, scope: 'openid' },
+    });
+    expect(first.status).toBe(403);
+    expect(first.body).toMatchObject({
+      error: 'mfa_required',
+      methods: ['totp', 'recovery_code'],
+      expires_in: 300,
+    });
+    expect(first.body).not.toHaveProperty('access_token');
+    expect(first.body).not.toHaveProperty('refresh_token');
+
+    const signedIn = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: first.body['mfa_token'], code: codeAt(account.secret) },
+    });
+    expect(signedIn.status).toBe(200);
+    const access = claimsOf(signedIn.body['access_token']);
+    expect(access).toMatchObject({
+      amr: ['pwd', 'otp', 'mfa'],
+      acr: 'urn:tessera:acr:mfa',
+      auth_time: Math.floor(now / 1000),
+    });
+    const id = claimsOf(signedIn.body['id_token']);
+    expect(id).toMatchObject({
+      amr: ['pwd', 'otp', 'mfa'],
+      acr: 'urn:tessera:acr:mfa',
+      auth_time: Math.floor(now / 1000),
+    });
+
+    // A refresh keeps how and when the user signed in.
+    advance(60);
+    const refreshed = await call('POST', '/auth/refresh', {
+      body: { refresh_token: signedIn.body['refresh_token'] },
+    });
+    expect(claimsOf(refreshed.body['access_token'])).toMatchObject({
+      amr: ['pwd', 'otp', 'mfa'],
+      acr: 'urn:tessera:acr:mfa',
+      auth_time: access['auth_time'],
+    });
+
+    // The mfa_token was spent by the sign-in it completed.
+    const again = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: first.body['mfa_token'], code: codeAt(account.secret) },
+    });
+    expect(again).toMatchObject({ status: 401, body: { error: 'invalid_mfa_token' } });
+  });
+
+  it('says a password-only sign-in is single-factor: amr pwd, acr sfa', async () => {
+    await call('POST', '/auth/register', {
+      body: { email: 'plain@example.com', password: 'a long passphrase plain' },
+    });
+    const login = await call('POST', '/auth/login', {
+      body: { email: 'plain@example.com', password: 'a long passphrase plain' },
+    });
+    expect(claimsOf(login.body['access_token'])).toMatchObject({
+      amr: ['pwd'],
+      acr: 'urn:tessera:acr:sfa',
+      auth_time: expect.any(Number),
+    });
+  });
+
+  it('refuses a code the second time, within its step and after (a replay)', async () => {
+    const account = await enrolledAccount();
+    const code = codeAt(account.secret);
+    const first = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: await passwordStep(account), code },
+    });
+    expect(first.status).toBe(200);
+    const mfaToken = await passwordStep(account);
+    const replay = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: mfaToken, code },
+    });
+    expect(replay).toMatchObject({ status: 401, body: { error: 'invalid_second_factor' } });
+    // The code of the step before, still inside the window, is older than the one used: refused too.
+    const earlier = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: mfaToken, code: codeAt(account.secret, now - 30_000) },
+    });
+    expect(earlier.status).toBe(401);
+    advance(30);
+    const next = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: mfaToken, code: codeAt(account.secret) },
+    });
+    expect(next.status).toBe(200);
+  });
+
+  it('takes each recovery code once, in any case and without dashes', async () => {
+    const account = await enrolledAccount();
+    const [code] = account.recoveryCodes;
+    const used = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: await passwordStep(account), recovery_code: code.toUpperCase() },
+    });
+    expect(used.status).toBe(200);
+    expect(claimsOf(used.body['access_token'])).toMatchObject({ amr: ['pwd', 'otp', 'mfa'] });
+    const again = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: await passwordStep(account), recovery_code: code.replace(/-/g, '') },
+    });
+    expect(again).toMatchObject({ status: 401, body: { error: 'invalid_second_factor' } });
+    const token = used.body['access_token'] as string;
+    expect((await call('GET', '/auth/mfa', { token })).body['recovery_codes_left']).toBe(9);
+  });
+
+  it(`locks the second factor after ${FAILURE_LIMIT} failures, the right code included, until the window has passed`, async () => {
+    const account = await enrolledAccount();
+    const mfaToken = await passwordStep(account);
+    for (let attempt = 0; attempt < FAILURE_LIMIT; attempt += 1) {
+      const wrong = await call('POST', '/auth/login/second-factor', {
+        body: { mfa_token: mfaToken, code: '000000' },
+      });
+      expect(wrong.status).toBe(401);
+    }
+    const locked = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: mfaToken, code: codeAt(account.secret) },
+    });
+    expect(locked).toMatchObject({
+      status: 429,
+      body: { error: 'too_many_second_factor_attempts' },
+    });
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(LOCKOUT_SECONDS - 60);
+    const recovery = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: mfaToken, recovery_code: account.recoveryCodes[0] },
+    });
+    expect(recovery.status).toBe(429);
+
+    advance(LOCKOUT_SECONDS + 1);
+    const later = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: await passwordStep(account), code: codeAt(account.secret) },
+    });
+    expect(later.status).toBe(200);
+
+    const userId = claimsOf(later.body['access_token'])['sub'] as string;
+    const types = (await dataSource.getRepository(AuditEvent).findBy({ userId })).map(
+      (event) => event.type,
+    );
+    expect(types.filter((type) => type === 'mfa.failed')).toHaveLength(FAILURE_LIMIT);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'mfa.enrolled',
+        'mfa.recovery_codes_generated',
+        'mfa.locked',
+        'mfa.verified',
+      ]),
+    );
+    const exposition = await service.app.get(Metrics).render();
+    expect(exposition).toMatch(
+      /^tessera_mfa_events_total\{method="totp",outcome="locked"\} [1-9]/m,
+    );
+    expect(exposition).toMatch(
+      /^tessera_mfa_events_total\{method="totp",outcome="failed"\} [1-9]/m,
+    );
+  });
+
+  it('removes a factor or replaces the recovery codes only with a fresh second factor (RFC 9470 step-up)', async () => {
+    const account = await enrolledAccount();
+    const stale = await call('DELETE', '/auth/mfa/totp', { token: account.passwordOnlyToken });
+    expect(stale.status).toBe(401);
+    expect(stale.headers.get('www-authenticate')).toBe(
+      'Bearer error="insufficient_user_authentication", acr_values="urn:tessera:acr:mfa", max_age=300',
+    );
+    expect(
+      (await call('POST', '/auth/mfa/recovery-codes', { token: account.passwordOnlyToken })).status,
+    ).toBe(401);
+
+    const fresh = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: await passwordStep(account), code: codeAt(account.secret) },
+    });
+    const token = fresh.body['access_token'] as string;
+    const regenerated = await call('POST', '/auth/mfa/recovery-codes', { token });
+    expect(regenerated.status).toBe(201);
+    const codes = regenerated.body['recovery_codes'] as string[];
+    expect(codes).toHaveLength(10);
+    // The old set works no more.
+    const old = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: await passwordStep(account), recovery_code: account.recoveryCodes[1] },
+    });
+    expect(old.status).toBe(401);
+
+    advance(301);
+    expect((await call('DELETE', '/auth/mfa/totp', { token })).status).toBe(401);
+    advance(30);
+    const again = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: await passwordStep(account), recovery_code: codes[0] },
+    });
+    const removed = await call('DELETE', '/auth/mfa/totp', {
+      token: again.body['access_token'] as string,
+    });
+    expect(removed.status).toBe(204);
+    // No factor left: the password alone signs in again, and the recovery codes are gone.
+    const plain = await call('POST', '/auth/login', {
+      body: { email: account.email, password: account.password },
+    });
+    expect(plain.status).toBe(200);
+    expect(claimsOf(plain.body['access_token'])['amr']).toEqual(['pwd']);
+  });
+
+  it('answers bad second-step input with 400, never 500', async () => {
+    const account = await enrolledAccount();
+    const mfaToken = await passwordStep(account);
+    for (const body of [
+      { mfa_token: mfaToken },
+      { mfa_token: mfaToken, code: codeAt(account.secret), recovery_code: 'x' },
+      { mfa_token: mfaToken, code: 123456 },
+      { mfa_token: 'short', code: '123456' },
+      { mfa_token: mfaToken, passkey: 'not an object' },
+      { mfa_token: mfaToken, code: '123456', extra: true },
+    ]) {
+      const reply = await call('POST', '/auth/login/second-factor', { body });
+      expect({ body, status: reply.status }).toEqual({ body, status: 400 });
+    }
+    const unknown = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: 'A'.repeat(43), code: '123456' },
+    });
+    expect(unknown).toMatchObject({ status: 401, body: { error: 'invalid_mfa_token' } });
+  });
+});
