@@ -12,6 +12,7 @@ import {
   addEnvExampleSection,
   addToSystemE2e,
   composePorts,
+  servicePorts,
   existingTraces,
   registerWithAuthService,
 } from './workspace-edits';
@@ -29,7 +30,7 @@ export async function serviceGenerator(
   schema: ServiceGeneratorSchema,
 ): Promise<GeneratorCallback> {
   const usedPorts = composePorts(tree);
-  const options = normaliseOptions(schema, Math.max(3000, ...usedPorts) + 1, Date.now());
+  const options = normaliseOptions(schema, Math.max(3000, ...servicePorts(tree)) + 1, Date.now());
   // Every check comes before the first write: a refused run leaves the workspace as it was.
   assertNew(tree, options, usedPorts);
 

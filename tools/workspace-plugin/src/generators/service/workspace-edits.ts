@@ -1,5 +1,6 @@
 import { updateJson } from '@nx/devkit';
 import type { Tree } from '@nx/devkit';
+import { parse } from 'yaml';
 import type { ServiceOptions } from './service-options';
 
 /** The platform's default METRICS_PORT is PORT plus this (libs/platform's METRICS_PORT_OFFSET). */
@@ -56,6 +57,20 @@ export function composePorts(tree: Tree): number[] {
   return [...read(tree, COMPOSE).matchAll(/^\s+PORT: '?(\d+)'?\s*$/gm)].map((match) =>
     Number(match[1]),
   );
+}
+
+/**
+ * The ports of the services a new one counts on from: not a static site's (labelled
+ * `tessera.static-site`, as the example web app on 4200 is), which keeps a port of its own.
+ */
+export function servicePorts(tree: Tree): number[] {
+  const compose = parse(read(tree, COMPOSE)) as {
+    services: Record<string, { environment?: { PORT?: unknown }; labels?: Record<string, string> }>;
+  };
+  return Object.values(compose.services)
+    .filter((service) => service.labels?.['tessera.static-site'] !== 'true')
+    .map((service) => Number(service.environment?.PORT))
+    .filter((port) => Number.isInteger(port));
 }
 
 /** Where the generator has been before for this name: the files and entries it would make. */
