@@ -198,6 +198,10 @@ describe('metrics and logs of auth-service and resource-service', () => {
     expect(logLines(system.resource.logs)).toContainEqual(
       expect.objectContaining({ reqId: generatedId, msg: 'request completed' }),
     );
+    // Tracing is off unless asked for (docs/observability.md): no line carries a trace.
+    expect(
+      [...authLines, ...logLines(system.resource.logs)].filter((line) => 'trace_id' in line),
+    ).toEqual([]);
     // Readiness probes (ServiceProcess polled /health/ready until the services were up) are no news.
     expect(authLines).not.toContainEqual(
       expect.objectContaining({
