@@ -21,6 +21,10 @@ const root = resolve(
   environment.WEB_ROOT || join(dirname(fileURLToPath(import.meta.url)), '../../dist/apps/web'),
 );
 const port = Number(environment.PORT || 4200);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`web: PORT must be a whole number from 0 to 65535, not ${environment.PORT}`);
+  process.exit(1);
+}
 const host = environment.HOST || '127.0.0.1';
 const config = {
   issuer: originUrl('ISSUER', 'http://127.0.0.1:3001').href.replace(/\/$/, ''),
@@ -86,15 +90,26 @@ files.set('/config.json', json(config));
 files.set('/health/live', json({ status: 'ok' }));
 files.set('/health/ready', json({ status: 'ok' }));
 
+const REASONS = { 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed' };
+
 const server = createServer((request, response) => {
-  const { pathname } = new URL(request.url ?? '/', 'http://web');
-  const file = files.get(pathname);
-  const status = request.method !== 'GET' && request.method !== 'HEAD' ? 405 : file ? 200 : 404;
+  // A request target that is no URL (`GET http://[ HTTP/1.1`) is refused, not thrown.
+  const url = URL.canParse(request.url ?? '', 'http://web')
+    ? new URL(request.url ?? '', 'http://web')
+    : undefined;
+  const file = url && files.get(url.pathname);
+  const status = !url
+    ? 400
+    : request.method !== 'GET' && request.method !== 'HEAD'
+      ? 405
+      : file
+        ? 200
+        : 404;
   const { body, headers } =
     status === 200
       ? file
       : {
-          body: Buffer.from(status === 404 ? 'Not Found' : 'Method Not Allowed'),
+          body: Buffer.from(REASONS[status]),
           headers: { 'content-type': 'text/plain; charset=utf-8' },
         };
   response.writeHead(status, { ...HEADERS, ...headers, 'content-length': body.length });

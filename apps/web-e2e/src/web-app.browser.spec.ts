@@ -1,6 +1,7 @@
 import { createTestDatabase, ServiceProcess } from '@tessera/platform-testing';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page, Request } from 'playwright-core';
@@ -152,6 +153,21 @@ describe('the web app server', () => {
       });
     }
     expect((await fetch(`${web.url}/`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('refuses a request target that is no URL with 400, and goes on serving', async () => {
+    const statusLine = await new Promise<string>((done, fail) => {
+      const socket = connect(WEB_PORT, '127.0.0.1', () =>
+        socket.write('GET http://[ HTTP/1.1\r\nHost: localhost\r\n\r\n'),
+      );
+      socket.once('data', (chunk) => {
+        done(chunk.toString().split('\r\n')[0] ?? '');
+        socket.destroy();
+      });
+      socket.once('error', fail);
+    });
+    expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect((await fetch(`${web.url}/health/live`)).status).toBe(200);
   });
 });
 
