@@ -1,4 +1,5 @@
 import { startTracing, stopTracing, tracingStarted } from './start-tracing';
+import { injectTraceContext, runWithTraceContext } from './trace-context';
 
 let exit: jest.SpyInstance;
 let stderr: jest.SpyInstance;
@@ -43,5 +44,14 @@ describe('startTracing', () => {
     expect(message).not.toContain(Object.values(bad)[0]);
     expect(exit).toHaveBeenCalledWith(1);
     expect(tracingStarted()).toBe(false);
+  });
+});
+
+describe('the message functions with tracing off', () => {
+  it('pass headers and handlers through, the OpenTelemetry API never registered', async () => {
+    startTracing('orders-service', {});
+    expect(injectTraceContext({ id: '1' })).toEqual({ id: '1' });
+    await expect(runWithTraceContext({}, 'process', () => 'handled')).resolves.toBe('handled');
+    expect(Symbol.for('opentelemetry.js.api.1') in globalThis).toBe(false);
   });
 });

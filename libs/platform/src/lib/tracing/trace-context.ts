@@ -1,5 +1,5 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, TextMapGetter } from '@opentelemetry/api';
+import type * as OpenTelemetryApi from '@opentelemetry/api';
 
 /**
  * A message's headers as plain strings (NATS headers copied into an object, an outbox row's
@@ -8,6 +8,19 @@ import type { Attributes, TextMapGetter } from '@opentelemetry/api';
 export type TraceHeaders = Record<string, string>;
 
 const TRACER_NAME = '@tessera/platform';
+
+/** Where @opentelemetry/api keeps what the SDK registered; absent until then (tracing off). */
+const REGISTERED = Symbol.for('opentelemetry.js.api.1');
+
+/**
+ * The OpenTelemetry API once the SDK has registered with it, else undefined: with tracing off
+ * these functions load nothing and do nothing (docs/observability.md, "What it costs").
+ */
+function registeredApi(): typeof OpenTelemetryApi | undefined {
+  return REGISTERED in globalThis
+    ? (require('@opentelemetry/api') as typeof OpenTelemetryApi)
+    : undefined;
+}
 
 const headersGetter: TextMapGetter<Readonly<Record<string, string | undefined>>> = {
   keys: (headers) => Object.keys(headers),
@@ -31,7 +44,8 @@ const headersGetter: TextMapGetter<Readonly<Record<string, string | undefined>>>
  *   // { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }
  */
 export function injectTraceContext(headers: TraceHeaders = {}): TraceHeaders {
-  propagation.inject(context.active(), headers);
+  const api = registeredApi();
+  api?.propagation.inject(api.context.active(), headers);
   return headers;
 }
 
@@ -53,6 +67,9 @@ export async function runWithTraceContext<T>(
   handle: () => T | Promise<T>,
   attributes: Attributes = {},
 ): Promise<T> {
+  const api = registeredApi();
+  if (api === undefined) return handle();
+  const { context, propagation, SpanKind, SpanStatusCode, trace } = api;
   const parent = propagation.extract(context.active(), headers, headersGetter);
   return trace
     .getTracer(TRACER_NAME)

@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import type * as OpenTelemetryApi from '@opentelemetry/api';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 /**
@@ -7,6 +7,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
  * the span before Fastify has matched the route. Registered only while tracing is on.
  */
 export function registerTraceRoutes(app: NestFastifyApplication): void {
+  // Loaded here, not with the bundle: with tracing off this is never called.
+  const { trace } = require('@opentelemetry/api') as typeof OpenTelemetryApi;
   app
     .getHttpAdapter()
     .getInstance()
