@@ -5,9 +5,11 @@
 // (PORT or <SERVICE>_PORT in the shell moves them: see services.mjs). auth-service starts first,
 // the others once it is ready, so none of them starts without its issuer. Without DATABASE_URL
 // each service with a database starts its own embedded PostgreSQL under DATA_DIR (default
-// .data/), so nothing needs installing.
+// .data/), so nothing needs installing. `npm start -- --nats` also runs a local nats-server with
+// JetStream (nats.mjs) and gives the services its NATS_URL.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { startNatsIfAsked } from './nats.mjs';
 import { useMailCatcher } from './mail-catcher.mjs';
 import {
   buildOrExit,
@@ -24,6 +26,7 @@ const services = discoverServicesOrExit();
 say('Building the services (cached after the first run)…');
 buildOrExit(services.map((service) => service.name));
 
+await startNatsIfAsked(process.argv.slice(2));
 const environments = serviceEnvironments(services);
 // Mail goes to the development catcher unless SMTP_URL is set (mail-catcher.mjs).
 await useMailCatcher(environments);

@@ -8,6 +8,7 @@ import { AccountModule } from './account/account.module';
 import { AuthModule } from './auth/auth.module';
 import { AUTH_SERVICE_AUDIENCE } from './clients/registry';
 import { ClockModule } from './clock/clock.module';
+import { EventsModule } from './events/events.module';
 import { KeysModule } from './keys/keys.module';
 import { KeysService } from './keys/keys.service';
 import { OAuthModule } from './oauth/oauth.module';
@@ -45,6 +46,7 @@ import { UsersModule } from './users/users.module';
     }),
     AccountModule,
     AuthModule,
+    EventsModule,
     KeysModule,
     OAuthModule,
     PagesModule,

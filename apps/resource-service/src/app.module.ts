@@ -1,7 +1,12 @@
 import { Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { AuthModule, authOptionsFromEnvironment } from '@tessera/auth-resource-server';
-import { ServiceCoreModule } from '@tessera/platform';
+import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, ensureEventsStream } from '@tessera/auth-client';
+import {
+  createJetStreamEventServer,
+  MESSAGE_TRANSPORTS,
+  ServiceCoreModule,
+} from '@tessera/platform';
 import { resourceServiceConfig } from './config/resource-service.config';
 import { entities } from './database/entities';
 import { migrations } from './database/migrations';
@@ -29,5 +34,25 @@ import { PingController } from './ping/ping.controller';
     NotesModule,
   ],
   controllers: [MeController, PingController],
+  providers: [
+    {
+      // With NATS_URL: auth-service's domain events reach @EventPattern handlers (notes), through
+      // this service's durable consumer, guarded by the same global guard as the routes.
+      provide: MESSAGE_TRANSPORTS,
+      inject: [resourceServiceConfig.KEY],
+      useFactory: (environment: ConfigType<typeof resourceServiceConfig>) =>
+        environment.NATS_URL === undefined
+          ? []
+          : [
+              createJetStreamEventServer({
+                servers: environment.NATS_URL,
+                stream: EVENTS_STREAM,
+                subjectPrefix: EVENTS_SUBJECT_PREFIX,
+                durable: environment.AUTH_AUDIENCE,
+                ensureStream: ensureEventsStream,
+              }),
+            ],
+    },
+  ],
 })
 export class AppModule {}

@@ -22,10 +22,7 @@ export { HttpErrorFilter } from './lib/http/http-error.filter';
 export type { HttpExceptionWithHeaders } from './lib/http/http-error.filter';
 export { SECURITY_HEADERS } from './lib/http/http-security';
 export { IsText } from './lib/http/is-text.decorator';
-export {
-  JetStreamEventContext,
-  JetStreamEventServer,
-} from './lib/messaging/jetstream-event.server';
+export { createJetStreamEventServer } from './lib/messaging/jetstream-events';
 export { MESSAGE_TRANSPORTS } from './lib/messaging/message-transports';
 export { Metrics } from './lib/metrics/metrics';
 export type { MetricCounter } from './lib/metrics/metrics';

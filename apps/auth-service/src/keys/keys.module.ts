@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClockModule } from '../clock/clock.module';
+import { DomainEventsModule } from '../events/domain-events.module';
 import { IssuanceMetricsModule } from '../metrics/issuance-metrics.module';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { IdTokenService } from '../tokens/id-token.service';
@@ -19,6 +20,7 @@ import { SigningKey } from './signing-key.entity';
   imports: [
     TypeOrmModule.forFeature([SigningKey]),
     ClockModule,
+    DomainEventsModule,
     IssuanceMetricsModule,
     KeyEncryptionKeyModule,
   ],

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -7,6 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { IsNull, LessThanOrEqual, MoreThan } from 'typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { authServiceConfig, SIGNING_KEYS_RELOAD_SECONDS } from '../config/auth-service.config';
+import { DomainEvents } from '../events/domain-events';
 import { Clock } from '@tessera/auth-token';
 import type { VerificationKey, VerificationKeySource } from '@tessera/auth-token';
 import { KeyEncryption } from './key-encryption';
@@ -73,6 +74,7 @@ export class KeysService implements OnApplicationBootstrap, VerificationKeySourc
     private readonly clock: Clock,
     @Inject(authServiceConfig.KEY)
     private readonly environment: ConfigType<typeof authServiceConfig>,
+    @Optional() private readonly events?: DomainEvents,
   ) {}
 
   /**
@@ -123,7 +125,13 @@ export class KeysService implements OnApplicationBootstrap, VerificationKeySourc
         { retiredAt: IsNull() },
         { retiredAt: activatesAt, publishedUntil },
       );
-      return this.insertKey(manager, activatesAt);
+      const key = await this.insertKey(manager, activatesAt);
+      await this.events?.record(manager, 'signing-key.rotated', {
+        kid: key.kid,
+        alg: key.algorithm,
+        active_from: Math.floor(activatesAt.getTime() / 1000),
+      });
+      return key;
     });
     await this.reload();
     this.logger.log(`Signing key ${next.kid} activates at ${next.activatesAt.toISOString()}`);

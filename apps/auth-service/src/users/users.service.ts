@@ -1,9 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '@tessera/auth-token';
 import { AuditService } from '../audit/audit.service';
+import { DomainEvents } from '../events/domain-events';
 import { LoginThrottle } from '../login/login-throttle.service';
 import { normaliseEmail } from './normalise-email';
 import { PasswordHasher } from './password-hasher';
@@ -45,6 +46,7 @@ export class UsersService {
     private readonly audit: AuditService,
     private readonly throttle: LoginThrottle,
     private readonly clock: Clock,
+    @Optional() private readonly events?: DomainEvents,
   ) {}
 
   /**
@@ -104,15 +106,24 @@ export class UsersService {
     await this.users.update({ id: user.id }, { passwordHash: user.passwordHash });
   }
 
-  /** Stops the account from logging in; the caller revokes its sessions (F9). Idempotent. */
+  /**
+   * Stops the account from logging in; the caller revokes its sessions (F9). Idempotent. Records
+   * `user.disabled` in the same transaction (published when NATS_URL is set, docs/events.md).
+   */
   async disable(userId: string): Promise<void> {
-    const result = await this.users
-      .createQueryBuilder()
-      .update()
-      .set({ disabledAt: () => 'coalesce(disabled_at, now())' })
-      .where({ id: userId })
-      .execute();
-    if (result.affected === 0) throw new UserNotFoundException();
+    await this.users.manager.transaction(async (manager) => {
+      const result = await manager
+        .createQueryBuilder()
+        .update(User)
+        .set({ disabledAt: () => 'coalesce(disabled_at, now())' })
+        .where({ id: userId })
+        .execute();
+      if (result.affected === 0) throw new UserNotFoundException();
+      await this.events?.record(manager, 'user.disabled', {
+        user_id: userId,
+        disabled_at: Math.floor(this.clock.now().getTime() / 1000),
+      });
+    });
   }
 
   /**

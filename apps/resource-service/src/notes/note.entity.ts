@@ -36,4 +36,8 @@ export class Note {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
+
+  /** Set when its owner's account was disabled (`user.disabled`): then nobody sees it. */
+  @Column({ name: 'hidden_at', type: 'timestamptz', nullable: true, select: false })
+  hiddenAt!: Date | null;
 }

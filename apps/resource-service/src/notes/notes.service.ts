@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { insufficientScope, invalidBearerToken } from '@tessera/auth-resource-server';
 import type { Principal } from '@tessera/auth-token';
-import { Repository } from 'typeorm';
+import { IsNull, Repository } from 'typeorm';
 import { TokenIntrospectionClient } from '@tessera/auth-client';
 import type { CreateNoteDto } from './dto/create-note.dto';
 import type { ListNotesQueryDto } from './dto/list-notes-query.dto';
@@ -47,6 +47,7 @@ export class NotesService {
         subject: principal.subject,
       });
     }
+    select.andWhere('note.hiddenAt IS NULL');
     if (after) {
       select.andWhere(
         '(note.createdAt, note.id) < (CAST(:createdAt AS timestamptz), CAST(:id AS uuid))',
@@ -72,9 +73,10 @@ export class NotesService {
   }
 
   async get(principal: Principal, id: string): Promise<NoteView> {
-    const note = await this.notes.findOneBy(
-      isAdmin(principal) ? { id } : { id, ...ownerOf(principal) },
-    );
+    const note = await this.notes.findOneBy({
+      ...(isAdmin(principal) ? { id } : { id, ...ownerOf(principal) }),
+      hiddenAt: IsNull(),
+    });
     if (!note) throw new NoteNotFoundException();
     return noteView(note, !isOwnedBy(note, principal));
   }
@@ -103,6 +105,18 @@ export class NotesService {
     if (!(await this.introspection.isActive(token, principal))) throw invalidBearerToken();
     const { affected } = await this.notes.delete(ownerOf(principal));
     return { deleted: affected ?? 0 };
+  }
+
+  /**
+   * Hides every note of an owner (an account disabled at its issuer); returns how many. Hiding
+   * twice changes nothing, so an event delivered again is harmless.
+   */
+  async hideAllOf(owner: Pick<Note, 'ownerIssuer' | 'ownerSubject'>): Promise<number> {
+    const { affected } = await this.notes.update(
+      { ...owner, hiddenAt: IsNull() },
+      { hiddenAt: () => 'now()' },
+    );
+    return affected ?? 0;
   }
 
   async remove(principal: Principal, id: string): Promise<void> {

@@ -1,9 +1,8 @@
 export {
-  DOMAIN_EVENT_TYPES,
   EVENTS_STREAM,
+  EVENTS_SUBJECT_PREFIX,
   ensureEventsStream,
   eventSubject,
-  eventTypeOf,
 } from './lib/events/domain-events';
 export type { DomainEvents, DomainEventType } from './lib/events/domain-events';
 export { TokenIntrospectionClient } from './lib/introspection/token-introspection.client';

@@ -42,7 +42,7 @@ export interface AuthModuleOptions {
   revocationsUri?: string;
   /**
    * A NATS server with JetStream (NATS_URL): revocations are followed on auth-service's events
-   * stream (`session.revoked`) instead of `revocationsUri`, into the same list (ADR 0012). Needs
+   * stream (`session.revoked`) instead of `revocationsUri`, into the same list (ADR 0013). Needs
    * no `client`.
    */
   natsUrl?: string;

@@ -50,12 +50,7 @@ const MAX_RETRY_MS = 5000;
  * Nest's pipeline, so guards, pipes and filters apply as for any message handler; each runs in a
  * consumer span that continues the publisher's trace. An event without a handler is acknowledged.
  *
- * @example
- * ```ts
- * { provide: MESSAGE_TRANSPORTS, useValue: [new JetStreamEventServer({ servers, stream: 'TESSERA_EVENTS', subjectPrefix: 'tessera.events.', durable: 'orders-service' })] }
- * // then, in a controller:
- * @EventPattern('user.disabled') onUserDisabled(@Payload() event: { user_id: string }) { … }
- * ```
+ * Made by createJetStreamEventServer, which loads this file (and the NATS client) on demand.
  */
 export class JetStreamEventServer extends Server implements CustomTransportStrategy {
   private readonly log = new Logger(JetStreamEventServer.name);
@@ -74,12 +69,13 @@ export class JetStreamEventServer extends Server implements CustomTransportStrat
     callback();
   }
 
+  /** Stops taking events, lets the one in hand finish and be acknowledged, then disconnects. */
   async close(): Promise<void> {
     this.stopped = true;
     this.wake?.();
-    await this.messages?.close().catch(() => undefined);
-    await this.connection?.close().catch(() => undefined);
+    this.messages?.stop();
     await this.running;
+    await this.connection?.drain().catch(() => undefined);
   }
 
   on(): never {
@@ -132,7 +128,11 @@ export class JetStreamEventServer extends Server implements CustomTransportStrat
       .jetstream()
       .consumers.get(this.options.stream, this.options.durable);
     this.messages = await consumer.consume({ max_messages: 64 });
-    for await (const message of this.messages) await this.handle(message);
+    for await (const message of this.messages) {
+      // Stopping: given back at once, for the next instance (or this one, restarted).
+      if (this.stopped) message.nak();
+      else await this.handle(message);
+    }
   }
 
   private async handle(message: JsMsg): Promise<void> {

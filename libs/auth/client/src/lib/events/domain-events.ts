@@ -1,5 +1,5 @@
+import type * as Nats from 'nats';
 import type { JetStreamManager } from 'nats';
-import { nanos, RetentionPolicy, StorageType } from 'nats';
 import type { RevocationEvent } from '../revocation/revocation-feed';
 
 /**
@@ -9,7 +9,7 @@ import type { RevocationEvent } from '../revocation/revocation-feed';
 export interface DomainEvents {
   /** An account was created (the first-party sign-up, or an administrator's command). */
   'user.registered': { user_id: string; registered_at: number };
-  /** An account was disabled: its sessions are revoked in the same transaction. */
+  /** An account was disabled; its sessions end right after, each announced by `session.revoked`. */
   'user.disabled': { user_id: string; disabled_at: number };
   /**
    * A session, or every session of a user, ended: the revocation log's entry (ADR 0009), with its
@@ -22,16 +22,10 @@ export interface DomainEvents {
 
 export type DomainEventType = keyof DomainEvents;
 
-export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = [
-  'user.registered',
-  'user.disabled',
-  'session.revoked',
-  'signing-key.rotated',
-];
-
 /** The JetStream stream that holds every domain event. */
 export const EVENTS_STREAM = 'TESSERA_EVENTS';
-const SUBJECT_PREFIX = 'tessera.events.';
+/** Every event's subject starts so: `tessera.events.<type>`. */
+export const EVENTS_SUBJECT_PREFIX = 'tessera.events.';
 /** How long the stream keeps an event: a consumer away for longer misses what was dropped. */
 const EVENTS_MAX_AGE_MS = 7 * 24 * 3600_000;
 /** Publications with the same Nats-Msg-Id within this window are stored once. */
@@ -39,12 +33,7 @@ const DUPLICATE_WINDOW_MS = 2 * 60_000;
 
 /** `tessera.events.<type>`. */
 export function eventSubject(type: DomainEventType): string {
-  return `${SUBJECT_PREFIX}${type}`;
-}
-
-/** The event type of a subject of the stream, or undefined for any other subject. */
-export function eventTypeOf(subject: string): string | undefined {
-  return subject.startsWith(SUBJECT_PREFIX) ? subject.slice(SUBJECT_PREFIX.length) : undefined;
+  return `${EVENTS_SUBJECT_PREFIX}${type}`;
 }
 
 /**
@@ -52,6 +41,8 @@ export function eventTypeOf(subject: string): string | undefined {
  * starts first makes it (file storage, limits retention: every consumer reads every event).
  */
 export async function ensureEventsStream(manager: JetStreamManager): Promise<void> {
+  // Loaded only by a service that uses NATS: one without it starts without the client (ADR 0013).
+  const { nanos, RetentionPolicy, StorageType } = require('nats') as typeof Nats;
   try {
     await manager.streams.info(EVENTS_STREAM);
     return;
@@ -61,7 +52,7 @@ export async function ensureEventsStream(manager: JetStreamManager): Promise<voi
   try {
     await manager.streams.add({
       name: EVENTS_STREAM,
-      subjects: [`${SUBJECT_PREFIX}>`],
+      subjects: [`${EVENTS_SUBJECT_PREFIX}>`],
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
       max_age: nanos(EVENTS_MAX_AGE_MS),

@@ -1,6 +1,6 @@
-import { NatsRecordBuilder } from '@nestjs/microservices';
+import type * as Microservices from '@nestjs/microservices';
 import type { NatsRecord } from '@nestjs/microservices';
-import { headers } from 'nats';
+import type * as Nats from 'nats';
 
 /**
  * A NATS message for `ClientProxy.send()` or `emit()` that carries an access token in its
@@ -15,6 +15,9 @@ import { headers } from 'nats';
  * ```
  */
 export function bearerMessage<T>(data: T, token: string): NatsRecord<T> {
+  // Required here, not at the top: only a service that sends messages loads the NATS client.
+  const { NatsRecordBuilder } = require('@nestjs/microservices') as typeof Microservices;
+  const { headers } = require('nats') as typeof Nats;
   const messageHeaders = headers();
   messageHeaders.set('authorization', `Bearer ${token}`);
   return new NatsRecordBuilder<T>(data).setHeaders(messageHeaders).build();

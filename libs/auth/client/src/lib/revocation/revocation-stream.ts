@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AckPolicy, connect, DeliverPolicy, nanos } from 'nats';
+import type * as Nats from 'nats';
 import type { ConsumerMessages, NatsConnection } from 'nats';
 import { ensureEventsStream, EVENTS_STREAM, eventSubject } from '../events/domain-events';
 import type { RevocationEvent, RevocationFeedState, RevocationSink } from './revocation-feed';
@@ -19,7 +19,7 @@ const MAX_RETRY_MS = 5_000;
 const ABANDONED_CONSUMER_MS = 3600_000;
 
 /**
- * The revocation follower over NATS JetStream, for services that run a broker (ADR 0012): the
+ * The revocation follower over NATS JetStream, for services that run a broker (ADR 0013): the
  * same RevocationSink as the server-sent events feed (`RevocationFeed`), filled from the
  * `session.revoked` events auth-service publishes from its revocation log.
  *
@@ -97,6 +97,8 @@ export class RevocationStream {
 
   /** One consumer session; nats reconnects underneath it and the consumer resumes where it was. */
   private async follow(): Promise<void> {
+    // Loaded only when the stream is followed: a service on the SSE feed never loads the client.
+    const { AckPolicy, connect, DeliverPolicy, nanos } = require('nats') as typeof Nats;
     this.connection ??= await connect({
       servers: this.options.servers.split(','),
       name: this.durable,

@@ -95,7 +95,7 @@ export function withAuthEnvironment<T extends EnvironmentClass>(
     /**
      * A NATS server with JetStream, e.g. `nats://nats:4222` (a comma-separated list for a
      * cluster). Set: revocations are followed on auth-service's events stream instead of its
-     * server-sent events feed (ADR 0012). Unset: the feed, which needs nothing installed.
+     * server-sent events feed (ADR 0013). Unset: the feed, which needs nothing installed.
      */
     @ValidateIf((environment: EnvironmentWithAuth) => environment.NATS_URL !== undefined)
     @Matches(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, {

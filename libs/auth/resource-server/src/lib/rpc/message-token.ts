@@ -1,5 +1,6 @@
 import type { HttpException } from '@nestjs/common';
-import { RpcException } from '@nestjs/microservices';
+import type * as Microservices from '@nestjs/microservices';
+import type { RpcException } from '@nestjs/microservices';
 import type { Principal } from '@tessera/auth-token';
 import { ambiguousBearerToken } from '../http/bearer-challenge';
 
@@ -44,6 +45,8 @@ export function messageBearerTokenOf(rpcContext: unknown): string | undefined {
  * @example `{ statusCode: 403, error: 'insufficient_scope', message: 'This needs the scope notes:write', challenge: 'Bearer error="insufficient_scope", scope="notes:write"' }`
  */
 export function toRpcException(exception: HttpException): RpcException {
+  // Only a message handler gets here, so only a service with a message transport loads it.
+  const { RpcException } = require('@nestjs/microservices') as typeof Microservices;
   const response = exception.getResponse();
   const body = typeof response === 'string' ? { message: response } : response;
   const challenge = (exception as HttpException & { headers?: Record<string, string> }).headers?.[

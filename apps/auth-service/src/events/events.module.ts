@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { RevocationsModule } from '../revocations/revocations.module';
+import { DomainEventsModule } from './domain-events.module';
+import { RevocationEventsRelay } from './revocation-events.relay';
+
+/**
+ * auth-service's domain events on NATS JetStream (docs/events.md), when NATS_URL is set: those the
+ * features record through the outbox (DomainEventsModule), and `session.revoked`, which the relay
+ * publishes from the revocation log.
+ */
+@Module({
+  imports: [DomainEventsModule, RevocationsModule],
+  providers: [RevocationEventsRelay],
+})
+export class EventsModule {}
