@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { AuthorizationModule } from '../authorization/authorization.module';
 import { LoginModule } from '../login/login.module';
+import { MfaModule } from '../mfa/mfa.module';
 import { UsersModule } from '../users/users.module';
 import { AuthorizeController } from './authorize.controller';
 import { CsrfGuard } from './csrf.guard';
@@ -21,7 +22,7 @@ const PAGE_PLUGINS = 'PAGE_PLUGINS';
  * views/ that starts with `<% layout('./layout') %>`, and a route here.
  */
 @Module({
-  imports: [AuthorizationModule, LoginModule, UsersModule],
+  imports: [AuthorizationModule, LoginModule, MfaModule, UsersModule],
   controllers: [AuthorizeController, PagesController],
   providers: [
     PageCookies,

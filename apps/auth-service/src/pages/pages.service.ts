@@ -3,6 +3,8 @@ import type { RequestContext } from '../auth/auth.service';
 import type { BrowserSession } from '../authorization/authorization.repository';
 import { BrowserSessionsService } from '../authorization/browser-sessions.service';
 import { LoginService } from '../login/login.service';
+import { MfaService } from '../mfa/mfa.service';
+import { SecondFactorNotOnPagesException } from '../mfa/mfa.errors';
 import { UsersService } from '../users/users.service';
 
 /** A browser that has just signed in: the cookie's token and its session row. */
@@ -23,10 +25,13 @@ export class PagesService {
     private readonly login: LoginService,
     private readonly users: UsersService,
     private readonly browserSessions: BrowserSessionsService,
+    private readonly mfa: MfaService,
   ) {}
 
   /**
    * @throws TooManyLoginAttemptsException, InvalidCredentialsException as LoginService does
+   * @throws SecondFactorNotOnPagesException (403) for an account with a second factor: the page
+   *   cannot ask for it yet, and a password alone must not sign such an account in
    */
   async signIn(
     email: string,
@@ -35,6 +40,7 @@ export class PagesService {
     current: BrowserSession | null = null,
   ): Promise<SignedIn> {
     const user = await this.login.authenticate({ email, password, ...context });
+    if ((await this.mfa.methodsOf(user.id)).length > 0) throw new SecondFactorNotOnPagesException();
     return this.browserSessions.start(user.id, context, current);
   }
 

@@ -7,6 +7,8 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../../app.module';
 import { AuditEvent } from '../../audit/audit-event.entity';
 import { authServiceConfig } from '../../config/auth-service.config';
+import { PagesService } from '../../pages/pages.service';
+import { SecondFactorNotOnPagesException } from '../mfa.errors';
 import { TotpFactor } from './totp-factor.entity';
 
 interface Reply {
@@ -364,6 +366,14 @@ describe('TOTP and recovery codes, end to end', () => {
     });
     expect(plain.status).toBe(200);
     expect(claimsOf(plain.body['access_token'])['amr']).toEqual(['pwd']);
+  });
+
+  it('does not let the hosted sign-in page sign an account with a second factor in on its password alone', async () => {
+    const account = await enrolledAccount();
+    const signIn = service.app
+      .get(PagesService)
+      .signIn(account.email, account.password, { clientAddress: '127.0.0.1', userAgent: 'jest' });
+    await expect(signIn).rejects.toBeInstanceOf(SecondFactorNotOnPagesException);
   });
 
   it('answers bad second-step input with 400, never 500', async () => {
