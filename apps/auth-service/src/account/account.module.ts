@@ -3,9 +3,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
 import { ClockModule } from '../clock/clock.module';
 import { MailModule } from '../mail/mail.module';
+import { PagesModule } from '../pages/pages.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { AccountMailThrottle } from './account-mail-throttle';
+import { AccountPagesController } from './account-pages.controller';
 import { AccountTokens } from './account-tokens';
 import { AccountToken } from './account-token.entity';
 import { AccountController } from './account.controller';
@@ -22,10 +24,11 @@ import { PasswordResetService } from './password-reset.service';
     AuditModule,
     ClockModule,
     MailModule,
+    PagesModule,
     SessionsModule,
     UsersModule,
   ],
-  controllers: [AccountController],
+  controllers: [AccountController, AccountPagesController],
   providers: [
     AccountMailThrottle,
     AccountMetrics,

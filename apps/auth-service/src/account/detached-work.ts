@@ -12,7 +12,8 @@ export class DetachedWork implements BeforeApplicationShutdown {
   private readonly pending = new Set<Promise<void>>();
 
   run(label: string, work: () => Promise<void>): void {
-    const running = Promise.resolve()
+    // After the answer is on its way, not in the same tick: nothing of it runs before the reply.
+    const running = new Promise<void>((resolve) => setImmediate(resolve))
       .then(work)
       .catch((error: unknown) =>
         this.logger.error(`${label} failed: ${error instanceof Error ? error.message : error}`),
