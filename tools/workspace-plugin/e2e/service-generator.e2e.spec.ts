@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
  * and a stateless one (--no-database); build, lint and test them, validate docker-compose.yml, run
  * system-e2e's compose, boundary and Kubernetes-manifest specs over the grown workspace (the
  * manifests it added render with kubectl and validate), and run both services next to
- * auth-service with real tokens. Ports: 14500–14502 and 14520–14522 (the generated tests'), 14710–14712.
+ * auth-service with real tokens, directly and through the gateway (its route table grown by the
+ * generator). Ports: 14500–14502 and 14520–14522 (the generated tests'), 14710–14713.
  */
 const root = resolve(__dirname, '../../..');
 const PORT = 4500;
@@ -18,6 +19,7 @@ const STATELESS_PORT = 4520;
 const AUTH_PORT = 14710;
 const SERVICE_PORT = 14711;
 const STATELESS_SERVICE_PORT = 14712;
+const GATEWAY_PORT = 14713;
 let workspace: string;
 
 function run(command: string, args: string[], env: Record<string, string> = {}) {
@@ -140,7 +142,7 @@ describe('nx g @tessera/workspace-plugin:service', () => {
     // linted; its own tests are not this suite's business (and --exclude takes projects, not tasks).
     const built = runMany(
       ['build', 'lint'],
-      ['auth-service', ...generated, ...generated.map((name) => `${name}-e2e`)],
+      ['auth-service', 'gateway', ...generated, ...generated.map((name) => `${name}-e2e`)],
     );
     expect({ status: built.status, tail: built.output.slice(-4000) }).toMatchObject({ status: 0 });
     const tested = runMany(['test'], generated);
@@ -193,6 +195,8 @@ describe('nx g @tessera/workspace-plugin:service', () => {
     let auth: ServiceProcess;
     let orders: ServiceProcess;
     let quotes: ServiceProcess;
+    let gateway: ServiceProcess;
+    const edge = `http://127.0.0.1:${GATEWAY_PORT}`;
     const issuer = `http://127.0.0.1:${AUTH_PORT}`;
     const service = `http://127.0.0.1:${SERVICE_PORT}`;
     const stateless = `http://127.0.0.1:${STATELESS_SERVICE_PORT}`;
@@ -231,8 +235,21 @@ describe('nx g @tessera/workspace-plugin:service', () => {
         timeoutMs: 90_000,
         env: { NODE_ENV: 'test', PORT: String(STATELESS_SERVICE_PORT), AUTH_ISSUER: issuer },
       });
+      // The gateway built in the grown workspace: routes.json has both new services.
+      gateway = await ServiceProcess.start({
+        main: join(workspace, 'dist/apps/gateway/main.js'),
+        url: edge,
+        timeoutMs: 90_000,
+        env: {
+          NODE_ENV: 'test',
+          PORT: String(GATEWAY_PORT),
+          AUTH_ISSUER: issuer,
+          UPSTREAMS: `auth-service=${issuer},orders-service=${service},quotes-service=${stateless}`,
+        },
+      });
     });
     afterAll(async () => {
+      expect(await gateway?.stop()).toBe(0);
       expect(await quotes?.stop()).toBe(0);
       expect(await orders?.stop()).toBe(0);
       expect(await auth?.stop()).toBe(0);
@@ -287,6 +304,16 @@ describe('nx g @tessera/workspace-plugin:service', () => {
       expect((await fetch(`${stateless}/quotes`, { headers: bearer(foreign) })).status).toBe(401);
       expect((await fetch(`${service}/about`)).status).toBe(200);
       expect((await fetch(`${stateless}/about`)).status).toBe(200);
+
+      // Through the gateway, under the prefixes the generator gave them: the same answers.
+      expect(
+        (await fetch(`${edge}/api/orders`, { headers: bearer(login.access_token) })).status,
+      ).toBe(200);
+      expect(
+        (await fetch(`${edge}/api/quotes`, { headers: bearer(login.access_token) })).status,
+      ).toBe(200);
+      expect((await fetch(`${edge}/api/orders`, { headers: bearer(foreign) })).status).toBe(401);
+      expect((await fetch(`${edge}/api/quotes`)).status).toBe(401);
     });
   });
 });
