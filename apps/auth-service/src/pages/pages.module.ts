@@ -33,6 +33,8 @@ const PAGE_PLUGINS = 'PAGE_PLUGINS';
       provide: PAGE_PLUGINS,
       inject: [HttpAdapterHost, PageCookies],
       useFactory: async (host: HttpAdapterHost, cookies: PageCookies) => {
+        // A one-off command (create-admin, clients, migrate) runs without an HTTP server.
+        if (!host.httpAdapter) return false;
         await registerPagePlugins(host.httpAdapter.getInstance<FastifyInstance>(), cookies);
         return true;
       },
