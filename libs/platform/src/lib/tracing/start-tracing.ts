@@ -16,6 +16,9 @@ import { withoutQueryValues } from '../logging/log-redaction';
 /** Probes and scrapes, every few seconds: no news, and no spans (as they get no log line). */
 const UNTRACED_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
 
+/** How long a stopping service waits for its last spans to reach the collector. */
+const FLUSH_TIMEOUT_MS = 2000;
+
 let sdk: NodeSDK | undefined;
 
 /**
@@ -63,7 +66,15 @@ export function tracingStarted(): boolean {
 export async function stopTracing(): Promise<void> {
   const stopping = sdk;
   sdk = undefined;
-  await stopping?.shutdown();
+  if (stopping === undefined) return;
+  // A collector out of reach must not hold the process past its SHUTDOWN_TIMEOUT: those spans
+  // are given up after FLUSH_TIMEOUT_MS.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    stopping.shutdown().catch(() => undefined),
+    new Promise((given) => (timer = setTimeout(given, FLUSH_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
 }
 
 function asked(source: Record<string, string | undefined>): boolean {
