@@ -1,0 +1,216 @@
+import { createTestApplication } from '@tessera/platform-testing';
+import type { TestApplication } from '@tessera/platform-testing';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
+import { resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { AppModule } from '../../app.module';
+import { authServiceConfig } from '../../config/auth-service.config';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+/** @simplewebauthn/browser's own bundle: the page calls navigator.credentials through it. */
+const WEBAUTHN_BROWSER = resolve(
+  __dirname,
+  '../../../../../node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js',
+);
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+function claimsOf(token: unknown): Record<string, unknown> {
+  return JSON.parse(Buffer.from(String(token).split('.')[1] ?? '', 'base64url').toString());
+}
+
+/** A free loopback port, taken and given back: the origin passkeys are bound to is known before start. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+/**
+ * Passkeys in headless Chromium with the DevTools virtual authenticator (CTAP2, internal, resident
+ * keys, user verification): register one, sign in with it alone, use it as the second factor after
+ * a password, and delete it (checklist M3, M4). The browser is on http://localhost:<port> (the
+ * relying party `localhost`), forwarded to the app; options come from the JSON endpoints and the
+ * page answers them with @simplewebauthn/browser.
+ */
+describe('passkeys in a browser', () => {
+  let service: TestApplication;
+  let forwarder: Server;
+  let browser: Browser;
+  let page: Page;
+  let origin: string;
+
+  const call = async (
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string } = {},
+  ): Promise<Reply> => {
+    const response = await fetch(`${service.url}${path}`, {
+      method,
+      headers: {
+        ...(options.body !== undefined && { 'content-type': 'application/json' }),
+        ...(options.token && { authorization: `Bearer ${options.token}` }),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text ? JSON.parse(text) : {},
+    };
+  };
+  const create = (optionsJSON: unknown) =>
+    page.evaluate(
+      (options) =>
+        (
+          globalThis as unknown as {
+            SimpleWebAuthnBrowser: { startRegistration(a: unknown): Promise<unknown> };
+          }
+        ).SimpleWebAuthnBrowser.startRegistration({ optionsJSON: options }),
+      optionsJSON,
+    );
+  const get = (optionsJSON: unknown) =>
+    page.evaluate(
+      (options) =>
+        (
+          globalThis as unknown as {
+            SimpleWebAuthnBrowser: { startAuthentication(a: unknown): Promise<unknown> };
+          }
+        ).SimpleWebAuthnBrowser.startAuthentication({ optionsJSON: options }),
+      optionsJSON,
+    );
+
+  const email = 'passkey@example.com';
+  const password = 'a long passphrase for passkeys';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    origin = `http://localhost:${port}`;
+    service = await createTestApplication(AppModule, authServiceConfig, {
+      WEBAUTHN_RP_ID: 'localhost',
+      WEBAUTHN_ORIGINS: origin,
+    });
+    const target = Number(new URL(service.url).port);
+    forwarder = createServer((socket) => {
+      const upstream = connect(target, '127.0.0.1');
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((done) => forwarder.listen(port, '127.0.0.1', done));
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    // The service's CSP (rightly) allows no script: the test's own helper is let in.
+    page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    await page.goto(`${origin}/health/live`);
+    await page.addScriptTag({ path: WEBAUTHN_BROWSER });
+    const devtools = await page.context().newCDPSession(page);
+    await devtools.send('WebAuthn.enable');
+    await devtools.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    expect((await call('POST', '/auth/register', { body: { email, password } })).status).toBe(201);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((done) => forwarder?.close(done));
+    await service?.close();
+  });
+
+  let passkeyId: string;
+
+  it('registers a passkey made by the authenticator, named, with recovery codes as the first factor', async () => {
+    const login = await call('POST', '/auth/login', {
+      body: { email, password, resource: ['auth-service'] },
+    });
+    const token = login.body['access_token'] as string;
+    const options = await call('POST', '/auth/passkeys/registration-options', { token });
+    expect(options.status).toBe(200);
+    expect(options.body).toMatchObject({
+      rp: { id: 'localhost', name: 'Tessera' },
+      authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+    });
+    const response = await create(options.body);
+    const registered = await call('POST', '/auth/passkeys', {
+      token,
+      body: { name: 'Virtual authenticator', response },
+    });
+    expect(registered.status).toBe(201);
+    expect(registered.body).toMatchObject({ name: 'Virtual authenticator', last_used_at: null });
+    expect(registered.body['recovery_codes']).toHaveLength(10);
+    passkeyId = registered.body['id'] as string;
+
+    // The registration's challenge is spent: the same answer registers nothing again.
+    const again = await call('POST', '/auth/passkeys', {
+      token,
+      body: { name: 'Again', response },
+    });
+    expect(again).toMatchObject({ status: 400, body: { error: 'invalid_passkey' } });
+
+    const renamed = await call('PATCH', `/auth/passkeys/${passkeyId}`, {
+      token,
+      body: { name: 'Laptop' },
+    });
+    expect(renamed).toMatchObject({ status: 200, body: { name: 'Laptop' } });
+    const list = await call('GET', '/auth/passkeys', { token });
+    expect((list.body['passkeys'] as { name: string }[]).map((passkey) => passkey.name)).toEqual([
+      'Laptop',
+    ]);
+  });
+
+  it('signs in with the passkey alone: amr hwk user mfa; an assertion is answered once', async () => {
+    const options = await call('POST', '/auth/login/passkey-options', { body: {} });
+    expect(options.body).toMatchObject({ userVerification: 'required', rpId: 'localhost' });
+    expect(options.body['allowCredentials']).toEqual([]);
+    const assertion = await get(options.body);
+    const signedIn = await call('POST', '/auth/login/passkey', { body: { passkey: assertion } });
+    expect(signedIn.status).toBe(200);
+    expect(claimsOf(signedIn.body['access_token'])).toMatchObject({
+      amr: ['hwk', 'user', 'mfa'],
+      acr: 'urn:tessera:acr:mfa',
+    });
+    const replayed = await call('POST', '/auth/login/passkey', { body: { passkey: assertion } });
+    expect(replayed).toMatchObject({ status: 401, body: { error: 'invalid_second_factor' } });
+  });
+
+  it('asks for the passkey after the password, and takes it as the second factor', async () => {
+    const first = await call('POST', '/auth/login', {
+      body: { email, password, resource: ['auth-service'] },
+    });
+    expect(first).toMatchObject({ status: 403, body: { methods: ['passkey', 'recovery_code'] } });
+    const mfaToken = first.body['mfa_token'] as string;
+    const options = await call('POST', '/auth/login/passkey-options', {
+      body: { mfa_token: mfaToken },
+    });
+    expect(options.body['allowCredentials']).toHaveLength(1);
+    const assertion = await get(options.body);
+    const signedIn = await call('POST', '/auth/login/second-factor', {
+      body: { mfa_token: mfaToken, passkey: assertion },
+    });
+    expect(signedIn.status).toBe(200);
+    expect(claimsOf(signedIn.body['access_token'])['amr']).toEqual(['pwd', 'hwk', 'user', 'mfa']);
+
+    // Deleting it needs that fresh second factor; then the password alone signs in again.
+    const token = signedIn.body['access_token'] as string;
+    const removed = await call('DELETE', `/auth/passkeys/${passkeyId}`, { token });
+    expect(removed.status).toBe(204);
+    expect((await call('GET', '/auth/passkeys', { token })).body['passkeys']).toEqual([]);
+    const plain = await call('POST', '/auth/login', { body: { email, password } });
+    expect(plain.status).toBe(200);
+  });
+});
