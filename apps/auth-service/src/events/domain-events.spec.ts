@@ -13,6 +13,7 @@ import { User } from '../users/user.entity';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
 import { DomainEvents } from './domain-events';
+import { EventsModule } from './events.module';
 
 /**
  * Domain events through the transactional outbox to a real nats-server with JetStream: what a
@@ -59,7 +60,7 @@ describe('domain events, from the outbox to JetStream', () => {
     manager = await broker.jetstreamManager();
     await ensureEventsStream(manager);
     service = await createFeatureTestApplication(
-      { imports: [UsersModule, KeysModule] },
+      { imports: [UsersModule, KeysModule, EventsModule] },
       { NATS_URL: nats.url },
     );
     users = service.app.get(UsersService);
@@ -75,6 +76,19 @@ describe('domain events, from the outbox to JetStream', () => {
     const user = await newUser();
     await users.disable(user);
     await waitFor(async () => (await disabledIds()).includes(user), 10_000);
+  });
+
+  it('publishes user.registered in the registration’s transaction, and nothing for a taken email', async () => {
+    const email = `${randomUUID()}@example.com`;
+    const user = await users.register(email, 'a long enough passphrase');
+    await expect(users.register(email, 'another long passphrase')).rejects.toThrow();
+    await waitFor(
+      async () => (await published('user.registered')).some((event) => event.user_id === user.id),
+      10_000,
+    );
+    expect(
+      (await published('user.registered')).filter((event) => event.user_id === user.id),
+    ).toHaveLength(1);
   });
 
   it('publishes signing-key.rotated with the new key', async () => {
