@@ -14,7 +14,7 @@ describe('the route table', () => {
       scopes: ['notes:read'],
       rateLimit: undefined,
     });
-    for (const prefix of ['/auth', '/oauth', '/.well-known', '/userinfo', '/signin']) {
+    for (const prefix of ['/auth', '/oauth', '/.well-known', '/userinfo', '/signin', '/account']) {
       expect(table.routes.find((route) => route.prefix === prefix)).toMatchObject({
         service: 'auth-service',
         path: prefix,
