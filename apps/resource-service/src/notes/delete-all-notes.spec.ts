@@ -30,7 +30,10 @@ describe('DELETE /notes, confirmed with auth-service', () => {
       body: text ? JSON.parse(text) : {},
     };
   };
-  const userToken = (sub: string) => issuer.accessToken({ sub, scope: 'notes:read notes:write' });
+  const now = () => Math.floor(Date.now() / 1000);
+  /** A user who signed in a minute ago (`auth_time`), as DELETE /notes asks. */
+  const userToken = (sub: string, authTime = now() - 60) =>
+    issuer.accessToken({ sub, scope: 'notes:read notes:write', auth_time: authTime });
   const count = async (token: string) => (await call('GET', '/notes', token)).body.items.length;
 
   beforeAll(async () => {
@@ -85,6 +88,26 @@ describe('DELETE /notes, confirmed with auth-service', () => {
       issuer.available = true;
     }
     expect(await count(token)).toBe(1);
+  });
+
+  it('refuses a sign-in over an hour old, or of unknown age, with the RFC 9470 challenge, deleting nothing', async () => {
+    const fresh = userToken('gina');
+    await call('POST', '/notes', fresh, { title: 'keep me' });
+    for (const token of [
+      userToken('gina', now() - 3601),
+      issuer.accessToken({ sub: 'gina', scope: 'notes:read notes:write' }),
+    ]) {
+      const reply = await call('DELETE', '/notes', token);
+      expect(reply).toMatchObject({
+        status: 401,
+        body: { error: 'insufficient_user_authentication' },
+      });
+      expect(reply.headers.get('www-authenticate')).toBe(
+        'Bearer error="insufficient_user_authentication", max_age=3600',
+      );
+    }
+    expect(await count(fresh)).toBe(1);
+    expect((await call('DELETE', '/notes', userToken('gina', now() - 3500))).status).toBe(200);
   });
 
   it('needs notes:write like every other write', async () => {

@@ -20,7 +20,11 @@ import {
   ApiProperty,
   ApiTags,
 } from '@nestjs/swagger';
-import { bearerTokenOf, CurrentPrincipal } from '@tessera/auth-resource-server';
+import {
+  bearerTokenOf,
+  CurrentPrincipal,
+  RequireAuthentication,
+} from '@tessera/auth-resource-server';
 import { Scopes } from '@tessera/auth-token';
 import type { Principal } from '@tessera/auth-token';
 import { ApiErrors } from '@tessera/platform';
@@ -32,6 +36,11 @@ import { NotePage, NoteView } from './note-view';
 import { InvalidNoteIdException } from './notes.errors';
 import { NotesService } from './notes.service';
 
+/**
+ * Deleting every note is the one step-up route (RFC 9470): the user must have signed in within the
+ * hour, so a refresh token stolen long ago cannot wipe the account out.
+ */
+const RECENT_SIGN_IN = { maxAge: 3600 };
 const NOTE_ID = new ParseUUIDPipe({ exceptionFactory: () => new InvalidNoteIdException() });
 const NOTE_ID_PARAMETER = ApiParam({ name: 'id', format: 'uuid' });
 const NO_SUCH_NOTE = {
@@ -103,14 +112,23 @@ export class NotesController {
     return this.notes.update(principal, id, body);
   }
 
-  /** Every note of the caller, after auth-service confirms the session is still live. */
+  /**
+   * Every note of the caller, after auth-service confirms the session is still live; the sign-in
+   * behind the token must be recent (step-up, RFC 9470).
+   */
   @ApiOperation({
     summary: "Deletes every one of the caller's notes",
     description:
-      'Asks auth-service first whether the token is still active; 503 when it cannot (or without AUTH_CLIENT_SECRET).',
+      'Asks auth-service first whether the token is still active; 503 when it cannot (or without AUTH_CLIENT_SECRET). The user must have signed in within the last hour (`auth_time`); an older sign-in gets 401 `insufficient_user_authentication` with `max_age=3600` (RFC 9470).',
   })
   @ApiOkResponse({ type: DeletedNotes })
+  @ApiErrors({
+    status: 401,
+    description:
+      'Also `insufficient_user_authentication` (RFC 9470, `max_age=3600`): the sign-in behind the token is over an hour old; sign in again',
+  })
   @Scopes('notes:write')
+  @RequireAuthentication(RECENT_SIGN_IN)
   @Delete()
   removeAll(
     @CurrentPrincipal() principal: Principal,
