@@ -10,6 +10,14 @@ export type {
   VerificationKeySource,
   VerifiedAccessToken,
 } from './lib/access-token.verifier';
+export {
+  ACR_MULTI_FACTOR,
+  ACR_SINGLE_FACTOR,
+  acrOf,
+  AMR,
+  satisfiesAuthentication,
+} from './lib/authentication-context';
+export type { AuthenticationMethod, AuthenticationRequirement } from './lib/authentication-context';
 export { Clock } from './lib/clock';
 export { InvalidAccessTokenError } from './lib/invalid-access-token.error';
 export type { InvalidAccessTokenReason } from './lib/invalid-access-token.error';
@@ -22,11 +30,3 @@ export {
   Scopes,
   SCOPES_KEY,
 } from './lib/route-requirements';
-export {
-  ACR_MULTI_FACTOR,
-  ACR_SINGLE_FACTOR,
-  acrOf,
-  AMR,
-  satisfiesAuthentication,
-} from './lib/authentication-context';
-export type { AuthenticationMethod, AuthenticationRequirement } from './lib/authentication-context';
