@@ -7,7 +7,6 @@ export { JwtAuthGuard } from './lib/guard/jwt-auth.guard';
 export {
   emailNotVerified,
   insufficientScope,
-  insufficientUserAuthentication,
   invalidBearerToken,
 } from './lib/http/bearer-challenge';
 export { bearerTokenOf } from './lib/http/bearer-token';

@@ -12,7 +12,6 @@ export type {
 } from './lib/access-token.verifier';
 export {
   ACR_MULTI_FACTOR,
-  ACR_SINGLE_FACTOR,
   acrOf,
   AMR,
   satisfiesAuthentication,
