@@ -51,10 +51,10 @@ async function database<T>(query: (client: Client) => Promise<T>): Promise<T> {
 }
 
 beforeAll(async () => {
-  mail = await TestMailServer.start(13093);
+  mail = await TestMailServer.start(13133);
   system = await startTesseraSystem({
-    authPort: 13091,
-    resourcePort: 13092,
+    authPort: 13131,
+    resourcePort: 13132,
     name: 'account',
     authEnv: {
       SMTP_URL: mail.url,
