@@ -63,7 +63,9 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       const channel = this.discovery.getMetadataByDecorator(OutboxChannel, wrapper);
       if (!channel || !wrapper.instance) continue;
       if (this.handlers.has(channel)) {
-        throw new Error(`Two outbox handlers for the channel ${channel}: ${wrapper.name} and another`);
+        throw new Error(
+          `Two outbox handlers for the channel ${channel}: ${wrapper.name} and another`,
+        );
       }
       this.handlers.set(channel, wrapper.instance as OutboxHandler);
     }
