@@ -191,7 +191,10 @@ export class AuthService {
       authTime: session.createdAt,
       sessionId: session.id,
       amr: session.amr,
-      ...(scopeIncludes(scope, 'email') && { email: user.email }),
+      ...(scopeIncludes(scope, 'email') && {
+        email: user.email,
+        emailVerified: user.emailVerifiedAt !== null,
+      }),
     });
     return { ...tokens, id_token: idToken };
   }
@@ -372,6 +375,7 @@ export class AuthService {
       clientId: session.clientId,
       scope,
       roles: user.roles,
+      emailVerified: user.emailVerifiedAt !== null,
       sessionId: session.id,
       audience: grant.audiences,
       authentication: { amr: session.amr, time: session.createdAt },

@@ -255,7 +255,7 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
    * The name authenticator apps show beside a TOTP code, and passkey prompts beside a passkey
    * (the WebAuthn relying party's name).
    */
-  @Matches(/^[^:\x00-\x1f]{1,64}$/, { message: 'must be 1 to 64 characters, without a colon' })
+  @Matches(/^[^:\p{Cc}]{1,64}$/u, { message: 'must be 1 to 64 characters, without a colon' })
   MFA_ISSUER_NAME = 'Tessera';
 
   /**
@@ -318,7 +318,9 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   SMTP_URL?: string;
 
   /** The From of account mail. */
-  @Matches(/^[^\r\n]{3,320}$/, { message: 'must be an address, e.g. Tessera <no-reply@example.com>' })
+  @Matches(/^[^\r\n]{3,320}$/, {
+    message: 'must be an address, e.g. Tessera <no-reply@example.com>',
+  })
   MAIL_FROM = 'Tessera <no-reply@tessera.localhost>';
 
   /**

@@ -121,7 +121,10 @@ export class AuthorizationCodeGrant {
       sessionId: session.id,
       accessToken: tokens.access_token,
       ...(code.nonce !== null && { nonce: code.nonce }),
-      ...(scopeIncludes(code.scope, 'email') && { email: user.email }),
+      ...(scopeIncludes(code.scope, 'email') && {
+        email: user.email,
+        emailVerified: user.emailVerifiedAt !== null,
+      }),
     });
     return { ...tokens, id_token: idToken };
   }
