@@ -254,7 +254,7 @@ describe('the service generator', () => {
     await serviceGenerator(tree, { name: 'orders' });
     await serviceGenerator(tree, { name: 'quotes', database: false });
     const project = JSON.parse(read(tree, 'apps/system-e2e/project.json'));
-    const all = ['auth-service', 'resource-service', 'orders-service', 'quotes-service'];
+    const all = ['auth-service', 'resource-service', 'gateway', 'orders-service', 'quotes-service'];
     expect(project.implicitDependencies).toEqual(all);
     expect(project.targets.e2e.dependsOn).toEqual([{ projects: all, target: 'build' }]);
   });
