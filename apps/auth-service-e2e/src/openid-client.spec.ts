@@ -253,6 +253,8 @@ describe('auth-service driven by openid-client', () => {
       exp: expect.any(Number),
       iat: expect.any(Number),
       auth_time: expect.any(Number),
+      amr: ['pwd'],
+      acr: 'urn:tessera:acr:sfa',
       sid: decodeJwt(login.access_token).claims['sid'],
     });
     const { exp, iat, auth_time: authTime } = jwt.claims as Record<string, number>;

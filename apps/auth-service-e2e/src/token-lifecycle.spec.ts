@@ -157,6 +157,12 @@ describe('auth-service token lifecycle over HTTP', () => {
       scope: expect.any(String),
       roles: ['user'],
       sid: expect.any(String),
+      // How and when the user signed in (RFC 8176, RFC 9470): a password, just now.
+      amr: ['pwd'],
+      acr: 'urn:tessera:acr:sfa',
+      auth_time: expect.any(Number),
+      // Not until its owner follows the mailed link (docs/account-lifecycle.md).
+      email_verified: false,
     });
     expect((jwt.claims['exp'] as number) - (jwt.claims['iat'] as number)).toBe(900);
 

@@ -61,6 +61,7 @@ describe("docker-compose.yml's secrets service", () => {
     expect(Object.keys(files).sort()).toEqual(
       [
         'client-secrets',
+        'gateway-client-secret',
         'key-encryption-key',
         'postgres-password',
         'resource-service-client-secret',
@@ -72,13 +73,14 @@ describe("docker-compose.yml's secrets service", () => {
     expect(Buffer.from(files['key-encryption-key'], 'base64')).toHaveLength(32);
     for (const file of [
       'postgres-password',
+      'gateway-client-secret',
       'resource-service-client-secret',
       ...ROLES.map(roleFile),
     ]) {
       expect(files[file]).toMatch(/^[A-Za-z0-9_-]{43}$/);
     }
     expect(files['client-secrets']).toBe(
-      `resource-service=${files['resource-service-client-secret']}`,
+      `gateway=${files['gateway-client-secret']},resource-service=${files['resource-service-client-secret']}`,
     );
     // Each different.
     expect(new Set(Object.values(files)).size).toBe(Object.keys(files).length);
@@ -130,7 +132,7 @@ describe("docker-compose.yml's secrets service", () => {
       ...generated,
       'postgres-password': own.POSTGRES_PASSWORD,
       'resource-service-client-secret': own.RESOURCE_SERVICE_CLIENT_SECRET,
-      'client-secrets': `resource-service=${own.RESOURCE_SERVICE_CLIENT_SECRET}`,
+      'client-secrets': `gateway=${generated['gateway-client-secret']},resource-service=${own.RESOURCE_SERVICE_CLIENT_SECRET}`,
       'auth-service-database-password': own.AUTH_SERVICE_DATABASE_PASSWORD,
       [VERIFIERS]: expect.stringContaining('ALTER ROLE "auth_service" PASSWORD'),
     });

@@ -211,7 +211,7 @@ describe('OAuth clients on real PostgreSQL', () => {
     ],
     [
       ['create', 'web-app', '--grant', 'password'],
-      '--grant is one of refresh_token, client_credentials',
+      '--grant is one of authorization_code, refresh_token, client_credentials',
     ],
     [['create', 'web-app'], 'at least one grant'],
     [

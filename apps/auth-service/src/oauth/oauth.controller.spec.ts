@@ -654,9 +654,12 @@ describe('the OAuth endpoints over HTTP on real PostgreSQL', () => {
         exp: expect.any(Number),
         iat: expect.any(Number),
         auth_time: expect.any(Number),
+        // A password alone (RFC 8176), the single-factor level (docs/second-factors.md).
+        amr: ['pwd'],
+        acr: 'urn:tessera:acr:sfa',
         sid: decode(tokens['access_token'], 1)['sid'],
         email: expect.stringMatching(/@example\.com$/),
-        // Tessera does not verify addresses (yet): say so rather than leave it to be guessed.
+        // A new account's address is not verified until its owner follows the mailed link.
         email_verified: false,
       });
     });

@@ -43,6 +43,24 @@ describe('resource-service ping and me routes', () => {
     expect(withScope).toMatchObject({ status: 200, body: { pong: true } });
   });
 
+  it('answers GET /ping/verified only to a token that says the address is verified', async () => {
+    const unverified = await get(
+      '/ping/verified',
+      issuer.accessToken({ scope: 'notes:read', email_verified: false }),
+    );
+    expect(unverified).toMatchObject({
+      status: 403,
+      challenge: expect.stringContaining('error="email_not_verified"'),
+    });
+    const unsaid = await get('/ping/verified', issuer.accessToken({ scope: 'notes:read' }));
+    expect(unsaid.status).toBe(403);
+    const verified = await get(
+      '/ping/verified',
+      issuer.accessToken({ scope: 'notes:read', email_verified: true }),
+    );
+    expect(verified).toMatchObject({ status: 200, body: { pong: true } });
+  });
+
   it('answers GET /me with the principal of any valid token, and refuses one for another service', async () => {
     expect((await get('/me')).status).toBe(401);
     const token = issuer.accessToken({ sub: 'ada', client_id: 'web', scope: '', roles: ['user'] });

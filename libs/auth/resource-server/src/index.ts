@@ -4,9 +4,5 @@ export { CurrentPrincipal } from './lib/decorators/current-principal.decorator';
 export { RequireAuthentication } from './lib/decorators/require-authentication.decorator';
 export { RequireVerifiedEmail } from './lib/decorators/require-verified-email.decorator';
 export { JwtAuthGuard } from './lib/guard/jwt-auth.guard';
-export {
-  emailNotVerified,
-  insufficientScope,
-  invalidBearerToken,
-} from './lib/http/bearer-challenge';
+export { insufficientScope, invalidBearerToken } from './lib/http/bearer-challenge';
 export { bearerTokenOf } from './lib/http/bearer-token';
