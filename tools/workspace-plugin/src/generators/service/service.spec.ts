@@ -165,12 +165,14 @@ describe('the service generator', () => {
       [
         '      AUTH_CLIENT_SECRET: ${ORDERS_SERVICE_CLIENT_SECRET:-}',
         '      AUTH_CLIENT_SECRET_FILE: /run/secrets/tessera/orders-service-client-secret',
+        "      # Revocations on auth-service's events stream instead of GET /revocations (ADR 0013).",
+        '      NATS_URL: nats://nats:4222',
         '    volumes:',
         '      - secrets:/run/secrets/tessera:ro',
       ].join('\n'),
     );
     expect(block).toMatch(
-      /depends_on:\n {6}secrets:\n {8}condition: service_completed_successfully\n/,
+      /depends_on:\n {6}nats:\n {8}condition: service_started\n {6}secrets:\n {8}condition: service_completed_successfully\n/,
     );
     // Nothing to set before `docker compose up`.
     expect(compose).not.toMatch(/\$\{\w+:?\?/);
@@ -180,7 +182,7 @@ describe('the service generator', () => {
     );
     const env = read(tree, '.env.example');
     expect(env).toMatch(
-      /\n# orders-service\n[\s\S]*# PORT=3003\n[\s\S]*# METRICS_PORT=\n# [^\n]*\n# METRICS_HOST=127\.0\.0\.1\n[\s\S]*# AUTH_AUDIENCE=orders-service\n[\s\S]*\n# docker-compose\n/,
+      /\n# orders-service\n[\s\S]*# PORT=3003\n[\s\S]*# METRICS_PORT=\n# [^\n]*\n# METRICS_HOST=127\.0\.0\.1\n[\s\S]*# AUTH_AUDIENCE=orders-service\n[\s\S]*\n# NATS_URL=\n[\s\S]*\n# docker-compose\n/,
     );
     expect(env).toMatch(
       /\n# orders-service\n[\s\S]*\n# DATABASE_URL=\n[\s\S]*\n# DATABASE_PASSWORD=\n/,
