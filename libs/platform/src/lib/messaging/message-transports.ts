@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 
 /**
@@ -16,7 +17,12 @@ export const MESSAGE_TRANSPORTS = Symbol('MESSAGE_TRANSPORTS');
 export async function connectMessageTransports(app: INestApplication): Promise<void> {
   let transports: CustomTransportStrategy[];
   try {
-    transports = app.get<CustomTransportStrategy[]>(MESSAGE_TRANSPORTS, { strict: false });
+    // Through ModuleRef, not app.get: the application's own methods run in Nest's exception
+    // zone, which logs a missing provider at `error` before it throws, and a service without
+    // messaging has none.
+    transports = app
+      .get(ModuleRef)
+      .get<CustomTransportStrategy[]>(MESSAGE_TRANSPORTS, { strict: false });
   } catch {
     return;
   }
