@@ -127,12 +127,14 @@ export function describeServiceLifecycle({
         expect(code).toBe(1);
         expect(service.logs).toContain('Could not start');
         expect(service.logs).not.toContain('secret-password');
-        // TypeORM logs every failed try as "Retrying (n)", the last one too.
-        const tries = service.logs.match(/Unable to connect to the database\. Retrying \(\d+\)/g);
+        // The migrations connect first (run-migrations.ts): a line for every failed try, the
+        // last one too, and the reason the start ends names the count.
+        const tries = service.logs.match(/Unable to connect to the database \(try \d+ of \d+\)/g);
         expect([...new Set(tries)]).toEqual([
-          'Unable to connect to the database. Retrying (1)',
-          'Unable to connect to the database. Retrying (2)',
+          'Unable to connect to the database (try 1 of 2)',
+          'Unable to connect to the database (try 2 of 2)',
         ]);
+        expect(service.logs).toContain('the database could not be reached in 2 tries');
       },
     );
   });

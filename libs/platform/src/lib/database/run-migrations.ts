@@ -57,10 +57,17 @@ export async function runMigrations(
     try {
       await dataSource.initialize();
     } catch (error) {
-      if (attempt >= attempts) throw error;
+      // Every failed try gets its line, the last one too; the error then ends the start.
       logger.warn(
-        `Cannot reach the database to migrate it (${attempt}/${attempts}): ${messageOf(error)}`,
+        `Unable to connect to the database (try ${attempt} of ${attempts}): ${messageOf(error)}`,
       );
+      if (attempt >= attempts) {
+        throw new Error(
+          `the database could not be reached in ${attempts} tries (${messageOf(error)}): ` +
+            'check DATABASE_URL (or DATABASE_MIGRATION_URL) and that PostgreSQL is running',
+          { cause: error },
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
