@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { RevocationEvent } from '@tessera/auth-client';
 import { RevocationsService } from '../revocations/revocations.service';
 import { DomainEventsPublisher } from './domain-events.publisher';
@@ -35,10 +36,12 @@ export class RevocationEventsRelay implements OnApplicationBootstrap, OnApplicat
   constructor(
     private readonly revocations: RevocationsService,
     private readonly publisher: DomainEventsPublisher,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.publisher.enabled) return;
+    // Not in a one-off command (an application context, no HTTP adapter): the service relays.
+    if (!this.publisher.enabled || !this.adapterHost.httpAdapter) return;
     this.running = this.run();
   }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DiscoveryService } from '@nestjs/core';
+import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService, HttpAdapterHost } from '@nestjs/core';
 import { Client as PgClient } from 'pg';
 import type { ClientConfig } from 'pg';
 import { DataSource } from 'typeorm';
@@ -40,9 +40,13 @@ export function retryDelaySeconds(attempts: number, random = Math.random()): num
  * NOTIFY, on a connection of its own, and polls every OUTBOX_POLL_INTERVAL_MS for retries that
  * fall due and in case a notification was lost. Several instances share the work: the head of a
  * channel is leased to one of them at a time.
+ *
+ * It runs in the service only, not in a one-off command (`migrate`, `create-admin`: an
+ * application context without an HTTP server), and it stops before the application's shutdown
+ * hooks close the pool and the embedded PostgreSQL.
  */
 @Injectable()
-export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxDispatcher.name);
   private readonly handlers = new Map<string, OutboxHandler>();
   private listener?: PgClient;
@@ -56,6 +60,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     private readonly discovery: DiscoveryService,
     private readonly dataSource: DataSource,
     private readonly metrics: OutboxMetrics,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -69,7 +74,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
       }
       this.handlers.set(channel, wrapper.instance as OutboxHandler);
     }
-    if (this.handlers.size === 0) return;
+    // A command's application context has no HTTP adapter: no background delivery there.
+    if (this.handlers.size === 0 || !this.adapterHost.httpAdapter) return;
     this.metrics.channels([...this.handlers.keys()]);
     void this.listen();
     this.poller = setInterval(() => this.wake(), OUTBOX_POLL_INTERVAL_MS);
@@ -77,7 +83,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     this.wake();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the pool closes (TypeORM and the embedded PostgreSQL stop on application shutdown). */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.poller);
     clearTimeout(this.reconnect);
@@ -187,7 +194,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async listen(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || !this.dataSource.isInitialized) return;
     // The pool's own settings (host, credentials, TLS), on a connection outside the pool.
     const options = (this.dataSource.driver as unknown as { master: { options: ClientConfig } })
       .master.options;
