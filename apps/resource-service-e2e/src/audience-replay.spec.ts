@@ -303,7 +303,10 @@ beforeAll(async () => {
     authPort: AUTH_PORT,
     resourcePort: RESOURCE_PORT,
     name: 'replay',
-    authEnv: { KEY_ENCRYPTION_KEY },
+    // The user and the admin sign in twice for every route replayed at (freshSessions): past
+    // the default MAX_SESSIONS_PER_USER (50) their first sessions, which the suite checks at the
+    // end, would be ended as the oldest.
+    authEnv: { KEY_ENCRYPTION_KEY, MAX_SESSIONS_PER_USER: '1000' },
     authMain: AUTH_MAIN,
   });
   ({ issuer: ISSUER, resourceUrl: RESOURCE } = system);
@@ -661,14 +664,20 @@ describe("auth-service's protected routes, replayed at with resource-service tok
     });
 
     it('any other bearer route: past the guard with a token asked for it (not 401, not 403)', async () => {
-      const answers: { route: string; status: number }[] = [];
+      const answers: { route: string; status: number; challenge: string | null }[] = [];
       for (const other of authRoutes.filter(({ key }) => !KNOWN_AUTH_ROUTES.includes(key))) {
-        answers.push({
-          route: other.key,
-          status: (await send(ISSUER, other, await tokenFor(other))).status,
-        });
+        const { status, challenge } = await send(ISSUER, other, await tokenFor(other));
+        answers.push({ route: other.key, status, challenge });
       }
-      expect(answers.filter(({ status }) => status === 401 || status === 403)).toEqual([]);
+      // A step-up route (removing a second factor) asks a password-only token for a fresh second
+      // factor (RFC 9470): past the audience and scope checks, that is its own answer.
+      const stepUp = (challenge: string | null) =>
+        challenge?.includes('error="insufficient_user_authentication"') === true;
+      expect(
+        answers.filter(
+          ({ status, challenge }) => (status === 401 && !stepUp(challenge)) || status === 403,
+        ),
+      ).toEqual([]);
     });
   });
 
@@ -702,18 +711,26 @@ async function expectEveryRouteWorks(
   routes: Route[],
   tokens: Record<string, string>,
 ) {
-  const answers: { route: string; token: string; status: number }[] = [];
+  const answers: { route: string; token: string; status: number; challenge: string | null }[] = [];
   for (const route of routes) {
     for (const [name, token] of Object.entries(tokens)) {
       const noteId = await noteAt(base, token, 'mine');
-      const { status } = await send(base, route, token, {
+      const { status, challenge } = await send(base, route, token, {
         params: { id: noteId },
         ...(route.body && { body: { title: 'changed' } }),
       });
-      answers.push({ route: route.key, token: name, status });
+      answers.push({ route: route.key, token: name, status, challenge });
     }
   }
-  expect(answers.filter(({ status }) => status < 200 || status > 299)).toEqual([]);
+  // A route for verified addresses only (GET /ping/verified) takes the token, then asks what
+  // these new accounts have not done yet: that refusal is its own, not the audience's.
+  const unverified = (challenge: string | null) =>
+    challenge?.includes('error="email_not_verified"') === true;
+  expect(
+    answers
+      .filter(({ status, challenge }) => (status < 200 || status > 299) && !unverified(challenge))
+      .map(({ route, token, status }) => ({ route, token, status })),
+  ).toEqual([]);
   return answers.length;
 }
 
