@@ -12,6 +12,7 @@ import { EnvironmentValidationError } from '../config/environment-validation.err
 import { TracingEnvironment } from '../config/tracing-environment';
 import { validateEnvironment } from '../config/validate-environment';
 import { withoutQueryValues } from '../logging/log-redaction';
+import { dropForwardedTraceHeaders } from './forwarded-trace-headers';
 
 /** Probes and scrapes, every few seconds: no news, and no spans (as they get no log line). */
 const UNTRACED_PATHS = new Set(['/health/live', '/health/ready', '/metrics']);
@@ -111,9 +112,12 @@ function createSdk(serviceName: string, source: Record<string, string | undefine
         startIncomingSpanHook: (request) => queryAttributes(request.url ?? ''),
       }),
       new UndiciInstrumentation({
-        // The gateway forwards its clients' queries: their values stay out of the spans too.
-        requestHook: (span, request) =>
-          span.setAttributes(queryAttributes(request.path, request.origin)),
+        requestHook: (span, request) => {
+          // The gateway forwards its clients' queries: their values stay out of the spans too.
+          span.setAttributes(queryAttributes(request.path, request.origin));
+          // And their traceparent, which this process's own (the client span) replaces.
+          dropForwardedTraceHeaders(request);
+        },
       }),
       new NestInstrumentation(),
       // Queries of a request or a message, not the background jobs' polling; no parameter values.
