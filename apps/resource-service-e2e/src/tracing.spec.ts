@@ -1,41 +1,49 @@
-import { OtlpTraceReceiver } from '@tessera/platform-testing';
+import { NatsTestServer, OtlpTraceReceiver } from '@tessera/platform-testing';
 import type { ReceivedSpan } from '@tessera/platform-testing';
 import { randomBytes } from 'node:crypto';
-import { call, startTesseraSystem } from './support/tessera-system';
+import { adminLogin, call, claimsOf, startTesseraSystem } from './support/tessera-system';
 import type { TesseraSystem, TokenPair } from './support/tessera-system';
 
 /**
  * Tracing of the built services (issue 23), on as an operator turns it on: the standard OTEL_*
- * variables, the OTLP exporter, here sending to an in-memory collector (OtlpTraceReceiver). A
- * caller's login and notes requests, all under its one `traceparent`, must come back as one
- * trace across auth-service and resource-service, the call resource-service makes to
- * auth-service included, and every log line of those requests must carry that trace id.
+ * variables, the OTLP exporter, here sending to an in-memory collector (OtlpTraceReceiver). The
+ * gateway in front, both services behind it, and NATS JetStream between them (NATS_URL): a
+ * caller's login and notes requests through the gateway, and an administrator's request that
+ * disables the caller, all under the caller's one `traceparent`, must come back as one trace
+ * across the gateway, auth-service, resource-service and resource-service's consumer of the
+ * `user.disabled` event that the disabling published (its trace context stored in the outbox
+ * row, sent as NATS headers); and every log line of those requests, and of the event's handler,
+ * must carry that trace id.
  */
 
 let receiver: OtlpTraceReceiver;
+let nats: NatsTestServer;
 let system: TesseraSystem;
 
 beforeAll(async () => {
-  receiver = await OtlpTraceReceiver.start();
+  [receiver, nats] = await Promise.all([OtlpTraceReceiver.start(), NatsTestServer.start()]);
   const tracing = {
     OTEL_TRACES_EXPORTER: 'otlp',
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
     // Export every 100 ms instead of 5 s: the test waits for the spans.
     OTEL_BSP_SCHEDULE_DELAY: '100',
+    METRICS_PORT: '0',
   };
   system = await startTesseraSystem({
     authPort: 15530,
     resourcePort: 15531,
+    gatewayPort: 15532,
     name: 'tracing',
-    authEnv: { ...tracing, METRICS_PORT: '0' },
-    resourceEnv: { ...tracing, METRICS_PORT: '0' },
+    authEnv: { ...tracing, NATS_URL: nats.url },
+    resourceEnv: { ...tracing, NATS_URL: nats.url },
+    gatewayEnv: tracing,
   });
 });
 
 afterAll(async () => {
   expect(await system?.stop()).toEqual([0, 0]);
-  await receiver?.stop();
+  await Promise.all([nats?.stop(), receiver?.stop()]);
 });
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -71,65 +79,135 @@ const serverSpan = (spans: ReceivedSpan[], service: string, method: string, rout
       span.attributes['http.route'] === route,
   );
 
+/** The gateway's server span of a request to `path` (its proxy routes have no route template). */
+const gatewaySpan = (spans: ReceivedSpan[], method: string, path: string) =>
+  spans.find(
+    (span) =>
+      span.service === 'gateway' &&
+      span.kind === 2 &&
+      span.attributes['http.request.method'] === method &&
+      span.attributes['url.path'] === path,
+  );
+
+/** The spans from `span` up to the trace's root (the caller's span is not among them). */
+function ancestry(spans: ReceivedSpan[], span: ReceivedSpan | undefined): ReceivedSpan[] {
+  const chain: ReceivedSpan[] = [];
+  for (let at = span; at; at = spans.find((other) => other.spanId === at?.parentSpanId)) {
+    chain.push(at);
+  }
+  return chain;
+}
+
 describe('one trace across the services', () => {
-  it("follows a login and a notes read and delete, with resource-service's call to auth-service, under the caller's trace id", async () => {
+  it("follows a login and notes requests through the gateway, resource-service's call to auth-service, and the user.disabled event to its consumer, under the caller's trace id", async () => {
     const traceId = hex(16);
     const callerSpanId = hex(8);
     const traceparent = `00-${traceId}-${callerSpanId}-01`;
     const email = `tracing-${Date.now()}@example.com`;
     const password = 'correct horse battery staple';
+    const gateway = system.gatewayUrl as string;
     expect((await call(`${system.issuer}/auth/register`, 'POST', { email, password })).status).toBe(
       201,
     );
+    const admin = await adminLogin(system, `tracing-admin-${Date.now()}@example.com`);
 
-    const login = await traced(`${system.issuer}/auth/login`, 'POST', {
+    const login = await traced(`${gateway}/auth/login`, 'POST', {
       traceparent,
       requestId: 'tracing-login',
       body: { email, password, resource: ['auth-service', 'resource-service'] },
     });
     expect(login.status).toBe(200);
     const { access_token: token } = login.body as unknown as TokenPair;
-    const read = await traced(`${system.resourceUrl}/notes?limit=5`, 'GET', {
+    const read = await traced(`${gateway}/api/notes?limit=5`, 'GET', {
       traceparent,
       token,
       requestId: 'tracing-read',
     });
     expect(read.status).toBe(200);
     // Asks auth-service (introspection) first: a request that crosses from one service to the other.
-    const purge = await traced(`${system.resourceUrl}/notes`, 'DELETE', {
+    const purge = await traced(`${gateway}/api/notes`, 'DELETE', {
       traceparent,
       token,
       requestId: 'tracing-delete',
     });
     expect(purge.status).toBe(200);
+    // The gateway routes no /admin: an administrator calls auth-service itself. Disabling the
+    // caller publishes user.disabled, which resource-service's durable consumer handles.
+    const userId = String(claimsOf(token)['sub']);
+    const disable = await traced(`${system.issuer}/admin/users/${userId}/disable`, 'POST', {
+      traceparent,
+      token: admin,
+      requestId: 'tracing-disable',
+    });
+    expect(disable.status).toBe(204);
 
+    const consumerSpan = (received: ReceivedSpan[]) =>
+      received.find(
+        (span) =>
+          span.service === 'resource-service' &&
+          span.kind === 5 &&
+          span.name === 'user.disabled process',
+      );
     const spans = await receiver.waitForTrace(
       traceId,
       (received) =>
+        !!gatewaySpan(received, 'POST', '/auth/login') &&
+        !!gatewaySpan(received, 'GET', '/api/notes') &&
+        !!gatewaySpan(received, 'DELETE', '/api/notes') &&
         !!serverSpan(received, 'auth-service', 'POST', '/auth/login') &&
         !!serverSpan(received, 'resource-service', 'GET', '/notes') &&
         !!serverSpan(received, 'resource-service', 'DELETE', '/notes') &&
-        !!serverSpan(received, 'auth-service', 'POST', '/oauth/introspect'),
+        !!serverSpan(received, 'auth-service', 'POST', '/oauth/introspect') &&
+        !!serverSpan(received, 'auth-service', 'POST', '/admin/users/:id/disable') &&
+        !!consumerSpan(received) &&
+        // The handler's query, which ends before its span does.
+        received.some(
+          (span) =>
+            span.service === 'resource-service' &&
+            span.parentSpanId !== undefined &&
+            ancestry(received, span).includes(consumerSpan(received) as ReceivedSpan) &&
+            span.attributes['db.system.name'] === 'postgresql',
+        ),
+      30_000,
     );
 
     // Named after its route, for the viewer.
     expect(serverSpan(spans, 'auth-service', 'POST', '/auth/login')?.name).toBe('POST /auth/login');
-    // A query's parameter names only, as in the logs (R4).
+    // A query's parameter names only, as in the logs (R4), at the edge and behind it.
     expect(serverSpan(spans, 'resource-service', 'GET', '/notes')?.attributes['url.query']).toBe(
       'limit',
     );
-    // The caller's span is the parent of each request's server span.
-    for (const [service, method] of [
-      ['auth-service', 'POST'],
-      ['resource-service', 'GET'],
-      ['resource-service', 'DELETE'],
+    expect(gatewaySpan(spans, 'GET', '/api/notes')?.attributes['url.query']).toBe('limit');
+    // The caller's span is the parent of the gateway's server span of each request, and of
+    // auth-service's for the administrator's; each service's server span is the child of the
+    // gateway's client span that forwarded it.
+    for (const [method, path] of [
+      ['POST', '/auth/login'],
+      ['GET', '/api/notes'],
+      ['DELETE', '/api/notes'],
     ]) {
-      const route = service === 'auth-service' ? '/auth/login' : '/notes';
-      expect({
-        service,
+      expect({ method, path, parent: gatewaySpan(spans, method, path)?.parentSpanId }).toEqual({
         method,
-        parent: serverSpan(spans, service, method, route)?.parentSpanId,
-      }).toEqual({ service, method, parent: callerSpanId });
+        path,
+        parent: callerSpanId,
+      });
+    }
+    expect(
+      serverSpan(spans, 'auth-service', 'POST', '/admin/users/:id/disable')?.parentSpanId,
+    ).toBe(callerSpanId);
+    for (const [service, method, route, edgeMethod, edgePath] of [
+      ['auth-service', 'POST', '/auth/login', 'POST', '/auth/login'],
+      ['resource-service', 'GET', '/notes', 'GET', '/api/notes'],
+      ['resource-service', 'DELETE', '/notes', 'DELETE', '/api/notes'],
+    ]) {
+      const chain = ancestry(spans, serverSpan(spans, service, method, route));
+      expect({ service, route, parent: chain[1]?.service, kind: chain[1]?.kind }).toEqual({
+        service,
+        route,
+        parent: 'gateway',
+        kind: 3,
+      });
+      expect(chain.at(-1)).toBe(gatewaySpan(spans, edgeMethod, edgePath));
     }
     // resource-service's fetch to auth-service carried the trace on: the introspection's server
     // span is the child of resource-service's client span.
@@ -138,6 +216,17 @@ describe('one trace across the services', () => {
     expect({ service: outgoing?.service, kind: outgoing?.kind }).toEqual({
       service: 'resource-service',
       kind: 3,
+    });
+    // Through NATS: the consumer span descends from auth-service's span of the request that
+    // disabled the user (the trace context the outbox row kept, sent as message headers).
+    const consumer = consumerSpan(spans);
+    const disabling = serverSpan(spans, 'auth-service', 'POST', '/admin/users/:id/disable');
+    const fromConsumer = ancestry(spans, consumer);
+    expect(fromConsumer[1]?.service).toBe('auth-service');
+    expect(fromConsumer.at(-1)).toBe(disabling);
+    expect(consumer?.attributes).toMatchObject({
+      'messaging.system': 'nats',
+      'messaging.destination.name': 'tessera.events.user.disabled',
     });
     // Nest's handlers and the PostgreSQL queries of both services are in the trace too.
     for (const service of ['auth-service', 'resource-service']) {
@@ -157,18 +246,32 @@ describe('one trace across the services', () => {
       typeof value === 'bigint' ? String(value) : value,
     );
     const { refresh_token: refreshToken } = login.body as unknown as TokenPair;
-    for (const secret of [password, token, refreshToken, system.clientSecret]) {
+    for (const secret of [password, token, refreshToken, admin, system.clientSecret]) {
       expect(exported.includes(secret)).toBe(false);
     }
 
-    // Every log line of those requests, in both services, carries the trace id and one of its spans.
+    // Every log line of those requests, in the gateway and both services, carries the trace id
+    // and one of its spans.
     const spanIds = new Set(spans.map((span) => span.spanId));
-    const requestIds = ['tracing-login', 'tracing-read', 'tracing-delete'];
-    const lines = [...logLines(system.auth.logs), ...logLines(system.resource.logs)].filter(
-      (line) => requestIds.includes(String(line['reqId'])),
+    const requestIds = ['tracing-login', 'tracing-read', 'tracing-delete', 'tracing-disable'];
+    const gatewayLines = logLines(system.gateway?.logs ?? '').filter((line) =>
+      requestIds.includes(String(line['reqId'])),
     );
+    expect(new Set(gatewayLines.map((line) => line['reqId']))).toEqual(
+      new Set(['tracing-login', 'tracing-read', 'tracing-delete']),
+    );
+    const lines = [
+      ...gatewayLines,
+      ...logLines(system.auth.logs),
+      ...logLines(system.resource.logs),
+    ].filter((line) => requestIds.includes(String(line['reqId'])));
     expect(new Set(lines.map((line) => line['reqId']))).toEqual(new Set(requestIds));
-    for (const line of lines) {
+    // The event's handler logs outside any request: its line carries the consumer's trace.
+    const handled = logLines(system.resource.logs).filter((line) =>
+      String(line['msg']).startsWith(`User ${userId} was disabled`),
+    );
+    expect(handled).toHaveLength(1);
+    for (const line of [...lines, ...handled]) {
       expect({ msg: line['msg'], traceId: line['trace_id'] }).toEqual({
         msg: line['msg'],
         traceId,

@@ -1,6 +1,7 @@
 import { createTestDatabase, ServiceProcess, TcpProxy } from '@tessera/platform-testing';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { Client } from 'pg';
 
 /**
  * auth-service and resource-service as built, real processes on loopback, each on its own test
@@ -14,6 +15,7 @@ export interface TesseraSystem {
   gatewayUrl?: string;
   clientSecret: string;
   authDatabase: string;
+  resourceDatabase: string;
   auth: ServiceProcess;
   resource: ServiceProcess;
   gateway?: ServiceProcess;
@@ -22,6 +24,8 @@ export interface TesseraSystem {
   resourceDatabaseProxy?: TcpProxy;
   /** Starts auth-service again (after a stop) on the same database and key. */
   restartAuth(): Promise<ServiceProcess>;
+  /** Starts resource-service again (after a stop) on the same database. */
+  restartResource(): Promise<ServiceProcess>;
   /** Stops both, resource-service first; resolves with their exit codes. */
   stop(): Promise<[number | null, number | null]>;
 }
@@ -37,6 +41,7 @@ export interface TesseraSystemOptions {
   /** Another auth-service bundle than the build in dist (a suite's variant of that build). */
   authMain?: string;
   resourceEnv?: Record<string, string>;
+  gatewayEnv?: Record<string, string>;
   /** Each service reaches its database through a TcpProxy the test can cut (O1). */
   databaseProxies?: boolean;
 }
@@ -81,16 +86,8 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
         env: authEnv,
       }),
     );
-
-  const system: TesseraSystem = {
-    issuer,
-    resourceUrl,
-    clientSecret,
-    authDatabase,
-    authDatabaseProxy,
-    resourceDatabaseProxy,
-    auth: await startAuth(),
-    resource: await track(
+  const startResource = () =>
+    track(
       ServiceProcess.start({
         main: dist('resource-service'),
         url: resourceUrl,
@@ -106,10 +103,25 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
           ...options.resourceEnv,
         },
       }),
-    ),
+    );
+
+  const system: TesseraSystem = {
+    issuer,
+    resourceUrl,
+    clientSecret,
+    authDatabase,
+    resourceDatabase,
+    authDatabaseProxy,
+    resourceDatabaseProxy,
+    auth: await startAuth(),
+    resource: await startResource(),
     async restartAuth() {
       system.auth = await startAuth();
       return system.auth;
+    },
+    async restartResource() {
+      system.resource = await startResource();
+      return system.resource;
     },
     async stop() {
       // A failed assertion may have left a database cut: the services need it to close their pools.
@@ -152,6 +164,7 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
           AUTH_CLIENT_SECRET: gatewaySecret,
           UPSTREAMS: `auth-service=${issuer},resource-service=${resourceUrl}`,
           LOG_LEVEL: 'info',
+          ...options.gatewayEnv,
         },
       }),
     );
@@ -218,6 +231,30 @@ export async function registerAndLogin(
   );
   if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login)}`);
   return login.body as unknown as TokenPair;
+}
+
+/**
+ * Signs `email` up and gives it the admin role as `create-admin` does (in SQL here, sparing a
+ * process start); its access token for auth-service's /admin routes.
+ */
+export async function adminLogin(system: TesseraSystem, email: string): Promise<string> {
+  const password = 'correct horse battery staple';
+  await registerAndLogin(system.issuer, email, password);
+  const database = new Client({ connectionString: system.authDatabase });
+  await database.connect();
+  try {
+    await database.query(`UPDATE users SET roles = '{user,admin}' WHERE email = $1`, [email]);
+  } finally {
+    await database.end();
+  }
+  const login = await call(`${system.issuer}/auth/login`, 'POST', {
+    email,
+    password,
+    resource: 'auth-service',
+    scope: 'admin',
+  });
+  if (login.status !== 200) throw new Error(`admin login failed: ${JSON.stringify(login)}`);
+  return (login.body as unknown as TokenPair).access_token;
 }
 
 /**
