@@ -2,15 +2,18 @@ import { EVENTS_STREAM } from '@tessera/auth-client';
 import { NatsTestServer } from '@tessera/platform-testing';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
-import { call, registerAndLogin } from './support/tessera-system';
+import { Client } from 'pg';
+import { adminLogin, call, claimsOf, registerAndLogin } from './support/tessera-system';
 import { startTesseraSystem } from './support/tessera-system';
-import type { TesseraSystem } from './support/tessera-system';
+import type { TesseraSystem, TokenPair } from './support/tessera-system';
 
 /**
  * With NATS_URL set (ADR 0013), both services as built processes and a real nats-server with
  * JetStream: auth-service publishes `session.revoked` from its revocation log, resource-service
  * follows it on the stream (not on GET /revocations) and refuses a logged-out session's token
- * within the 2 s bound; revocations made while the broker is down are published once it is back.
+ * within the 2 s bound; revocations made while the broker is down are published once it is back;
+ * and resource-service restarted while events flow misses none: its notes consumer resumes after
+ * the last event it acknowledged, its in-memory revocation list reads the stream again (ADR 0013).
  */
 
 const BOUND_MS = 2000;
@@ -42,6 +45,19 @@ async function untilRefused(token: string, timeoutMs: number): Promise<number> {
     await new Promise((done) => setTimeout(done, 10));
   }
   return performance.now() - started;
+}
+
+/** Polls `done` every 50 ms; throws after `timeoutMs`. */
+async function waitFor(done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out:\n${system.auth.logs.slice(-2000)}\n${system.resource.logs.slice(-3000)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 beforeAll(async () => {
@@ -113,4 +129,88 @@ describe('revocations over NATS JetStream', () => {
       await broker.close();
     }
   });
+
+  it('misses no event while resource-service restarts as events flow: user.disabled is handled once each, from where its durable consumer stopped, and every revocation is in force again', async () => {
+    const admin = await adminLogin(system, `broker-admin-${Date.now()}@example.com`);
+    // Ten accounts, each with a session and a note; disabling one publishes user.disabled (from
+    // auth-service's outbox) and session.revoked (from its revocation log).
+    const users: (TokenPair & { id: string })[] = [];
+    for (let index = 0; index < 10; index += 1) {
+      const tokens = await login();
+      const created = await call(
+        `${system.resourceUrl}/notes`,
+        'POST',
+        { title: 'mine' },
+        tokens.access_token,
+      );
+      expect(created.status).toBe(201);
+      users.push({ ...tokens, id: String(claimsOf(tokens.access_token)['sub']) });
+    }
+    const disable = async (group: typeof users) => {
+      for (const user of group) {
+        const answer = await call(
+          `${system.issuer}/admin/users/${user.id}/disable`,
+          'POST',
+          undefined,
+          admin,
+        );
+        expect(answer.status).toBe(204);
+      }
+    };
+    const handledIn = (logs: string, user: { id: string }) =>
+      logs.split('\n').filter((line) => line.includes(`"User ${user.id} was disabled`)).length;
+    const before = system.resource;
+
+    // Events before the restart, while it stops, while it is down, while it starts, and after.
+    await disable(users.slice(0, 2));
+    await waitFor(
+      () => users.slice(0, 2).every((user) => handledIn(before.logs, user) === 1),
+      10_000,
+    );
+    const stopping = before.stop();
+    await disable(users.slice(2, 4));
+    expect(await stopping).toBe(0);
+    await disable(users.slice(4, 6));
+    const restarting = system.restartResource();
+    await disable(users.slice(6, 8));
+    await restarting;
+    await disable(users.slice(8, 10));
+
+    // Every user's notes hidden, in resource-service's database.
+    const database = new Client({ connectionString: system.resourceDatabase });
+    await database.connect();
+    try {
+      const visible = async () =>
+        (
+          await database.query(
+            'SELECT count(*)::int AS n FROM notes WHERE hidden_at IS NULL AND owner_subject = ANY($1)',
+            [users.map((user) => user.id)],
+          )
+        ).rows[0].n as number;
+      await waitFor(async () => (await visible()) === 0, 20_000);
+    } finally {
+      await database.end();
+    }
+    // Each event handled exactly once over both processes: none missed, and none of those the
+    // first one acknowledged handled again (the consumer resumed from its sequence, not the start).
+    expect(
+      users.map((user) => handledIn(before.logs, user) + handledIn(system.resource.logs, user)),
+    ).toEqual(users.map(() => 1));
+    expect(users.slice(0, 2).map((user) => handledIn(system.resource.logs, user))).toEqual([0, 0]);
+    const broker: NatsConnection = await connect({ servers: nats.url });
+    try {
+      const consumer = await (
+        await broker.jetstreamManager()
+      ).consumers.info(EVENTS_STREAM, 'resource-service');
+      expect({ pending: consumer.num_pending, unacknowledged: consumer.num_ack_pending }).toEqual({
+        pending: 0,
+        unacknowledged: 0,
+      });
+    } finally {
+      await broker.close();
+    }
+    // The restarted process's revocation list is in memory: it read the stream from its start, so
+    // the sessions revoked before the restart are refused as well as those revoked after.
+    for (const user of users) await untilRefused(user.access_token, 20_000);
+  }, 180_000);
 });
