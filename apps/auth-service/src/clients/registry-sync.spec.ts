@@ -62,7 +62,7 @@ describe('the registry, applied at start-up on real PostgreSQL', () => {
           clientId: 'gateway',
           type: 'confidential',
           grantTypes: 'client_credentials',
-          scopes: 'revocations:read',
+          scopes: 'revocations:read tokens:phantom',
           audiences: 'auth-service',
           defaultAudiences: 'auth-service',
         },

@@ -96,6 +96,14 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   SIGNING_ALGORITHM: 'ES256' | 'RS256' = 'ES256';
 
   /**
+   * What users' access tokens are outside: `jwt` (default), or `reference`: an opaque token that
+   * only the gateway can swap for the JWT it stands for (phantom tokens, docs/adr/0012). Service
+   * tokens (client credentials) stay JWTs: they never leave the system.
+   */
+  @IsIn(['jwt', 'reference'], { message: 'must be jwt or reference' })
+  ACCESS_TOKEN_FORMAT: 'jwt' | 'reference' = 'jwt';
+
+  /**
    * 32 random bytes, base64 or base64url, that encrypt the signing keys at rest. Required in
    * production; in development the service generates one under DATA_DIR and says so.
    */

@@ -14,6 +14,7 @@ import { WebAuthnChallenge } from '../mfa/passkeys/webauthn-challenge.entity';
 import { PendingSignIn } from '../mfa/pending-sign-in.entity';
 import { RecoveryCode } from '../mfa/recovery-codes/recovery-code.entity';
 import { TotpFactor } from '../mfa/totp/totp-factor.entity';
+import { ReferenceToken } from '../tokens/reference-token.entity';
 
 /**
  * Every entity of the service's one database. This folder owns the persistence lists (this one
@@ -36,4 +37,5 @@ export const entities = [
   WebAuthnChallenge,
   PendingSignIn,
   MfaFailure,
+  ReferenceToken,
 ];

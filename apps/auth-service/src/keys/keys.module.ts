@@ -5,6 +5,8 @@ import { DomainEventsModule } from '../events/domain-events.module';
 import { IssuanceMetricsModule } from '../metrics/issuance-metrics.module';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { IdTokenService } from '../tokens/id-token.service';
+import { ReferenceToken } from '../tokens/reference-token.entity';
+import { ReferenceTokens } from '../tokens/reference-tokens';
 import { JwksController } from './jwks.controller';
 import { KeyEncryption } from './key-encryption';
 import { KeyEncryptionKeyModule } from './key-encryption-key.module';
@@ -18,7 +20,7 @@ import { SigningKey } from './signing-key.entity';
  */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([SigningKey]),
+    TypeOrmModule.forFeature([SigningKey, ReferenceToken]),
     ClockModule,
     DomainEventsModule,
     IssuanceMetricsModule,
@@ -29,12 +31,13 @@ import { SigningKey } from './signing-key.entity';
     KeysService,
     AccessTokenService,
     IdTokenService,
+    ReferenceTokens,
     {
       provide: KeyEncryption,
       inject: [KEY_ENCRYPTION_KEY],
       useFactory: (key: Buffer) => new KeyEncryption(key),
     },
   ],
-  exports: [KeysService, AccessTokenService, IdTokenService],
+  exports: [KeysService, AccessTokenService, IdTokenService, ReferenceTokens],
 })
 export class KeysModule {}

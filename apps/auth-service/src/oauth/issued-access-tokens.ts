@@ -5,12 +5,14 @@ import type { AccessTokenClaims } from '@tessera/auth-token';
 import { Registry } from '../clients/registry';
 import { authServiceConfig } from '../config/auth-service.config';
 import { KeysService } from '../keys/keys.service';
+import { ReferenceTokens } from '../tokens/reference-tokens';
 
 /**
  * Access tokens auth-service issued, for whatever audience: what introspection (RFC 7662) and
  * revocation (RFC 7009) are asked about. The same AccessTokenVerifier as every guard, with every
  * audience of the registry instead of auth-service's own, so a token for a resource service is
- * judged here by exactly the rules that service applies.
+ * judged here by exactly the rules that service applies. A reference token (ACCESS_TOKEN_FORMAT=
+ * reference) is judged by its stored claims: unexpired, and (for the caller) as live as its session.
  */
 @Injectable()
 export class IssuedAccessTokens {
@@ -20,6 +22,7 @@ export class IssuedAccessTokens {
     keys: KeysService,
     registry: Registry,
     clock: Clock,
+    private readonly references: ReferenceTokens,
     @Inject(authServiceConfig.KEY) environment: ConfigType<typeof authServiceConfig>,
   ) {
     this.verifier = new AccessTokenVerifier({
@@ -30,8 +33,10 @@ export class IssuedAccessTokens {
     });
   }
 
-  /** The claims of a valid token auth-service issued; undefined for any other. */
+  /** The claims of a valid token auth-service issued, JWT or reference; undefined for any other. */
   async claimsOf(token: string): Promise<AccessTokenClaims | undefined> {
+    const reference = await this.references.claimsOf(token);
+    if (reference) return reference;
     try {
       return (await this.verifier.verify(token)).claims;
     } catch (error) {

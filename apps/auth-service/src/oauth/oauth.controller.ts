@@ -57,11 +57,17 @@ export class OAuthController {
     await this.inspection.revoke(readOAuthRequest(request), contextOf(request));
   }
 
-  /** RFC 7662. */
+  /**
+   * RFC 7662; with `Accept: application/jwt`, the phantom-token swap of a reference token for its
+   * JWT (Curity's phantom-token pattern, docs/adr/0012-gateway-at-the-edge.md).
+   */
   @ApiOperation({
     summary: 'Whether a token is live, and its claims (RFC 7662)',
     description:
-      'A confidential client, or a service token with `tokens:introspect` as `Authorization: Bearer`.',
+      'A confidential client, or a service token with `tokens:introspect` as `Authorization: Bearer`. ' +
+      'With `Accept: application/jwt` (phantom tokens: a client with `tokens:phantom`, the gateway) a live ' +
+      'reference token is answered with the JWT it stands for as `application/jwt`; anything else with ' +
+      '`{ "active": false }`.',
   })
   @OAuthEndpoint(IntrospectRequestForm, {
     type: IntrospectionResponse,
@@ -70,11 +76,26 @@ export class OAuthController {
   @ApiSecurity('bearer', [INTROSPECT_SCOPE])
   @Post('introspect')
   @HttpCode(200)
-  introspect(
+  async introspect(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<Introspection> {
+  ): Promise<Introspection | string> {
     noStore(reply);
-    return this.inspection.introspect(readOAuthRequest(request), contextOf(request));
+    if (!acceptsJwt(request)) {
+      return this.inspection.introspect(readOAuthRequest(request), contextOf(request));
+    }
+    const jwt = await this.inspection.phantomJwt(readOAuthRequest(request), contextOf(request));
+    if (jwt === undefined) return { active: false };
+    void reply.type(JWT_MEDIA_TYPE);
+    return jwt;
   }
+}
+
+const JWT_MEDIA_TYPE = 'application/jwt';
+
+/** Whether the caller asks for the phantom-token answer (an exact media range, no wildcard). */
+function acceptsJwt(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '')
+    .split(',')
+    .some((range) => range.split(';')[0]?.trim().toLowerCase() === JWT_MEDIA_TYPE);
 }

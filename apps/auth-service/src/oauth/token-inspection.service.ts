@@ -6,6 +6,8 @@ import { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../auth/auth.service';
 import { authServiceConfig } from '../config/auth-service.config';
 import { SessionsService } from '../sessions/sessions.service';
+import { AccessTokenService } from '../tokens/access-token.service';
+import { ReferenceTokens } from '../tokens/reference-tokens';
 import { IssuedAccessTokens } from './issued-access-tokens';
 import { ClientAuthenticator } from './client-authenticator';
 import { OAuthException } from './oauth.exception';
@@ -13,6 +15,8 @@ import type { OAuthRequest } from './oauth-request';
 import { serviceCaller } from './service-caller';
 
 export const INTROSPECT_SCOPE = 'tokens:introspect';
+/** May swap a reference access token for the JWT it stands for: the gateway's, phantom-token mode. */
+export const PHANTOM_TOKEN_SCOPE = 'tokens:phantom';
 
 export type Introspection =
   | { active: false }
@@ -45,6 +49,8 @@ export class TokenInspectionService {
     private readonly verifier: AccessTokenVerifier,
     private readonly issued: IssuedAccessTokens,
     private readonly audit: AuditService,
+    private readonly references: ReferenceTokens,
+    private readonly accessTokens: AccessTokenService,
     @Inject(authServiceConfig.KEY)
     private readonly environment: ConfigType<typeof authServiceConfig>,
   ) {}
@@ -79,7 +85,7 @@ export class TokenInspectionService {
    * was issued), with a live session. Anything else is exactly `{ active: false }` (V6).
    */
   async introspect(request: OAuthRequest, context: RequestContext): Promise<Introspection> {
-    const caller = await this.caller(request, context);
+    const caller = (await this.caller(request, context, INTROSPECT_SCOPE)).id;
     const token = required(request, 'token');
     const refresh = await this.sessions.inspectRefreshToken(token);
     if (refresh) {
@@ -122,14 +128,45 @@ export class TokenInspectionService {
     };
   }
 
-  /** The introspecting client: by client authentication, or by a service token with the scope. */
-  private async caller(request: OAuthRequest, context: RequestContext): Promise<string> {
-    if (!request.bearer || request.credentials) {
-      return (
-        await this.clients.authenticate(request, 'introspect', context, { allowPublic: false })
-      ).id;
+  /**
+   * Phantom tokens (`Accept: application/jwt`, docs/adr/0012-gateway-at-the-edge.md): the JWT a
+   * live reference token stands for, signed now with the active key, for a caller allowed
+   * `tokens:phantom` (the gateway, whatever audience it routes to). Undefined for anything else:
+   * a JWT, an unknown or expired reference, one whose session ended.
+   *
+   * @throws OAuthException `unauthorized_client` for a caller without `tokens:phantom`
+   */
+  async phantomJwt(request: OAuthRequest, context: RequestContext): Promise<string | undefined> {
+    const caller = await this.caller(request, context, PHANTOM_TOKEN_SCOPE);
+    if (!caller.scopes.includes(PHANTOM_TOKEN_SCOPE)) {
+      await this.audit.record({
+        type: 'introspection.denied',
+        ...context,
+        detail: { client_id: caller.id, reason: 'no_phantom_scope' },
+      });
+      throw new OAuthException(
+        'unauthorized_client',
+        `Only a client with ${PHANTOM_TOKEN_SCOPE} may ask for the JWT of a reference token`,
+      );
     }
-    const caller = await serviceCaller(this.verifier, request.bearer, INTROSPECT_SCOPE);
+    const claims = await this.references.claimsOf(required(request, 'token'));
+    if (!claims || !(await this.sessionIsLive(claims))) return undefined;
+    return this.accessTokens.sign(claims);
+  }
+
+  /**
+   * The introspecting client and its scopes: by client authentication, or by a service token
+   * with `scope`.
+   */
+  private async caller(
+    request: OAuthRequest,
+    context: RequestContext,
+    scope: string,
+  ): Promise<{ id: string; scopes: readonly string[] }> {
+    if (!request.bearer || request.credentials) {
+      return this.clients.authenticate(request, 'introspect', context, { allowPublic: false });
+    }
+    const caller = await serviceCaller(this.verifier, request.bearer, scope);
     if (!caller) {
       await this.audit.record({
         type: 'introspection.denied',
@@ -138,11 +175,11 @@ export class TokenInspectionService {
       });
       throw new OAuthException(
         'invalid_token',
-        `Introspection needs client authentication or a service token with ${INTROSPECT_SCOPE}`,
+        `Introspection needs client authentication or a service token with ${scope}`,
         'Bearer error="invalid_token"',
       );
     }
-    return caller.clientId;
+    return { id: caller.clientId, scopes: caller.scopes };
   }
 
   private async denied(caller: string, context: RequestContext): Promise<Introspection> {
@@ -156,10 +193,14 @@ export class TokenInspectionService {
 
   private async liveAccessToken(token: string): Promise<AccessTokenClaims | undefined> {
     const claims = await this.issued.claimsOf(token);
-    if (!claims) return undefined;
-    if (claims.sid === undefined) return claims;
+    return claims && (await this.sessionIsLive(claims)) ? claims : undefined;
+  }
+
+  /** A token without a session (a service's) lives by its `exp` alone. */
+  private async sessionIsLive(claims: AccessTokenClaims): Promise<boolean> {
+    if (claims.sid === undefined) return true;
     const session = await this.sessions.findActive(claims.sid);
-    return session && session.userId === claims.sub ? claims : undefined;
+    return !!session && session.userId === claims.sub;
   }
 
   private async revokeAccessTokenSession(token: string, clientId: string) {

@@ -7,6 +7,7 @@ import { ACCESS_TOKEN_TYPE, acrOf, Clock } from '@tessera/auth-token';
 import type { AccessTokenClaims } from '@tessera/auth-token';
 import { IssuanceMetrics } from '../metrics/issuance-metrics';
 import { randomId } from './random-id';
+import { ReferenceTokens } from './reference-tokens';
 
 export interface IssueAccessTokenInput {
   subject: string;
@@ -36,6 +37,7 @@ export interface IssueAccessTokenInput {
 }
 
 export interface IssuedAccessToken {
+  /** A JWT, or with ACCESS_TOKEN_FORMAT=reference a user's opaque reference to one. */
   token: string;
   /** Seconds, for the `expires_in` of a token response. */
   expiresIn: number;
@@ -45,7 +47,9 @@ export interface IssuedAccessToken {
 
 /**
  * Signs access tokens (RFC 9068) with the active signing key. Verifying them is AccessTokenVerifier's
- * job (`@tessera/auth-token`), here as in every other service.
+ * job (`@tessera/auth-token`), here as in every other service. With ACCESS_TOKEN_FORMAT=reference a
+ * user's token (one with a session) goes out as an opaque reference instead (ReferenceTokens),
+ * signed only when the gateway swaps it for its JWT.
  */
 @Injectable()
 export class AccessTokenService {
@@ -53,12 +57,12 @@ export class AccessTokenService {
     private readonly keys: KeysService,
     private readonly clock: Clock,
     private readonly metrics: IssuanceMetrics,
+    private readonly references: ReferenceTokens,
     @Inject(authServiceConfig.KEY)
     private readonly environment: ConfigType<typeof authServiceConfig>,
   ) {}
 
   async issue(input: IssueAccessTokenInput): Promise<IssuedAccessToken> {
-    const key = await this.keys.signingKey();
     const iat = Math.floor(this.clock.now().getTime() / 1000);
     const expiresIn = input.expiresIn ?? this.environment.ACCESS_TOKEN_TTL;
     const jti = randomId(16);
@@ -80,9 +84,17 @@ export class AccessTokenService {
       }),
       ...(input.emailVerified !== undefined && { email_verified: input.emailVerified }),
     };
-    const token = await signJwt(claims, key, ACCESS_TOKEN_TYPE);
+    const token =
+      this.environment.ACCESS_TOKEN_FORMAT === 'reference' && input.sessionId !== undefined
+        ? await this.references.issue({ ...claims, sid: input.sessionId })
+        : await this.sign(claims);
     // A token without a session is a client's own (client credentials), not a user's.
     this.metrics.tokenIssued(input.sessionId === undefined ? 'service' : 'access');
     return { token, expiresIn, jti, expiresAt: new Date(claims.exp * 1000) };
+  }
+
+  /** The JWT of these claims, signed with the active key: also what a reference stands for. */
+  async sign(claims: AccessTokenClaims): Promise<string> {
+    return signJwt(claims, await this.keys.signingKey(), ACCESS_TOKEN_TYPE);
   }
 }
