@@ -2,7 +2,7 @@ import { registerAs } from '@nestjs/config';
 import { withAuthEnvironment } from '@tessera/auth-resource-server';
 import { CommaSeparated, HttpServiceEnvironment, validateEnvironment } from '@tessera/platform';
 import { Type } from 'class-transformer';
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, Matches, Max, Min, ValidateBy } from 'class-validator';
 
 /**
  * Every variable the gateway reads; `.env.example` documents each one. The AUTH_* ones come from
@@ -54,6 +54,26 @@ export class GatewayEnvironment extends withAuthEnvironment(HttpServiceEnvironme
   @Min(1, { message: 'must be a whole number of seconds from 1 to 86400' })
   @Max(86_400, { message: 'must be a whole number of seconds from 1 to 86400' })
   RATE_LIMIT_WINDOW = 60;
+
+  /**
+   * `reference`: phantom-token mode (docs/adr/0012-gateway-at-the-edge.md). auth-service hands
+   * users opaque reference tokens (its own ACCESS_TOKEN_FORMAT, the same value in compose); the
+   * gateway swaps each for the JWT it stands for at `/oauth/introspect`, as the `gateway` client
+   * with `tokens:phantom`, caches it until it expires and forwards the JWT. JWTs still pass.
+   * `jwt` (default): a token that is not a JWT is refused at the edge without asking anyone.
+   */
+  @IsIn(['jwt', 'reference'], { message: 'must be jwt or reference' })
+  @ValidateBy({
+    name: 'referenceNeedsClientSecret',
+    validator: {
+      validate: (format: unknown, args) =>
+        format !== 'reference' ||
+        (args?.object as GatewayEnvironment | undefined)?.AUTH_CLIENT_SECRET !== undefined,
+      defaultMessage: () =>
+        'reference needs AUTH_CLIENT_SECRET: the gateway swaps reference tokens as its client',
+    },
+  })
+  ACCESS_TOKEN_FORMAT: 'jwt' | 'reference' = 'jwt';
 }
 
 /** The only place the gateway reads process.env. */

@@ -1,8 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
-import { insufficientScope, invalidBearerToken, JwtAuthGuard } from '@tessera/auth-resource-server';
+import {
+  bearerTokenOf,
+  insufficientScope,
+  invalidBearerToken,
+  JwtAuthGuard,
+} from '@tessera/auth-resource-server';
 import type { Principal } from '@tessera/auth-token';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PHANTOM_TOKENS } from '../phantom/phantom-tokens.provider';
+import type { PhantomTokens } from '../phantom/phantom-tokens';
 import type { GatewayRoute } from '../routes/route-table';
 
 /** What the guard reads route metadata from: nothing is declared on either, so it asks a token. */
@@ -19,11 +26,15 @@ type EdgeRequest = FastifyRequest & { user: Principal | null };
  * the verification cache, the verifier, the revocation list the feed fills), then the route's
  * audience (401, as the service would answer a token that is not for it) and its scopes (403).
  * A `public` route only learns who calls, for the rate limit: a bad token there is the service's
- * business.
+ * business. In phantom-token mode a reference token is first swapped for its JWT (PhantomTokens),
+ * which the guard then checks and the service receives in its place.
  */
 @Injectable()
 export class EdgeAuthenticator {
-  constructor(private readonly guard: JwtAuthGuard) {}
+  constructor(
+    private readonly guard: JwtAuthGuard,
+    @Inject(PHANTOM_TOKENS) private readonly phantom: PhantomTokens | null,
+  ) {}
 
   async authenticate(
     request: FastifyRequest,
@@ -34,7 +45,9 @@ export class EdgeAuthenticator {
       await this.identify(request, reply);
       return;
     }
-    const principal = await this.verify(request, reply);
+    const reference = await this.swapReference(request);
+    if (reference === null) throw invalidBearerToken();
+    const principal = await this.verify(request, reply, reference);
     if (!principal.audiences.includes(route.audience)) throw invalidBearerToken();
     if (!route.scopes.every((scope) => principal.scopes.includes(scope))) {
       throw insufficientScope({ scopes: route.scopes });
@@ -45,15 +58,41 @@ export class EdgeAuthenticator {
   private async identify(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (request.headers.authorization === undefined) return;
     try {
-      await this.verify(request, reply);
+      // A dead reference goes on as it came: the service refuses it as it refuses any non-JWT.
+      const reference = await this.swapReference(request);
+      await this.verify(request, reply, reference ?? undefined);
     } catch {
       (request as EdgeRequest).user = null;
     }
   }
 
-  private async verify(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+  /**
+   * Phantom-token mode: puts the JWT a reference token stands for in the Authorization header.
+   * Returns the reference it replaced; undefined when there was nothing to swap (no reference, or
+   * the mode is off); null for a reference auth-service calls inactive.
+   */
+  private async swapReference(request: FastifyRequest): Promise<string | null | undefined> {
+    if (!this.phantom) return undefined;
+    const token = bearerTokenOf(request);
+    if (token === undefined || !this.phantom.isReference(token)) return undefined;
+    const jwt = await this.phantom.jwtFor(token);
+    if (jwt === undefined) return null;
+    request.headers.authorization = `Bearer ${jwt}`;
+    return token;
+  }
+
+  private async verify(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    reference?: string,
+  ): Promise<Principal> {
     const context = new ExecutionContextHost([request, reply], ProxiedRoute, proxied);
-    await this.guard.canActivate(context);
+    try {
+      await this.guard.canActivate(context);
+    } catch (error) {
+      if (reference !== undefined) this.phantom?.refused(reference);
+      throw error;
+    }
     const principal = (request as EdgeRequest).user;
     // The guard admits with a principal or throws; a null here would be a bug, never a pass.
     if (!principal) throw new Error('The guard admitted a request without a principal');

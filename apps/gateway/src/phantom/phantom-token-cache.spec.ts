@@ -1,0 +1,65 @@
+import { PhantomTokenCache } from './phantom-token-cache';
+
+const NOW = 1_800_000_000_000;
+
+/** An unsigned JWT-shaped string with these claims: the cache reads `exp` and `sid` only. */
+function jwt(claims: Record<string, unknown>): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${encode({ alg: 'ES256', typ: 'at+jwt' })}.${encode(claims)}.signature`;
+}
+
+describe('PhantomTokenCache', () => {
+  let now: number;
+  let cache: PhantomTokenCache;
+
+  beforeEach(() => {
+    now = NOW;
+    cache = new PhantomTokenCache({ now: () => now, inactiveMs: 30_000, maxEntries: 3 });
+  });
+
+  it('answers the JWT of a reference until the JWT expires, then asks again', () => {
+    const token = jwt({ exp: NOW / 1000 + 900, sid: 's1' });
+    cache.remember('ref-1', token);
+    now = NOW + 899_999;
+    expect(cache.get('ref-1')).toEqual({ jwt: token });
+    now = NOW + 900_000;
+    expect(cache.get('ref-1')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('drops every reference of a session the revocation feed ended, and only those', () => {
+    cache.remember('ref-1', jwt({ exp: NOW / 1000 + 900, sid: 's1' }));
+    cache.remember('ref-2', jwt({ exp: NOW / 1000 + 900, sid: 's1' }));
+    const other = jwt({ exp: NOW / 1000 + 900, sid: 's2' });
+    cache.remember('ref-3', other);
+    cache.forgetSession('s1');
+    expect(cache.get('ref-1')).toBeUndefined();
+    expect(cache.get('ref-2')).toBeUndefined();
+    expect(cache.get('ref-3')).toEqual({ jwt: other });
+  });
+
+  it('remembers an inactive reference for a while only', () => {
+    cache.rememberInactive('dead');
+    now = NOW + 29_999;
+    expect(cache.get('dead')).toEqual({ inactive: true });
+    now = NOW + 30_000;
+    expect(cache.get('dead')).toBeUndefined();
+  });
+
+  it('keeps no JWT without an exp, nor one whose payload is not JSON', () => {
+    cache.remember('no-exp', jwt({ sid: 's1' }));
+    cache.remember('garbage', 'a.%%%.b');
+    expect(cache.get('no-exp')).toBeUndefined();
+    expect(cache.get('garbage')).toBeUndefined();
+  });
+
+  it('holds at most maxEntries, dropping the oldest first', () => {
+    for (const reference of ['a', 'b', 'c', 'd']) {
+      cache.remember(reference, jwt({ exp: NOW / 1000 + 900, sid: reference }));
+    }
+    expect(cache.size).toBe(3);
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('d')).toBeDefined();
+    expect(cache.sessionOf('d')).toBe('d');
+  });
+});

@@ -1,0 +1,109 @@
+/** What the gateway knows of one reference token: the JWT it stands for, or that it is dead. */
+export type PhantomLookup = { jwt: string } | { inactive: true } | undefined;
+
+interface Entry {
+  /** undefined: introspection said the reference is not live. */
+  jwt?: string;
+  sessionId?: string;
+  /** Milliseconds since the epoch. */
+  until: number;
+}
+
+export interface PhantomTokenCacheOptions {
+  /** Entries kept at most; past it the oldest goes first. */
+  maxEntries?: number;
+  /** How long an inactive answer is kept, in milliseconds. */
+  inactiveMs?: number;
+  /** The clock, in milliseconds since the epoch; tests move it. */
+  now?: () => number;
+}
+
+/**
+ * The gateway's memory of reference tokens it has swapped (phantom tokens): each JWT until its
+ * `exp`, so a reference is introspected once in its life; an inactive answer for a short while,
+ * so a client retrying a dead token does not make auth-service look it up on every request. A
+ * session's entries go at once when the revocation feed ends it (`forgetSession`): the edge's
+ * guard refuses the JWT, and the gateway drops what it held for that session.
+ */
+export class PhantomTokenCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly maxEntries: number;
+  private readonly inactiveMs: number;
+  private readonly now: () => number;
+
+  constructor(options: PhantomTokenCacheOptions = {}) {
+    this.maxEntries = options.maxEntries ?? 100_000;
+    this.inactiveMs = options.inactiveMs ?? 30_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  get(reference: string): PhantomLookup {
+    const entry = this.entries.get(reference);
+    if (!entry) return undefined;
+    if (entry.until <= this.now()) {
+      this.entries.delete(reference);
+      return undefined;
+    }
+    return entry.jwt === undefined ? { inactive: true } : { jwt: entry.jwt };
+  }
+
+  /**
+   * Keeps `jwt` for `reference` until the JWT's `exp`. A JWT whose payload names no `exp` is not
+   * kept: it is asked for again (and the guard refuses it anyway).
+   */
+  remember(reference: string, jwt: string): void {
+    const { exp, sid } = payloadOf(jwt);
+    if (typeof exp !== 'number') return;
+    this.set(reference, {
+      jwt,
+      until: exp * 1000,
+      ...(typeof sid === 'string' && { sessionId: sid }),
+    });
+  }
+
+  rememberInactive(reference: string): void {
+    this.set(reference, { until: this.now() + this.inactiveMs });
+  }
+
+  /** Drops every reference of `sessionId`: after a refresh a session can have several. */
+  forgetSession(sessionId: string): void {
+    for (const [reference, entry] of this.entries) {
+      if (entry.sessionId === sessionId) this.entries.delete(reference);
+    }
+  }
+
+  /** The session (`sid`) of a remembered JWT. */
+  sessionOf(reference: string): string | undefined {
+    return this.entries.get(reference)?.sessionId;
+  }
+
+  forget(reference: string): void {
+    this.entries.delete(reference);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private set(reference: string, entry: Entry): void {
+    this.entries.delete(reference);
+    if (this.entries.size >= this.maxEntries) {
+      // A Map iterates in insertion order: the first key is the oldest entry.
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(reference, entry);
+  }
+}
+
+/** The claims of a JWT auth-service just signed, unverified: only to know how long to keep it. */
+function payloadOf(jwt: string): { exp?: unknown; sid?: unknown } {
+  try {
+    const payload: unknown = JSON.parse(
+      Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    );
+    return typeof payload === 'object' && payload !== null ? payload : {};
+  } catch {
+    return {};
+  }
+}

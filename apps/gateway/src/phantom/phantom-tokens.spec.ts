@@ -1,0 +1,128 @@
+import { HttpStatus, Logger } from '@nestjs/common';
+import type { HttpException } from '@nestjs/common';
+import type { ServiceTokenProvider } from '@tessera/auth-client';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PhantomTokens } from './phantom-tokens';
+
+const SERVICE_TOKEN = 'Bearer the-gateway-service-token';
+
+/** An unsigned JWT-shaped string: PhantomTokens only passes it on, and reads exp and sid. */
+function jwt(claims: Record<string, unknown>): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${encode({ alg: 'ES256' })}.${encode(claims)}.signature`;
+}
+
+const reference = () => randomBytes(32).toString('base64url');
+
+/** A stand-in for auth-service's POST /oauth/introspect: answers from `live`, counts requests. */
+class IntrospectionEndpoint {
+  readonly live = new Map<string, string>();
+  readonly asked: { headers: IncomingHttpHeaders; token: string | null }[] = [];
+  status = 200;
+  private readonly server: Server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      const token = new URLSearchParams(body).get('token');
+      this.asked.push({ headers: request.headers, token });
+      const found = token === null ? undefined : this.live.get(token);
+      // Answered a little later, so requests asked at once overlap.
+      setTimeout(() => {
+        if (this.status !== 200) response.writeHead(this.status).end();
+        else if (found) response.writeHead(200, { 'content-type': 'application/jwt' }).end(found);
+        else
+          response
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ active: false }));
+      }, 20);
+    });
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/oauth/introspect`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('PhantomTokens', () => {
+  const endpoint = new IntrospectionEndpoint();
+  let phantom: PhantomTokens;
+  const exp = Math.floor(Date.now() / 1000) + 900;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    const introspectionUri = await endpoint.start();
+    const serviceToken = {
+      authorization: async () => SERVICE_TOKEN,
+    } as unknown as ServiceTokenProvider;
+    phantom = new PhantomTokens({ introspectionUri, timeoutMs: 2_000 }, serviceToken);
+  });
+  afterAll(() => endpoint.stop());
+  beforeEach(() => {
+    endpoint.asked.length = 0;
+    endpoint.status = 200;
+  });
+
+  it('swaps a reference for its JWT with one introspection, however many requests ask at once', async () => {
+    const token = reference();
+    const swapped = jwt({ exp, sid: 's1' });
+    endpoint.live.set(token, swapped);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => phantom.jwtFor(token)));
+    expect(answers).toEqual(Array(5).fill(swapped));
+    expect(await phantom.jwtFor(token)).toBe(swapped);
+    expect(endpoint.asked).toHaveLength(1);
+    expect(endpoint.asked[0]).toMatchObject({
+      token,
+      headers: { accept: 'application/jwt', authorization: SERVICE_TOKEN },
+    });
+  });
+
+  it('answers nothing for a reference auth-service calls inactive, and does not ask again at once', async () => {
+    const token = reference();
+    expect(await phantom.jwtFor(token)).toBeUndefined();
+    expect(await phantom.jwtFor(token)).toBeUndefined();
+    expect(endpoint.asked).toHaveLength(1);
+  });
+
+  it('never asks about a token that is not a reference: a JWT, or garbage', async () => {
+    for (const token of [jwt({ exp }), 'x'.repeat(42), `${reference()}=`, 'a.b']) {
+      expect(phantom.isReference(token)).toBe(false);
+      expect(await phantom.jwtFor(token)).toBeUndefined();
+    }
+    expect(endpoint.asked).toHaveLength(0);
+  });
+
+  it('answers 503 with Retry-After when auth-service fails, and asks again next time', async () => {
+    const token = reference();
+    endpoint.live.set(token, jwt({ exp, sid: 's2' }));
+    endpoint.status = 500;
+    const failure = (await phantom.jwtFor(token).catch((error: unknown) => error)) as HttpException;
+    expect(failure.getStatus()).toBe(HttpStatus.SERVICE_UNAVAILABLE);
+    expect(failure).toMatchObject({ headers: { 'retry-after': '5' } });
+    endpoint.status = 200;
+    expect(await phantom.jwtFor(token)).toBe(endpoint.live.get(token));
+    expect(endpoint.asked).toHaveLength(2);
+  });
+
+  it('forgets every swap of a session once the edge refused one of its JWTs (revoked)', async () => {
+    const [first, second] = [reference(), reference()];
+    endpoint.live.set(first, jwt({ exp, sid: 's3' }));
+    endpoint.live.set(second, jwt({ exp, sid: 's3' }));
+    await phantom.jwtFor(first);
+    await phantom.jwtFor(second);
+    // auth-service now calls both inactive, as it does once the session is revoked.
+    endpoint.live.delete(first);
+    endpoint.live.delete(second);
+    phantom.refused(first);
+    expect(await phantom.jwtFor(second)).toBeUndefined();
+    expect(endpoint.asked.map((asked) => asked.token)).toEqual([first, second, second]);
+  });
+});

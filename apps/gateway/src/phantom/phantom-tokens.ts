@@ -1,0 +1,110 @@
+import { Logger, ServiceUnavailableException } from '@nestjs/common';
+import type { ServiceTokenProvider } from '@tessera/auth-client';
+import { PhantomTokenCache } from './phantom-token-cache';
+
+/**
+ * The shape of auth-service's reference tokens (its `generateOpaqueToken`: 256 random bits as 43
+ * base64url characters). Anything else is not asked about: a JWT goes to the guard as it is, and
+ * garbage costs auth-service nothing.
+ */
+const REFERENCE_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** The media type that asks `/oauth/introspect` for the JWT itself (Curity's phantom tokens). */
+const JWT_MEDIA_TYPE = 'application/jwt';
+const RETRY_AFTER_SECONDS = '5';
+
+export interface PhantomTokensOptions {
+  /** auth-service's `POST /oauth/introspect`. */
+  introspectionUri: string;
+  /** Milliseconds one introspection may take. */
+  timeoutMs: number;
+}
+
+/**
+ * Phantom tokens at the edge (docs/adr/0012-gateway-at-the-edge.md): swaps a client's reference
+ * token for the JWT it stands for, asking auth-service once per reference (the `gateway` client's
+ * service token, with `tokens:phantom`, and `Accept: application/jwt`) and then answering from
+ * PhantomTokenCache until the JWT expires. Requests for one reference that arrive while it is
+ * being asked about share the one answer.
+ */
+export class PhantomTokens {
+  private readonly logger = new Logger(PhantomTokens.name);
+  private readonly pending = new Map<string, Promise<string | undefined>>();
+
+  constructor(
+    private readonly options: PhantomTokensOptions,
+    private readonly serviceToken: ServiceTokenProvider,
+    readonly cache = new PhantomTokenCache(),
+  ) {}
+
+  /** Whether `token` has the shape of a reference token (else it is not asked about). */
+  isReference(token: string): boolean {
+    return REFERENCE_TOKEN.test(token);
+  }
+
+  /**
+   * The JWT of a live reference token; undefined for a token that is not a reference, or one
+   * auth-service calls inactive (unknown, expired, its session ended).
+   *
+   * @throws ServiceUnavailableException (503, Retry-After) when auth-service cannot answer
+   */
+  async jwtFor(token: string): Promise<string | undefined> {
+    if (!REFERENCE_TOKEN.test(token)) return undefined;
+    const known = this.cache.get(token);
+    if (known) return 'jwt' in known ? known.jwt : undefined;
+    let asking = this.pending.get(token);
+    if (!asking) {
+      asking = this.introspect(token).finally(() => this.pending.delete(token));
+      this.pending.set(token, asking);
+    }
+    return asking;
+  }
+
+  /**
+   * The edge's guard refused the JWT of `token` (the revocation feed ended its session, or it
+   * expired): every swap of that session is forgotten, so none is forwarded again.
+   */
+  refused(token: string): void {
+    const sessionId = this.cache.sessionOf(token);
+    this.cache.forget(token);
+    if (sessionId !== undefined) this.cache.forgetSession(sessionId);
+  }
+
+  private async introspect(token: string): Promise<string | undefined> {
+    let response: Response;
+    try {
+      response = await fetch(this.options.introspectionUri, {
+        method: 'POST',
+        headers: {
+          accept: JWT_MEDIA_TYPE,
+          authorization: await this.serviceToken.authorization(),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token }).toString(),
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      throw this.unavailable(error instanceof Error ? error.message : String(error));
+    }
+    const type = response.headers.get('content-type') ?? '';
+    const body = await response.text().catch(() => '');
+    if (response.status !== 200) throw this.unavailable(`it answered HTTP ${response.status}`);
+    if (type.startsWith(JWT_MEDIA_TYPE)) {
+      this.cache.remember(token, body);
+      return body;
+    }
+    // RFC 7662's answer for anything that is not live: `{ "active": false }`.
+    this.cache.rememberInactive(token);
+    return undefined;
+  }
+
+  private unavailable(reason: string): ServiceUnavailableException {
+    this.logger.warn(`Cannot swap a reference token at auth-service: ${reason}`);
+    return Object.assign(
+      new ServiceUnavailableException(
+        'Cannot check your access token with auth-service right now; try again shortly',
+      ),
+      { headers: { 'retry-after': RETRY_AFTER_SECONDS } },
+    );
+  }
+}
