@@ -1,8 +1,10 @@
 import { NatsTestServer, OtlpTraceReceiver } from '@tessera/platform-testing';
 import type { ReceivedSpan } from '@tessera/platform-testing';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { adminLogin, call, claimsOf, startTesseraSystem } from './support/tessera-system';
 import type { TesseraSystem, TokenPair } from './support/tessera-system';
+import { traceWaterfall } from './support/trace-waterfall';
 
 /**
  * Tracing of the built services (issue 23), on as an operator turns it on: the standard OTEL_*
@@ -283,6 +285,20 @@ describe('one trace across the services', () => {
       (line) => (line['req'] as { url?: string } | undefined)?.url === '/oauth/introspect',
     );
     expect(introspectionLine?.['trace_id']).toBe(traceId);
+
+    // docs/images/trace-waterfall.svg is this trace, drawn when asked (docs/observability.md).
+    const picture = process.env['TRACE_WATERFALL'];
+    if (picture) {
+      const title =
+        'One trace: a login and notes requests through the gateway, and a user disabled, to its NATS consumer';
+      writeFileSync(
+        picture,
+        traceWaterfall(
+          receiver.spans.filter((span) => span.traceId === traceId),
+          title,
+        ),
+      );
+    }
   });
 
   it('leaves health probes and metrics scrapes out of the traces', () => {
