@@ -1,7 +1,8 @@
-// A `typecheck` target for every project with a tsconfig.spec.json: `tsc --noEmit` over its specs
-// and everything they import. Jest compiles each file on its own without type information (the
-// specs' isolatedModules, for speed); this is where their types are checked, once per project and
-// cached by Nx. `npm test` runs it with the tests; a generated service gets it too.
+// A `typecheck` target for every project with a tsconfig.spec.json: `tsc --noEmit` over every
+// source file of the project, specs included (the spec config's `src/**/*.ts`). Jest compiles each
+// file on its own without type information (the specs' isolatedModules, for speed), and the
+// webpack builds only transpile (`skipTypeChecking`): this is where types are checked, once per
+// project and cached by Nx. `npm test` runs it with the tests; a generated service gets it too.
 const { dirname, join } = require('node:path');
 const { existsSync } = require('node:fs');
 

@@ -124,7 +124,7 @@ describe('nx g @tessera/workspace-plugin:service', () => {
     commitAll('generated quotes');
   });
 
-  it('builds, lints and tests what it generated', () => {
+  it('builds, lints, type-checks and tests what it generated', () => {
     const generated = ['orders-service', 'quotes-service'];
     const runMany = (targets: string[], projects: string[]) =>
       nx(
@@ -145,7 +145,11 @@ describe('nx g @tessera/workspace-plugin:service', () => {
       ['auth-service', 'gateway', ...generated, ...generated.map((name) => `${name}-e2e`)],
     );
     expect({ status: built.status, tail: built.output.slice(-4000) }).toMatchObject({ status: 0 });
-    const tested = runMany(['test'], generated);
+    // The builds only transpile: the generated projects' types are checked by their typecheck.
+    const tested = runMany(
+      ['typecheck', 'test'],
+      [...generated, ...generated.map((name) => `${name}-e2e`)],
+    );
     expect({ status: tested.status, tail: tested.output.slice(-4000) }).toMatchObject({
       status: 0,
     });
