@@ -42,7 +42,13 @@ async function main(): Promise<number> {
     await cluster.start();
     url = cluster.url('postgres');
   }
-  const env = { [URL_VARIABLE]: url };
+  // Node's on-disk compile cache for every process of the run: the same bundles, Nx, tsc and Jest
+  // start dozens of times, and each start after the first skips compiling their code again.
+  const env = {
+    [URL_VARIABLE]: url,
+    NODE_COMPILE_CACHE:
+      process.env['NODE_COMPILE_CACHE'] ?? join(root, 'node_modules/.cache/node-compile-cache'),
+  };
   const given = process.argv.slice(2);
   try {
     if (given.length > 0) return await nx(['run-many', ...TARGETS, '--parallel=2', ...given], env);

@@ -1,28 +1,29 @@
-import { ServiceProcess } from '@tessera/platform-testing';
+import { createTestDatabase, ServiceProcess } from '@tessera/platform-testing';
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 
 const PORT = 13012;
 const url = `http://127.0.0.1:${PORT}`;
 const main = resolve(__dirname, '../../../dist/apps/auth-service/main.js');
 
 describe('auth-service create-admin command', () => {
-  let dataDir: string;
   let env: Record<string, string>;
   let service: ServiceProcess | undefined;
 
+  // A database of its own on the tests' PostgreSQL, as in production (DATABASE_URL): the service
+  // and each command connect to it; starting an embedded cluster is the lifecycle suite's test.
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'auth-admin-'));
-    await chmod(dataDir, 0o755);
-    env = { PORT: String(PORT), DATA_DIR: dataDir };
+    env = {
+      PORT: String(PORT),
+      DATABASE_URL: await createTestDatabase('create_admin'),
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    };
   });
   afterEach(async () => {
     await service?.stop();
     service = undefined;
   });
-  afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
   const run = (...args: string[]) =>
     spawnSync(process.execPath, [main, ...args], {

@@ -3,8 +3,8 @@ import type { HttpAnswer, TesseraSystem, TokenPair } from './support/tessera-sys
 
 /**
  * Load: LOAD_USERS simulated users (default 8) work against both services at once for
- * LOAD_SECONDS (default 60, as `npm test` runs it; `npm run test:load` runs 180, as CI does), on
- * loopback. Each keeps one session, refreshing it (rotation) every few requests, writes and lists
+ * LOAD_SECONDS (default 60, at LOAD_STEPS_PER_SECOND, as `npm test` runs it; `npm run test:load`
+ * runs 180 as fast as the services answer, as CI does), on loopback. Each keeps one session, refreshing it (rotation) every few requests, writes and lists
  * notes, and now and then signs in on a second device and signs that one out again. Every request
  * must succeed; afterwards every user has exactly the one session they kept and exactly the notes
  * they wrote; each service's resident memory at the end is within LOAD_RSS_DRIFT_MB (default 32)
@@ -29,6 +29,13 @@ const USERS = Number(process.env['LOAD_USERS'] ?? 8);
 const SECONDS = Number(process.env['LOAD_SECONDS'] ?? 60);
 const WARM_UP_SECONDS = Number(process.env['LOAD_WARM_UP_SECONDS'] ?? 10);
 const MIN_REQUESTS_PER_SECOND = Number(process.env['LOAD_MIN_REQUESTS_PER_SECOND'] ?? 20);
+/**
+ * Each user's pace, in steps a second (a step is a note written and a page listed, with a refresh
+ * every fifth and a second sign-in every 25th): 3 by default, about 55 requests a second from the
+ * eight users, so that `npm test`'s minute leaves the two cores to the suites running beside it;
+ * 0 for as fast as the services answer, as `npm run test:load` runs it.
+ */
+const STEPS_PER_SECOND = Number(process.env['LOAD_STEPS_PER_SECOND'] ?? 3);
 const RSS_DRIFT_BYTES = Number(process.env['LOAD_RSS_DRIFT_MB'] ?? 32) * 2 ** 20;
 const NODE_OPTIONS =
   process.env['LOAD_NODE_OPTIONS'] ?? '--max-old-space-size=128 --max-semi-space-size=8';
@@ -82,6 +89,7 @@ async function simulateUser(index: number, until: number, tally: Tally) {
   const notes = `${system.resourceUrl}/notes`;
 
   for (let step = 1; Date.now() < until; step += 1) {
+    const due = Date.now() + (STEPS_PER_SECOND > 0 ? 1000 / STEPS_PER_SECOND : 0);
     const title = `note ${index}.${step}`;
     const created = record(
       'POST /notes',
@@ -119,6 +127,8 @@ async function simulateUser(index: number, until: number, tally: Tally) {
         204,
       );
     }
+    const idle = Math.min(due, until) - Date.now();
+    if (idle > 0) await new Promise((resolve) => setTimeout(resolve, idle));
   }
   return { tokens, written };
 }
