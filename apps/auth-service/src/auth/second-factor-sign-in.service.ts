@@ -1,8 +1,7 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { AMR } from '@tessera/auth-token';
-import { AuditService } from '../audit/audit.service';
 import { InvalidCredentialsException } from '../login/login.errors';
-import { InvalidMfaTokenException, InvalidSecondFactorException } from '../mfa/mfa.errors';
+import { InvalidMfaTokenException } from '../mfa/mfa.errors';
 import { MfaService } from '../mfa/mfa.service';
 import type { SecondFactorProof } from '../mfa/mfa.service';
 import { PasskeysService } from '../mfa/passkeys/passkeys.service';
@@ -29,7 +28,6 @@ export class SecondFactorSignInService {
     private readonly passkeys: PasskeysService,
     private readonly pendingSignIns: PendingSignInsService,
     private readonly users: UsersService,
-    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -79,27 +77,11 @@ export class SecondFactorSignInService {
     context: RequestContext,
   ): Promise<TokenResponse> {
     const grant = await this.auth.firstPartyGrant(requested);
-    const userId = await this.passkeys.authenticate(assertion);
-    const user = userId ? await this.users.findById(userId) : null;
-    if (!user || user.disabledAt) {
-      await this.audit.record({
-        type: 'login.failed',
-        userId: user?.id,
-        ...context,
-        detail: { reason: user ? 'disabled' : 'passkey_not_verified', method: 'passkey' },
-      });
-      throw new InvalidSecondFactorException();
-    }
+    // Audited as succeeded before the role check, as a password sign-in is (AuthService.signIn).
+    const user = await this.mfa.passkeySignIn(assertion, context);
     if (scopeIncludes(grant.scope, ADMIN_SCOPE) && !user.roles.includes(ADMIN_ROLE)) {
       throw new InvalidScopeException(`The scope ${ADMIN_SCOPE} needs the ${ADMIN_ROLE} role`);
     }
-    await this.mfa.record(user.id, 'passkey', 'verified', context);
-    await this.audit.record({
-      type: 'login.succeeded',
-      userId: user.id,
-      ...context,
-      detail: { method: 'passkey' },
-    });
     return this.auth.signedIn(
       user,
       grant,

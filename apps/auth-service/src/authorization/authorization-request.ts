@@ -1,3 +1,4 @@
+import { ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR } from '@tessera/auth-token';
 import { grantedScope } from '../auth/first-party-client';
 import { grantedAudiences, listed, MAX_RESOURCES, RESOURCE } from '../auth/resource-indicators';
 import type { Client } from '../clients/client.entity';
@@ -7,6 +8,8 @@ import { S256_CHALLENGE } from './pkce';
 /** `prompt` values (OpenID Connect Core §3.1.2.1) this server honours. */
 export type Prompt = 'none' | 'login' | 'consent';
 const PROMPTS: readonly string[] = ['none', 'login', 'consent'];
+/** The `acr` values this server issues, weakest first (`acr_values_supported`). */
+export const ACR_VALUES: readonly string[] = [ACR_SINGLE_FACTOR, ACR_MULTI_FACTOR];
 
 /** The query of `GET /oauth/authorize`, each parameter once but `resource`. */
 export type AuthorizationQuery = Record<string, string | string[] | undefined>;
@@ -27,6 +30,11 @@ export interface AuthorizationRequest extends AuthorizationTarget {
   nonce?: string;
   prompts: Prompt[];
   maxAge?: number;
+  /**
+   * The least `acr` that meets `acr_values`: the weakest of its values this server knows
+   * (ACR_VALUES); absent when it names none of them or is not sent.
+   */
+  acr?: string;
   loginHint?: string;
 }
 
@@ -142,6 +150,7 @@ export function readAuthorizationRequest(
   }
   const prompts = readPrompts(optional(query, 'prompt'));
   const maxAge = readMaxAge(optional(query, 'max_age'));
+  const acr = leastAcr(optional(query, 'acr_values'));
   const nonce = optional(query, 'nonce');
   const loginHint = optional(query, 'login_hint');
   return {
@@ -152,6 +161,7 @@ export function readAuthorizationRequest(
     prompts,
     ...(nonce !== undefined && { nonce }),
     ...(maxAge !== undefined && { maxAge }),
+    ...(acr !== undefined && { acr }),
     ...(loginHint !== undefined && { loginHint: loginHint.slice(0, 254) }),
   };
 }
@@ -180,6 +190,17 @@ function readMaxAge(value: string | undefined): number | undefined {
     );
   }
   return Number(value);
+}
+
+/**
+ * `acr_values` lists the classes the client would take, most preferred first (OpenID Connect Core
+ * §3.1.2.1); any of them is acceptable, so the weakest known one is what the sign-in must reach.
+ * Values this server does not issue are ignored, as a voluntary claim request allows.
+ */
+function leastAcr(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const requested = value.split(' ');
+  return ACR_VALUES.find((acr) => requested.includes(acr));
 }
 
 function resources(query: AuthorizationQuery): string[] | undefined {

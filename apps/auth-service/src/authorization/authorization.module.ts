@@ -3,6 +3,7 @@ import { AuditModule } from '../audit/audit.module';
 import { ClientsModule } from '../clients/clients.module';
 import { ClockModule } from '../clock/clock.module';
 import { KeysModule } from '../keys/keys.module';
+import { MfaModule } from '../mfa/mfa.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { AuthorizationRepository } from './authorization.repository';
 import { AuthorizationService } from './authorization.service';
@@ -16,7 +17,7 @@ import { EndSessionService } from './end-session.service';
  * endpoint (oauth/) speak it.
  */
 @Module({
-  imports: [AuditModule, ClientsModule, ClockModule, KeysModule, SessionsModule],
+  imports: [AuditModule, ClientsModule, ClockModule, KeysModule, MfaModule, SessionsModule],
   providers: [
     AuthorizationRepository,
     AuthorizationService,

@@ -7,6 +7,8 @@ export interface BrowserSession {
   userId: string;
   /** When the user last entered their credentials (OpenID Connect `auth_time`). */
   authTime: Date;
+  /** The RFC 8176 methods of that sign-in (`pwd`, or `pwd otp mfa` after a second factor). */
+  amr: string[];
   expiresAt: Date;
 }
 
@@ -21,6 +23,8 @@ export interface AuthorizationCodeGrant {
   audiences: string[];
   nonce: string | null;
   authTime: Date;
+  /** The browser session's `amr` when the code was issued: what its tokens say. */
+  amr: string[];
   expiresAt: Date;
 }
 
@@ -29,10 +33,10 @@ export interface RedeemedCode extends AuthorizationCodeGrant {
   codeHash: Buffer;
 }
 
-const BROWSER_SESSION = `id, user_id AS "userId", auth_time AS "authTime", expires_at AS "expiresAt"`;
+const BROWSER_SESSION = `id, user_id AS "userId", auth_time AS "authTime", amr, expires_at AS "expiresAt"`;
 const CODE = `code_hash AS "codeHash", client_id AS "clientId", user_id AS "userId",
   browser_session_id AS "browserSessionId", redirect_uri AS "redirectUri",
-  code_challenge AS "codeChallenge", scope, audiences, nonce, auth_time AS "authTime",
+  code_challenge AS "codeChallenge", scope, audiences, nonce, auth_time AS "authTime", amr,
   expires_at AS "expiresAt"`;
 
 /**
@@ -53,8 +57,8 @@ export class AuthorizationRepository {
     },
   ): Promise<BrowserSession> {
     const [row] = await this.rows<BrowserSession>(
-      `INSERT INTO browser_sessions (user_id, token_hash, auth_time, expires_at, user_agent, client_address)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${BROWSER_SESSION}`,
+      `INSERT INTO browser_sessions (user_id, token_hash, auth_time, expires_at, user_agent, client_address, amr)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${BROWSER_SESSION}`,
       [
         session.userId,
         session.tokenHash,
@@ -62,6 +66,7 @@ export class AuthorizationRepository {
         session.expiresAt,
         session.userAgent,
         session.clientAddress,
+        session.amr,
       ],
     );
     return row as BrowserSession;
@@ -70,7 +75,8 @@ export class AuthorizationRepository {
   /** Live at `now`, and its user neither disabled nor gone. */
   async findBrowserSession(tokenHash: Buffer, now: Date): Promise<BrowserSession | null> {
     const [row] = await this.rows<BrowserSession>(
-      `SELECT b.id, b.user_id AS "userId", b.auth_time AS "authTime", b.expires_at AS "expiresAt"
+      `SELECT b.id, b.user_id AS "userId", b.auth_time AS "authTime", b.amr,
+              b.expires_at AS "expiresAt"
          FROM browser_sessions b
          JOIN users u ON u.id = b.user_id AND u.disabled_at IS NULL
         WHERE b.token_hash = $1 AND b.ended_at IS NULL AND b.expires_at > $2`,
@@ -109,18 +115,23 @@ export class AuthorizationRepository {
   }
 
   /**
-   * The user entered their credentials again in this browser session (prompt=login, max_age):
-   * a new sign-in time, and a new cookie token, so none from before the sign-in still works.
+   * The user authenticated again in this browser session (prompt=login, max_age, acr_values):
+   * a new sign-in time and methods, and a new cookie token, so none from before still works.
    */
-  async renewAuthTime(id: string, tokenHash: Buffer, now: Date): Promise<BrowserSession | null> {
+  async renewAuthTime(
+    id: string,
+    tokenHash: Buffer,
+    now: Date,
+    amr: readonly string[],
+  ): Promise<BrowserSession | null> {
     const [row] = await this.rows<BrowserSession>(
       `WITH renewed AS (
-         UPDATE browser_sessions SET auth_time = $2, token_hash = $3
+         UPDATE browser_sessions SET auth_time = $2, token_hash = $3, amr = $4
           WHERE id = $1 AND ended_at IS NULL
          RETURNING ${BROWSER_SESSION}
        )
        SELECT * FROM renewed`,
-      [id, now, tokenHash],
+      [id, now, tokenHash, amr],
     );
     return row ?? null;
   }
@@ -145,8 +156,8 @@ export class AuthorizationRepository {
   async insertCode(codeHash: Buffer, code: AuthorizationCodeGrant): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO authorization_codes (code_hash, client_id, user_id, browser_session_id,
-         redirect_uri, code_challenge, scope, audiences, nonce, auth_time, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+         redirect_uri, code_challenge, scope, audiences, nonce, auth_time, expires_at, amr)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
         codeHash,
         code.clientId,
@@ -159,6 +170,7 @@ export class AuthorizationRepository {
         code.nonce,
         code.authTime,
         code.expiresAt,
+        code.amr,
       ],
     );
   }

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { Clock } from '@tessera/auth-token';
+import { acrOf, Clock, satisfiesAuthentication } from '@tessera/auth-token';
 import { ClientsService } from '../clients/clients.service';
 import { authServiceConfig } from '../config/auth-service.config';
+import { MfaService } from '../mfa/mfa.service';
 import { AuthorizationRedirectError } from './authorization.errors';
 import type { AuthorizationErrorCode } from './authorization.errors';
 import { AuthorizationRepository } from './authorization.repository';
@@ -21,6 +22,7 @@ export const AUTHORIZATION_CODE_TTL_SECONDS = 60;
 
 /** Where the hosted pages live, below the issuer. */
 export const SIGN_IN_PATH = '/signin';
+export const SECOND_FACTOR_PATH = '/signin/second-factor';
 export const CONSENT_PATH = '/consent';
 export const AUTHORIZE_PATH = '/oauth/authorize';
 
@@ -36,6 +38,7 @@ export class AuthorizationService {
     private readonly consents: ConsentsService,
     private readonly store: AuthorizationRepository,
     private readonly clock: Clock,
+    private readonly mfa: MfaService,
     @Inject(authServiceConfig.KEY)
     private readonly environment: ConfigType<typeof authServiceConfig>,
   ) {}
@@ -73,6 +76,16 @@ export class AuthorizationService {
     if (!browser || request.prompts.includes('login') || tooOld) {
       if (none) return this.errorLocation(request, 'login_required', 'The user is not signed in');
       return this.signInLocation(query, request.loginHint);
+    }
+    if (!(await this.meetsAcr(request, browser))) {
+      if (none) {
+        return this.errorLocation(
+          request,
+          'login_required',
+          'acr_values asks for a second factor, which the user has not given in this sign-in',
+        );
+      }
+      return `${this.environment.ISSUER}${SECOND_FACTOR_PATH}?${new URLSearchParams({ continue: this.continueWith(query, 'login') })}`;
     }
     const consented = await this.consents.covers(browser.userId, request.client, request.scope);
     if (!consented || request.prompts.includes('consent')) {
@@ -114,11 +127,24 @@ export class AuthorizationService {
       audiences: request.audiences,
       nonce: request.nonce ?? null,
       authTime: browser.authTime,
+      amr: browser.amr,
       expiresAt: new Date(now.getTime() + AUTHORIZATION_CODE_TTL_SECONDS * 1000),
     });
     // Codes past their day of replay detection go with each new one: no job to run.
     await this.store.deleteCodesExpiredBefore(new Date(now.getTime() - 24 * 60 * 60 * 1000));
     return this.clientLocation(request, { code });
+  }
+
+  /**
+   * Whether the browser's sign-in reached the `acr` that `acr_values` asks for. A user with no
+   * second factor cannot reach it: `acr_values` is a voluntary request (OpenID Connect Core
+   * §5.5.1.1), so the flow goes on and the ID token's `acr` says what the sign-in was.
+   */
+  private async meetsAcr(request: AuthorizationRequest, browser: BrowserSession): Promise<boolean> {
+    if (request.acr === undefined) return true;
+    const signIn = { acr: acrOf(browser.amr), authTime: undefined };
+    if (satisfiesAuthentication(signIn, { acr: request.acr }, 0)) return true;
+    return (await this.mfa.methodsOf(browser.userId)).length === 0;
   }
 
   private signInLocation(query: AuthorizationQuery, loginHint: string | undefined): string {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock } from '@tessera/auth-token';
+import { AMR, Clock } from '@tessera/auth-token';
 import { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../auth/auth.service';
 import { AuthorizationRepository } from './authorization.repository';
@@ -23,20 +23,21 @@ export class BrowserSessionsService {
   ) {}
 
   /**
-   * The browser session of a user who has just entered their credentials, and the token for its
-   * cookie (always a new one). A browser already signed in as the same user keeps its session
-   * with a new `auth_time`, so the token sessions it produced stay bound to it; signed in as
-   * someone else, that session ends.
+   * The browser session of a user who has just authenticated with `amr` (RFC 8176), and the
+   * token for its cookie (always a new one). A browser already signed in as the same user keeps
+   * its session with a new `auth_time` and `amr`, so the token sessions it produced stay bound to
+   * it; signed in as someone else, that session ends.
    */
   async start(
     userId: string,
     context: RequestContext,
     current: BrowserSession | null = null,
+    amr: readonly string[] = [AMR.password],
   ): Promise<{ token: string; session: BrowserSession }> {
     const now = this.clock.now();
     const token = generateOpaqueToken();
     if (current?.userId === userId) {
-      const renewed = await this.store.renewAuthTime(current.id, hashOpaqueToken(token), now);
+      const renewed = await this.store.renewAuthTime(current.id, hashOpaqueToken(token), now, amr);
       if (renewed) return { token, session: renewed };
     } else if (current) {
       await this.end(current, context);
@@ -45,6 +46,7 @@ export class BrowserSessionsService {
       userId,
       tokenHash: hashOpaqueToken(token),
       authTime: now,
+      amr: [...amr],
       expiresAt: new Date(now.getTime() + BROWSER_SESSION_TTL_SECONDS * 1000),
       userAgent: context.userAgent,
       clientAddress: context.clientAddress,

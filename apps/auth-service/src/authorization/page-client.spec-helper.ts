@@ -6,6 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
  */
 export class PageClient {
   readonly cookies = new Map<string, string>();
+  /** The CSRF token of the last form `submit` read: valid for the next post as well. */
+  lastCsrf = '';
 
   constructor(readonly baseUrl: string) {}
 
@@ -38,6 +40,7 @@ export class PageClient {
     )) {
       hidden[name as string] = decodeEntities(value as string);
     }
+    this.lastCsrf = hidden['_csrf'] ?? '';
     return this.post(action, { ...hidden, ...fields });
   }
 

@@ -95,17 +95,3 @@ export class NoTotpEnrolmentException extends ConflictException {
     super({ error: 'no_totp_enrolment', message: 'Start an enrolment first: POST /auth/mfa/totp' });
   }
 }
-
-/**
- * 403 on the hosted sign-in page for an account with a second factor: the page does not ask for
- * one yet (docs/second-factors.md), and a password alone must not sign such an account in.
- */
-export class SecondFactorNotOnPagesException extends ForbiddenException {
-  constructor() {
-    super({
-      error: 'mfa_required',
-      message:
-        'This account has a second factor, which this page cannot ask for yet: sign in through the app.',
-    });
-  }
-}

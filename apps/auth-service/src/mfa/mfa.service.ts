@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { AMR } from '@tessera/auth-token';
 import type { AuthenticationMethod } from '@tessera/auth-token';
 import { AuditService } from '../audit/audit.service';
+import type { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
 import { MfaLockout } from './mfa-lockout.service';
 import { MfaMetrics } from './mfa-metrics';
 import { InvalidSecondFactorException, NoTotpEnrolmentException } from './mfa.errors';
@@ -48,6 +50,7 @@ export class MfaService {
     private readonly lockout: MfaLockout,
     private readonly audit: AuditService,
     private readonly metrics: MfaMetrics,
+    private readonly users: UsersService,
   ) {}
 
   /** The methods a sign-in of this user can finish with; none when the account has no factor. */
@@ -98,6 +101,33 @@ export class MfaService {
     await this.lockout.succeeded(userId);
     await this.record(userId, method, 'verified', origin);
     return method === 'passkey' ? [AMR.hardwareKey, AMR.userPresence] : [AMR.oneTimePassword];
+  }
+
+  /**
+   * A passwordless sign-in with a discoverable passkey (user verification required): its user,
+   * audited (`login.succeeded` or `login.failed`, method `passkey`) and counted.
+   * @throws InvalidSecondFactorException (401) when it does not verify, or the account is disabled
+   */
+  async passkeySignIn(assertion: PasskeyAssertion, origin: MfaOrigin): Promise<User> {
+    const userId = await this.passkeys.authenticate(assertion);
+    const user = userId ? await this.users.findById(userId) : null;
+    if (!user || user.disabledAt) {
+      await this.audit.record({
+        type: 'login.failed',
+        userId: user?.id,
+        ...origin,
+        detail: { reason: user ? 'disabled' : 'passkey_not_verified', method: 'passkey' },
+      });
+      throw new InvalidSecondFactorException();
+    }
+    await this.record(user.id, 'passkey', 'verified', origin);
+    await this.audit.record({
+      type: 'login.succeeded',
+      userId: user.id,
+      ...origin,
+      detail: { method: 'passkey' },
+    });
+    return user;
   }
 
   beginTotp(userId: string, accountName: string): Promise<TotpEnrolment> {

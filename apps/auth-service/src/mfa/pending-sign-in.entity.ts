@@ -1,5 +1,7 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
+export type PendingSignInPurpose = 'tokens' | 'page';
+
 /**
  * A password sign-in that waits for its second factor: what the `mfa_token` stands for. The grant
  * (scope, audiences) was checked at the password step; nothing is issued until the second step.
@@ -21,6 +23,13 @@ export class PendingSignIn {
 
   @Column({ type: 'text', array: true })
   audiences!: string[];
+
+  /**
+   * What the second step finishes: `tokens` (`POST /auth/login/second-factor`) or `page` (the
+   * hosted sign-in page's session, `POST /signin/second-factor`). Neither step takes the other's.
+   */
+  @Column({ type: 'text', default: 'tokens' })
+  purpose!: PendingSignInPurpose;
 
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;

@@ -4,6 +4,7 @@ import { Clock } from '@tessera/auth-token';
 import { createHash, randomBytes } from 'node:crypto';
 import { LessThan, Repository } from 'typeorm';
 import { PendingSignIn } from './pending-sign-in.entity';
+import type { PendingSignInPurpose } from './pending-sign-in.entity';
 
 /** Seconds an `mfa_token` lives: long enough to open an authenticator app, no longer. */
 export const MFA_PENDING_TTL = 300;
@@ -26,8 +27,8 @@ export class PendingSignInsService {
     private readonly clock: Clock,
   ) {}
 
-  /** @returns the `mfa_token` to hand to the client */
-  async create(grant: PendingGrant): Promise<string> {
+  /** @returns the `mfa_token` to hand to the client (or to put in the hosted page's form) */
+  async create(grant: PendingGrant, purpose: PendingSignInPurpose = 'tokens'): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     await this.pending.delete({ userId: grant.userId, expiresAt: LessThan(now) });
@@ -36,14 +37,18 @@ export class PendingSignInsService {
       userId: grant.userId,
       scope: grant.scope,
       audiences: [...grant.audiences],
+      purpose,
       expiresAt: new Date(now.getTime() + MFA_PENDING_TTL * 1000),
     });
     return token;
   }
 
-  /** The live pending sign-in of `token`, left in place (a wrong code may be retried). */
-  async find(token: string): Promise<PendingSignIn | null> {
-    const row = await this.pending.findOneBy({ tokenHash: hashOf(token) });
+  /** The live pending sign-in of `token` for `purpose`, left in place (a wrong code may be retried). */
+  async find(
+    token: string,
+    purpose: PendingSignInPurpose = 'tokens',
+  ): Promise<PendingSignIn | null> {
+    const row = await this.pending.findOneBy({ tokenHash: hashOf(token), purpose });
     return row && row.expiresAt > this.clock.now() ? row : null;
   }
 

@@ -81,6 +81,7 @@ export class AuthorizationCodeGrant {
         clientId: client.id,
         scope: code.scope,
         audiences: code.audiences,
+        amr: code.amr,
         ...context,
       })
       .catch((error: unknown) => {
@@ -118,6 +119,7 @@ export class AuthorizationCodeGrant {
       subject: user.id,
       audience: client.id,
       authTime: code.authTime,
+      amr: code.amr,
       sessionId: session.id,
       accessToken: tokens.access_token,
       ...(code.nonce !== null && { nonce: code.nonce }),

@@ -3,6 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@tessera/auth-token';
 import type { FastifyReply } from 'fastify';
+import { ACR_VALUES } from '../authorization/authorization-request';
 import { GRANT_TYPES } from '../clients/client.entity';
 import { authServiceConfig } from '../config/auth-service.config';
 import { ServerMetadataResponse } from './dto/oauth-responses';
@@ -59,6 +60,7 @@ export class DiscoveryController {
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
       prompt_values_supported: ['none', 'login', 'consent'],
+      acr_values_supported: [...ACR_VALUES],
       token_endpoint_auth_methods_supported: [...clientAuthentication, 'none'],
       revocation_endpoint_auth_methods_supported: [...clientAuthentication, 'none'],
       introspection_endpoint_auth_methods_supported: clientAuthentication,
@@ -72,6 +74,8 @@ export class DiscoveryController {
         'exp',
         'iat',
         'auth_time',
+        'amr',
+        'acr',
         'sid',
         'nonce',
         'at_hash',

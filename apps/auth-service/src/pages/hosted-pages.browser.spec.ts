@@ -1,5 +1,6 @@
 import { Clock } from '@tessera/auth-token';
 import * as client from 'openid-client';
+import { Secret, TOTP } from 'otpauth';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createHash, createPublicKey, verify } from 'node:crypto';
@@ -130,8 +131,8 @@ async function newUser() {
   return user;
 }
 
-/** The relying party's authorization URL, with its secrets. */
-async function authorizationRequest() {
+/** The relying party's authorization URL, with its secrets (and `extra` parameters). */
+async function authorizationRequest(extra: Record<string, string> = {}) {
   const codeVerifier = client.randomPKCECodeVerifier();
   const nonce = client.randomNonce();
   const state = client.randomState();
@@ -142,6 +143,7 @@ async function authorizationRequest() {
     code_challenge_method: 'S256',
     nonce,
     state,
+    ...extra,
   });
   // RFC 8707: a token for auth-service's userinfo and for resource-service.
   parameters.append('resource', 'auth-service');
@@ -283,6 +285,108 @@ describeInBrowser('the hosted pages in Chromium, with openid-client as the relyi
       spy.mockRestore();
     }
   });
+
+  it('asks an account with TOTP for a code after its password, and acr_values for one from a password-only session', async () => {
+    const user = await newUser();
+    await context.clearCookies();
+    const clock = service.app.get(Clock);
+    let offset = 0;
+    // Each code in a step of its own (a code is accepted once): the service's clock moves on.
+    const spy = jest.spyOn(clock, 'now').mockImplementation(() => new Date(Date.now() + offset));
+    const nextCode = (secret: string) => {
+      offset += 30_000;
+      return new TOTP({ secret: Secret.fromBase32(secret) }).generate({
+        timestamp: Date.now() + offset,
+      });
+    };
+    const exchange = async (request: Awaited<ReturnType<typeof authorizationRequest>>) => {
+      const tokens = await client.authorizationCodeGrant(relyingParty, await arrival(), {
+        pkceCodeVerifier: request.codeVerifier,
+        expectedNonce: request.nonce,
+        expectedState: request.state,
+      });
+      return { id: tokens.claims(), access: jwtParts(tokens.access_token).claims };
+    };
+    try {
+      // Signed in with the password alone, before the account had a factor.
+      const plain = await authorizationRequest();
+      await page.goto(plain.url.href);
+      await page.getByLabel('Email').fill(user.email);
+      await page.getByLabel('Password').fill(user.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Allow' }).click();
+      expect((await exchange(plain)).id).toMatchObject({
+        amr: ['pwd'],
+        acr: 'urn:tessera:acr:sfa',
+      });
+
+      // Then the account enrols an authenticator app (the JSON API).
+      const login = await fetch(`${service.url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...user, resource: ['auth-service'] }),
+      });
+      const bearer = {
+        authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}`,
+      };
+      const enrolment = await fetch(`${service.url}/auth/mfa/totp`, {
+        method: 'POST',
+        headers: bearer,
+      });
+      const { secret } = (await enrolment.json()) as { secret: string };
+      const confirmed = await fetch(`${service.url}/auth/mfa/totp/confirm`, {
+        method: 'POST',
+        headers: { ...bearer, 'content-type': 'application/json' },
+        body: JSON.stringify({ code: nextCode(secret) }),
+      });
+      expect(confirmed.status).toBe(200);
+
+      // acr_values asks for a second factor: without a page (prompt=none) the client learns
+      // login_required; with one, the browser's password-only session is asked for a code.
+      const mfa = { acr_values: 'urn:tessera:acr:mfa' };
+      await page.goto((await authorizationRequest({ ...mfa, prompt: 'none' })).url.href);
+      expect((await arrival()).searchParams.get('error')).toBe('login_required');
+      const stepUp = await authorizationRequest(mfa);
+      await page.goto(stepUp.url.href);
+      await page.waitForURL(/\/signin\/second-factor\?/);
+      await page.getByLabel('Code').fill(nextCode(secret));
+      await page.getByRole('button', { name: 'Continue' }).click();
+      const steppedUp = await exchange(stepUp);
+      expect(steppedUp.id).toMatchObject({
+        amr: ['pwd', 'otp', 'mfa'],
+        acr: 'urn:tessera:acr:mfa',
+      });
+      expect(steppedUp.access).toMatchObject({
+        amr: ['pwd', 'otp', 'mfa'],
+        acr: 'urn:tessera:acr:mfa',
+      });
+
+      // Signed out, the password leads to the code page; a wrong code is refused there.
+      await context.clearCookies();
+      const again = await authorizationRequest();
+      await page.goto(again.url.href);
+      await page.getByLabel('Email').fill(user.email);
+      await page.getByLabel('Password').fill(user.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+      expect(await context.cookies()).not.toContainEqual(
+        expect.objectContaining({ name: '__Host-tessera_session' }),
+      );
+      await page.screenshot({ path: resolve(OUTPUT, 'second-factor.png') });
+      await page.getByLabel('Code').fill('000000');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('not correct');
+      await page.screenshot({ path: resolve(OUTPUT, 'second-factor-refused.png') });
+      await page.getByLabel('Code').fill(nextCode(secret));
+      await page.getByRole('button', { name: 'Continue' }).click();
+      const withCode = await exchange(again);
+      expect(withCode.id).toMatchObject({ amr: ['pwd', 'otp', 'mfa'], acr: 'urn:tessera:acr:mfa' });
+      expect(withCode.access['amr']).toEqual(['pwd', 'otp', 'mfa']);
+    } finally {
+      spy.mockRestore();
+      await context.clearCookies();
+    }
+  }, 120_000);
 
   it('is not shown inside a frame of another origin', async () => {
     const response = await page.request.get(`${service.url}/signin`);

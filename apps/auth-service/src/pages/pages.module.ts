@@ -12,6 +12,7 @@ import { registerPagePlugins } from './page-plugins';
 import { PageRenderer } from './page-renderer';
 import { PagesController } from './pages.controller';
 import { PagesService } from './pages.service';
+import { SignInResponder } from './sign-in.responder';
 
 /** Registered while Nest builds the module graph: before any route, as Fastify wants plugins. */
 const PAGE_PLUGINS = 'PAGE_PLUGINS';
@@ -28,6 +29,7 @@ const PAGE_PLUGINS = 'PAGE_PLUGINS';
     PageCookies,
     PageRenderer,
     PagesService,
+    SignInResponder,
     CsrfGuard,
     {
       provide: PAGE_PLUGINS,

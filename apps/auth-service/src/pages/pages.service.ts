@@ -1,10 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import { AMR } from '@tessera/auth-token';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { RequestContext } from '../auth/auth.service';
 import type { BrowserSession } from '../authorization/authorization.repository';
 import { BrowserSessionsService } from '../authorization/browser-sessions.service';
+import { InvalidCredentialsException } from '../login/login.errors';
 import { LoginService } from '../login/login.service';
+import { InvalidMfaTokenException } from '../mfa/mfa.errors';
+import type { SecondFactorMethod } from '../mfa/mfa.errors';
 import { MfaService } from '../mfa/mfa.service';
-import { SecondFactorNotOnPagesException } from '../mfa/mfa.errors';
+import type { SecondFactorProof } from '../mfa/mfa.service';
+import { PasskeysService } from '../mfa/passkeys/passkeys.service';
+import type { PasskeyAssertion } from '../mfa/passkeys/passkeys.service';
+import { PendingSignInsService } from '../mfa/pending-sign-ins.service';
 import { UsersService } from '../users/users.service';
 
 /** A browser that has just signed in: the cookie's token and its session row. */
@@ -14,10 +22,21 @@ export interface SignedIn {
 }
 
 /**
+ * A sign-in that waits for its second factor: the form's `mfa_token` after a password (absent
+ * when the signed-in browser steps up for `acr_values`), and the methods the page offers.
+ */
+export interface SecondFactorStep {
+  mfaToken?: string;
+  methods: SecondFactorMethod[];
+}
+
+/**
  * What the sign-in and sign-up forms do. Sign-in is LoginService.authenticate, the one
  * `/auth/login` uses: the same throttling (429 with Retry-After), the same single answer for an
- * unknown email, a wrong password and a disabled account (I9, I10, A6). A second factor hooks in
- * here: between the password check and the browser session.
+ * unknown email, a wrong password and a disabled account (I9, I10, A6). An account with a second
+ * factor then gets a pending sign-in (as `/auth/login` answers `mfa_required`), and the page
+ * session starts only once MfaService.verify accepted the factor: the same lock-out, replay
+ * refusal and audit as `POST /auth/login/second-factor`.
  */
 @Injectable()
 export class PagesService {
@@ -26,26 +45,104 @@ export class PagesService {
     private readonly users: UsersService,
     private readonly browserSessions: BrowserSessionsService,
     private readonly mfa: MfaService,
+    private readonly passkeys: PasskeysService,
+    private readonly pendingSignIns: PendingSignInsService,
   ) {}
 
   /**
+   * @returns the signed-in browser, or for an account with a second factor the step to ask it
    * @throws TooManyLoginAttemptsException, InvalidCredentialsException as LoginService does
-   * @throws SecondFactorNotOnPagesException (403) for an account with a second factor: the page
-   *   cannot ask for it yet, and a password alone must not sign such an account in
    */
   async signIn(
     email: string,
     password: string,
     context: RequestContext,
     current: BrowserSession | null = null,
-  ): Promise<SignedIn> {
+  ): Promise<SignedIn | SecondFactorStep> {
     const user = await this.login.authenticate({ email, password, ...context });
-    if ((await this.mfa.methodsOf(user.id)).length > 0) throw new SecondFactorNotOnPagesException();
-    return this.browserSessions.start(user.id, context, current);
+    const methods = await this.mfa.methodsOf(user.id);
+    if (methods.length === 0) return this.browserSessions.start(user.id, context, current);
+    const mfaToken = await this.pendingSignIns.create(
+      { userId: user.id, scope: '', audiences: [] },
+      'page',
+    );
+    return { mfaToken, methods };
+  }
+
+  /** What the second-factor page offers for `mfaToken`, or the signed-in browser's user. */
+  async secondFactorStep(
+    mfaToken: string | undefined,
+    current: BrowserSession | null,
+  ): Promise<SecondFactorStep> {
+    const { userId } = await this.secondStepOf(mfaToken, current);
+    return {
+      ...(mfaToken !== undefined && { mfaToken }),
+      methods: await this.mfa.methodsOf(userId),
+    };
   }
 
   /**
-   * A new account, then signed in as on the sign-in form.
+   * The second factor of a pending sign-in (`mfaToken`), or the signed-in browser's step-up.
+   * @returns the browser signed in with `amr` `pwd` + the factor's methods + `mfa`
+   * @throws InvalidMfaTokenException (401) for an unknown, spent or expired token, or no session
+   * @throws TooManySecondFactorAttemptsException (429), InvalidSecondFactorException (401) as
+   *   MfaService.verify does
+   */
+  async completeSecondFactor(
+    mfaToken: string | undefined,
+    proof: SecondFactorProof,
+    context: RequestContext,
+    current: BrowserSession | null,
+  ): Promise<SignedIn> {
+    const { userId, pendingId } = await this.secondStepOf(mfaToken, current);
+    const methods = await this.mfa.verify(userId, proof, context);
+    // Two right codes racing: one spends the pending sign-in, the other starts nothing.
+    if (pendingId !== undefined && !(await this.pendingSignIns.spend(pendingId))) {
+      throw new InvalidMfaTokenException();
+    }
+    const user = await this.users.findById(userId);
+    if (!user || user.disabledAt) throw new InvalidCredentialsException();
+    return this.browserSessions.start(user.id, context, current, [
+      AMR.password,
+      ...methods,
+      AMR.multiFactor,
+    ]);
+  }
+
+  /**
+   * WebAuthn options for the page's passkey button: the pending (or signed-in) user's passkeys
+   * as a second factor, or any discoverable passkey for a passwordless sign-in.
+   */
+  async passkeyOptions(
+    purpose: 'second-factor' | 'sign-in',
+    mfaToken: string | undefined,
+    current: BrowserSession | null,
+  ): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    if (purpose === 'sign-in') return this.passkeys.authenticationOptions();
+    const { userId } = await this.secondStepOf(mfaToken, current);
+    return this.passkeys.authenticationOptions(userId);
+  }
+
+  /**
+   * A passwordless sign-in with a discoverable passkey (user verification required), as
+   * `POST /auth/login/passkey` does it: `amr` `hwk user mfa`.
+   * @throws InvalidSecondFactorException (401) when it does not verify, or the account is disabled
+   */
+  async signInWithPasskey(
+    assertion: PasskeyAssertion,
+    context: RequestContext,
+    current: BrowserSession | null,
+  ): Promise<SignedIn> {
+    const user = await this.mfa.passkeySignIn(assertion, context);
+    return this.browserSessions.start(user.id, context, current, [
+      AMR.hardwareKey,
+      AMR.userPresence,
+      AMR.multiFactor,
+    ]);
+  }
+
+  /**
+   * A new account, then signed in as on the sign-in form (a new account has no second factor).
    * @throws WeakPasswordException, EmailTakenException, TooManyRegistrationsException as
    *   UsersService.register does
    */
@@ -56,6 +153,21 @@ export class PagesService {
     current: BrowserSession | null = null,
   ): Promise<SignedIn> {
     await this.users.register(email, password, context);
-    return this.signIn(email, password, context, current);
+    const user = await this.login.authenticate({ email, password, ...context });
+    return this.browserSessions.start(user.id, context, current);
+  }
+
+  /** The user a second step is for: the pending sign-in's, else the signed-in browser's. */
+  private async secondStepOf(
+    mfaToken: string | undefined,
+    current: BrowserSession | null,
+  ): Promise<{ userId: string; pendingId?: string }> {
+    if (mfaToken === undefined) {
+      if (!current) throw new InvalidMfaTokenException();
+      return { userId: current.userId };
+    }
+    const pending = await this.pendingSignIns.find(mfaToken, 'page');
+    if (!pending) throw new InvalidMfaTokenException();
+    return { userId: pending.userId, pendingId: pending.id };
   }
 }

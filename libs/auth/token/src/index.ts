@@ -12,6 +12,7 @@ export type {
 } from './lib/access-token.verifier';
 export {
   ACR_MULTI_FACTOR,
+  ACR_SINGLE_FACTOR,
   acrOf,
   AMR,
   satisfiesAuthentication,

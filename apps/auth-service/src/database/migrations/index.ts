@@ -15,6 +15,7 @@ import { AuthorizationCodeFlow1763798401000 } from './1763798401000-authorizatio
 import { CreateOutbox1763798401100 } from './1763798401100-create-outbox';
 import { AccountLifecycle1763798401110 } from './1763798401110-account-lifecycle';
 import { CreateSecondFactors1763798401200 } from './1763798401200-create-second-factors';
+import { SecondFactorOnPages1763798402200 } from './1763798402200-second-factor-on-pages';
 
 /**
  * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
@@ -38,4 +39,5 @@ export const migrations = [
   CreateOutbox1763798401100,
   AccountLifecycle1763798401110,
   CreateSecondFactors1763798401200,
+  SecondFactorOnPages1763798402200,
 ];

@@ -7,8 +7,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../../app.module';
 import { AuditEvent } from '../../audit/audit-event.entity';
 import { authServiceConfig } from '../../config/auth-service.config';
-import { PagesService } from '../../pages/pages.service';
-import { SecondFactorNotOnPagesException } from '../mfa.errors';
+import { PageClient } from '../../authorization/page-client.spec-helper';
 import { TotpFactor } from './totp-factor.entity';
 
 interface Reply {
@@ -368,12 +367,110 @@ describe('TOTP and recovery codes, end to end', () => {
     expect(claimsOf(plain.body['access_token'])['amr']).toEqual(['pwd']);
   });
 
-  it('does not let the hosted sign-in page sign an account with a second factor in on its password alone', async () => {
-    const account = await enrolledAccount();
-    const signIn = service.app
-      .get(PagesService)
-      .signIn(account.email, account.password, { clientAddress: '127.0.0.1', userAgent: 'jest' });
-    await expect(signIn).rejects.toBeInstanceOf(SecondFactorNotOnPagesException);
+  describe('on the hosted sign-in page', () => {
+    const browserSessions = (email: string) =>
+      dataSource.query(
+        `SELECT b.amr FROM browser_sessions b JOIN users u ON u.id = b.user_id WHERE u.email = $1`,
+        [email],
+      ) as Promise<{ amr: string[] }[]>;
+    /** The password on the sign-in form: the second-factor form, and no page session yet. */
+    async function pagePasswordStep(
+      page: PageClient,
+      account: { email: string; password: string },
+    ) {
+      const reply = await page.submit('/signin', {
+        email: account.email,
+        password: account.password,
+      });
+      const html = await reply.text();
+      expect(reply.status).toBe(200);
+      expect(html).toContain('action="/signin/second-factor"');
+      expect([...page.cookies.keys()].some((name) => name.endsWith('tessera_session'))).toBe(false);
+      return /name="mfa_token" value="([^"]+)"/.exec(html)?.[1] as string;
+    }
+    const secondStep = (page: PageClient, mfaToken: string, code: string) =>
+      page.post('/signin/second-factor', {
+        _csrf: page.lastCsrf,
+        mfa_token: mfaToken,
+        code,
+      });
+
+    it('signs in only after the password and a code: the page session says pwd otp mfa', async () => {
+      const account = await enrolledAccount();
+      const page = new PageClient(service.url);
+      const mfaToken = await pagePasswordStep(page, account);
+      expect(await browserSessions(account.email)).toEqual([]);
+
+      const signedIn = await secondStep(page, mfaToken, codeAt(account.secret));
+      expect(signedIn.status).toBe(200);
+      expect(await signedIn.text()).toContain('You are signed in');
+      expect(await browserSessions(account.email)).toEqual([{ amr: ['pwd', 'otp', 'mfa'] }]);
+      // The pending sign-in is spent: the same form again starts nothing.
+      advance(30);
+      const again = await secondStep(page, mfaToken, codeAt(account.secret));
+      expect(again.status).toBe(401);
+      expect(await again.text()).toContain('enter your password again');
+    });
+
+    it('refuses a wrong code on the page and counts it toward the lock-out shared with /auth/login', async () => {
+      const account = await enrolledAccount();
+      const page = new PageClient(service.url);
+      const mfaToken = await pagePasswordStep(page, account);
+      for (let failure = 1; failure < FAILURE_LIMIT; failure += 1) {
+        const wrong = await secondStep(page, mfaToken, '000000');
+        expect(wrong.status).toBe(401);
+        expect(await wrong.text()).toContain('That code is not correct');
+      }
+      // The last allowed failure through the JSON flow: the lock-out is one, whichever step.
+      const json = await call('POST', '/auth/login/second-factor', {
+        body: { mfa_token: await passwordStep(account), code: '000000' },
+      });
+      expect(json.status).toBe(401);
+      const locked = await secondStep(page, mfaToken, codeAt(account.secret));
+      expect(locked.status).toBe(429);
+      expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await browserSessions(account.email)).toEqual([]);
+      const failures = await dataSource.query(
+        `SELECT count(*)::int AS count FROM audit_events e JOIN users u ON u.id = e.user_id
+          WHERE u.email = $1 AND e.type = 'mfa.failed'`,
+        [account.email],
+      );
+      expect(failures).toEqual([{ count: FAILURE_LIMIT }]);
+      advance(LOCKOUT_SECONDS + 30);
+    });
+
+    it('takes a recovery code once on the page', async () => {
+      const account = await enrolledAccount();
+      const [recoveryCode] = account.recoveryCodes;
+      const first = new PageClient(service.url);
+      const used = await secondStep(
+        first,
+        await pagePasswordStep(first, account),
+        recoveryCode as string,
+      );
+      expect(used.status).toBe(200);
+      const second = new PageClient(service.url);
+      const spent = await secondStep(
+        second,
+        await pagePasswordStep(second, account),
+        recoveryCode as string,
+      );
+      expect(spent.status).toBe(401);
+      expect(await browserSessions(account.email)).toEqual([{ amr: ['pwd', 'otp', 'mfa'] }]);
+    });
+
+    it("does not let the page's pending sign-in finish at /auth/login/second-factor, nor the reverse", async () => {
+      const account = await enrolledAccount();
+      const page = new PageClient(service.url);
+      const pageToken = await pagePasswordStep(page, account);
+      const crossed = await call('POST', '/auth/login/second-factor', {
+        body: { mfa_token: pageToken, code: codeAt(account.secret) },
+      });
+      expect(crossed).toMatchObject({ status: 401, body: { error: 'invalid_mfa_token' } });
+      const reverse = await secondStep(page, await passwordStep(account), codeAt(account.secret));
+      expect(reverse.status).toBe(401);
+      expect(await browserSessions(account.email)).toEqual([]);
+    });
   });
 
   it('answers bad second-step input with 400, never 500', async () => {

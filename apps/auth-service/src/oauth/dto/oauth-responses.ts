@@ -102,6 +102,14 @@ export class ServerMetadataResponse {
   @ApiProperty({ type: [String], example: ['none', 'login', 'consent'] })
   prompt_values_supported!: string[];
 
+  @ApiProperty({
+    type: [String],
+    example: ['urn:tessera:acr:sfa', 'urn:tessera:acr:mfa'],
+    description:
+      '`acr_values` the authorization endpoint honours: `…:mfa` asks for a second factor',
+  })
+  acr_values_supported!: string[];
+
   @ApiProperty({ type: [String] })
   token_endpoint_auth_methods_supported!: string[];
 
