@@ -49,27 +49,73 @@ export function isAccessTokenAlgorithm(value: unknown): value is AccessTokenAlgo
   );
 }
 
+/** A compact JWS split into its three segments, each checked to be canonical base64url. */
+export interface CompactJws {
+  /** The protected header, still encoded. */
+  header: string;
+  /** The payload, still encoded. */
+  payload: string;
+  /** `header.payload`: what the signature covers. */
+  signingInput: string;
+  /** The signature, still encoded. */
+  signature: string;
+}
+
 /**
- * Reads and checks the protected header of a compact JWS before any key is looked up: three
- * strict base64url segments, a JSON object header, an allowlisted `alg`, `typ: at+jwt` (R14), no
- * `crit` (we understand no extension, RFC 7515 §4.1.11: R13) and a plain `kid` (R11). Keys
- * carried by the token (`jwk`, `jku`, `x5u`, `x5c`) are never read (R10).
+ * A compact JWS, read strictly (R20) without decoding anything: at most MAX_ACCESS_TOKEN_LENGTH
+ * characters, three canonical base64url segments without padding. Each segment is decoded once,
+ * later, by whoever needs it.
+ *
+ * @throws InvalidAccessTokenError `malformed`.
+ */
+export function readCompactJws(token: string): CompactJws {
+  if (typeof token !== 'string' || token.length > MAX_ACCESS_TOKEN_LENGTH) {
+    throw new InvalidAccessTokenError('malformed');
+  }
+  const first = token.indexOf('.');
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1);
+  if (second === -1 || token.indexOf('.', second + 1) !== -1) {
+    throw new InvalidAccessTokenError('malformed');
+  }
+  const jws: CompactJws = {
+    header: token.slice(0, first),
+    payload: token.slice(first + 1, second),
+    signingInput: token.slice(0, second),
+    signature: token.slice(second + 1),
+  };
+  if (
+    !isCanonicalBase64Url(jws.header) ||
+    !isCanonicalBase64Url(jws.payload) ||
+    !isCanonicalBase64Url(jws.signature)
+  ) {
+    throw new InvalidAccessTokenError('malformed');
+  }
+  return jws;
+}
+
+/**
+ * Reads and checks the protected header of a compact JWS before any key is looked up: a JSON
+ * object header, an allowlisted `alg`, `typ: at+jwt` (R14), no `crit` (we understand no
+ * extension, RFC 7515 §4.1.11: R13) and a plain `kid` (R11). Keys carried by the token (`jwk`,
+ * `jku`, `x5u`, `x5c`) are never read (R10). `header` is the encoded segment of
+ * {@link readCompactJws}.
  *
  * @throws InvalidAccessTokenError with the reason, whatever is wrong.
  */
 export function readAccessTokenHeader(
-  token: string,
+  header: string,
   algorithms: readonly AccessTokenAlgorithm[] = ACCESS_TOKEN_ALGORITHMS,
 ): AccessTokenHeader {
-  const header = readJoseHeader(token);
-  const alg = header['alg'];
+  const fields = parseObject(header);
+  if (!fields) throw new InvalidAccessTokenError('malformed', 'header');
+  const alg = fields['alg'];
   if (!isAccessTokenAlgorithm(alg) || !algorithms.includes(alg)) {
     throw new InvalidAccessTokenError('algorithm');
   }
-  if (!isAccessTokenType(header['typ'])) throw new InvalidAccessTokenError('type');
-  if (Object.hasOwn(header, 'crit'))
+  if (!isAccessTokenType(fields['typ'])) throw new InvalidAccessTokenError('type');
+  if (Object.hasOwn(fields, 'crit'))
     throw new InvalidAccessTokenError('unsupported_header', 'crit');
-  const kid = header['kid'];
+  const kid = fields['kid'];
   if (typeof kid !== 'string' || !KID_PATTERN.test(kid)) {
     throw new InvalidAccessTokenError('unknown_key');
   }
@@ -77,20 +123,17 @@ export function readAccessTokenHeader(
 }
 
 /**
- * The protected header of a compact JWS, read strictly (R20): at most MAX_ACCESS_TOKEN_LENGTH
- * characters, three canonical base64url segments without padding, a JSON object header.
+ * The payload of a compact JWS whose signature has been checked: the JSON it encodes (its
+ * claims are typed by {@link readAccessTokenClaims}).
+ *
+ * @throws InvalidAccessTokenError `claims` (`payload`) when it is not JSON.
  */
-export function readJoseHeader(token: string): Record<string, unknown> {
-  if (typeof token !== 'string' || token.length > MAX_ACCESS_TOKEN_LENGTH) {
-    throw new InvalidAccessTokenError('malformed');
+export function readJwsPayload(payload: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('payload');
   }
-  const segments = token.split('.');
-  if (segments.length !== 3 || !segments.every(isCanonicalBase64Url)) {
-    throw new InvalidAccessTokenError('malformed');
-  }
-  const header = parseObject(segments[0]);
-  if (!header) throw new InvalidAccessTokenError('malformed', 'header');
-  return header;
 }
 
 export function isAccessTokenType(typ: unknown): boolean {
@@ -142,14 +185,25 @@ export function readAccessTokenClaims(payload: unknown): AccessTokenClaims {
   return claims as unknown as AccessTokenClaims;
 }
 
+/** The 6-bit value of each base64url character, by character code; -1 for any other. */
+const BASE64URL_VALUES = Int8Array.from({ length: 128 }, (_, code) =>
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(
+    String.fromCharCode(code),
+  ),
+);
+
 /**
  * base64url without padding, and the one spelling of its bytes: a last character whose unused
  * bits are set decodes to the same bytes, so another string would verify as the same token.
+ * Judged from the length and the last character, without decoding: 4n + 1 characters are never
+ * whole bytes; the last of 4n + 2 carries 4 unused bits, of 4n + 3 two.
  */
 function isCanonicalBase64Url(segment: string): boolean {
-  return (
-    SEGMENT.test(segment) && Buffer.from(segment, 'base64url').toString('base64url') === segment
-  );
+  if (!SEGMENT.test(segment)) return false;
+  const unusedBits = [0, -1, 4, 2][segment.length % 4];
+  if (unusedBits === -1) return false;
+  const last = BASE64URL_VALUES[segment.charCodeAt(segment.length - 1)];
+  return (last & ((1 << unusedBits) - 1)) === 0;
 }
 
 function parseObject(segment: string): Record<string, unknown> | undefined {

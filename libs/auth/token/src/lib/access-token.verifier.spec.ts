@@ -9,6 +9,15 @@ const ISSUER = 'https://auth.example.com';
 const NOW = 1_900_000_000;
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+/** The last character of a base64url segment with one of its unused low bits set. */
+function withUnusedBitSet(segment: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(segment.at(-1) ?? '');
+  return `${segment.slice(0, -1)}${alphabet[last | 1]}`;
+}
 
 function encode(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -92,8 +101,40 @@ describe('AccessTokenVerifier', () => {
     ['a crit header', token({}, { crit: ['exp'] }), 'unsupported_header'],
     ['a token without client_id', token({ client_id: undefined }), 'claims'],
     ['not a JWT', 'not.a.jwt', 'malformed'],
+    // 86 characters of signature: 4 unused bits in the last, so another spelling would decode to
+    // the same bytes and verify.
+    [
+      'a signature spelt with unused bits set',
+      token().replace(/[^.]+$/, (signature) => withUnusedBitSet(signature)),
+      'malformed',
+    ],
+    ['an ES256 signature of 63 bytes', token().replace(/[^.]+$/, 'A'.repeat(84)), 'signature'],
   ])('refuses %s with a reason of its own', async (_name, jwt, reason) => {
     await expect(verifier.verify(jwt)).rejects.toEqual(refusal(reason));
+  });
+
+  it.each([
+    ['an RSA key', rsa],
+    ['a P-384 key', p384],
+  ])('verifies nothing with %s published for ES256', async (_name, pair) => {
+    const wrongType = new AccessTokenVerifier({
+      issuer: ISSUER,
+      audiences: ['orders-service'],
+      keys: { key: async () => ({ alg: 'ES256', key: pair.publicKey }), has: () => true },
+      clock,
+    });
+    const signedByIt = token({}, {}, pair.privateKey);
+    await expect(wrongType.verify(signedByIt)).rejects.toEqual(refusal('signature'));
+  });
+
+  it('reads a header once per key, and still refuses a bad token behind a known header', async () => {
+    await verifier.verify(token());
+    await expect(verifier.verify(token({}, {}, other.privateKey))).rejects.toEqual(
+      refusal('signature'),
+    );
+    await expect(verifier.verify(token({ aud: 'billing-service' }))).rejects.toEqual(
+      refusal('audience'),
+    );
   });
 
   it('accepts a token until CLOCK_TOLERANCE_SECONDS past exp, by the injected clock', async () => {

@@ -27,7 +27,7 @@ import {
   invalidBearerToken,
   missingBearerToken,
 } from '../http/bearer-challenge';
-import { GuardMetrics, requireBearerToken, requireWellFormed } from '../metrics/guard-metrics';
+import { GuardMetrics, requireBearerToken } from '../metrics/guard-metrics';
 import { RevocationList } from '../revocation/revocation-list';
 import { messageBearerTokenOf, setMessagePrincipal, toRpcException } from '../rpc/message-token';
 import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy';
@@ -88,13 +88,11 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
     const token = requireBearerToken(request, this.metrics);
     // A reused token (the normal case) costs a map lookup, not a signature check, and (but for
-    // auth-service's session check) not a promise either. Only a token not in the cache, which
-    // holds verified tokens alone, has its syntax checked before passport verifies it.
+    // auth-service's session check) not a promise either. The cache holds verified tokens alone;
+    // any other string goes to passport, where the verifier reads its syntax (a malformed token
+    // is refused there, counted as `malformed`).
     const cached = this.cache.get(token, this.isUnexpired, this.isPublished);
-    if (!cached) {
-      requireWellFormed(token, this.metrics);
-      return this.verifyThroughPassport(context);
-    }
+    if (!cached) return this.verifyThroughPassport(context);
     const admitted = this.admit(cached.principal, route);
     if (admitted instanceof Promise) {
       return admitted.then((principal) => {
@@ -146,7 +144,6 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     }
     const cached = this.cache.get(token, this.isUnexpired, this.isPublished);
     if (cached) return cached.principal;
-    requireWellFormed(token, this.metrics);
     try {
       return this.strategy.validate(token, await this.verifier.verify(token));
     } catch (error) {

@@ -6,7 +6,7 @@ import type { Principal, VerifiedAccessToken } from '@tessera/auth-token';
 import type { FastifyRequest } from 'fastify';
 import passport from 'passport';
 import { Strategy } from 'passport-jwt';
-import { bearerTokenOf } from '../http/bearer-token';
+import { bearerTokenOf, unvalidatedBearerTokenOf } from '../http/bearer-token';
 import { VerificationCache } from './verification-cache';
 
 /** The name JwtAuthGuard asks passport for. */
@@ -44,7 +44,9 @@ export class JwtStrategy
    * `error` answer this request: the bearer token → AccessTokenVerifier → validate() → principal.
    */
   override authenticate(request: Parameters<Strategy['authenticate']>[0]): void {
-    const token = bearerTokenOf(request as unknown as FastifyRequest);
+    // Its syntax is the verifier's first check (readCompactJws, stricter than RFC 6750's
+    // b64token): read once, not once more here.
+    const token = unvalidatedBearerTokenOf(request as unknown as FastifyRequest);
     if (token === undefined) return this.fail(new InvalidAccessTokenError('malformed'), 401);
     this.verifier.verify(token).then(
       (verified) => this.success(this.validate(token, verified)),

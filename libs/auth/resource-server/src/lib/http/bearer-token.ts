@@ -21,9 +21,10 @@ export function bearerTokenOf(request: FastifyRequest): string | undefined {
 }
 
 /**
- * {@link bearerTokenOf} but for the token's syntax, which the caller checks with
- * {@link assertWellFormed} unless it knows the exact string already (the guard's cache holds only
- * tokens that were verified, so a hit was well formed): the one check that reads every character.
+ * {@link bearerTokenOf} but for the token's syntax, which the caller checks unless it knows the
+ * exact string already (the guard's cache holds only tokens that were verified, so a hit was well
+ * formed) or hands it to the verifier, whose first check reads it (readCompactJws): the one check
+ * that reads every character.
  * A second Authorization header, or a token in the query string as well, is refused all the same.
  */
 export function unvalidatedBearerTokenOf(request: FastifyRequest): string | undefined {
@@ -38,7 +39,7 @@ export function unvalidatedBearerTokenOf(request: FastifyRequest): string | unde
 }
 
 /** One well-formed b64token, or 401 `invalid_token` (`Bearer`, `Bearer a b`). */
-export function assertWellFormed(token: string): void {
+function assertWellFormed(token: string): void {
   if (!B64TOKEN.test(token)) throw invalidBearerToken();
 }
 

@@ -3,7 +3,7 @@ import { Metrics } from '@tessera/platform';
 import type { MetricCounter } from '@tessera/platform';
 import type { FastifyRequest } from 'fastify';
 import { missingBearerToken } from '../http/bearer-challenge';
-import { assertWellFormed, unvalidatedBearerTokenOf } from '../http/bearer-token';
+import { unvalidatedBearerTokenOf } from '../http/bearer-token';
 import type { InvalidAccessTokenReason } from '@tessera/auth-token';
 
 /**
@@ -82,8 +82,8 @@ export class GuardMetrics {
 }
 
 /**
- * The request's bearer token as sent (see {@link unvalidatedBearerTokenOf}: its syntax is checked
- * by {@link requireWellFormed} unless the caller knows the string), or the guards' refusal: 401
+ * The request's bearer token as sent (see {@link unvalidatedBearerTokenOf}: its syntax is read by
+ * the verifier unless the caller knows the string), or the guards' refusal: 401
  * with a bare challenge when there is none, 400 when it is sent two ways; each refusal is counted
  * in `metrics`.
  */
@@ -100,14 +100,4 @@ export function requireBearerToken(request: FastifyRequest, metrics: GuardMetric
     throw missingBearerToken();
   }
   return token;
-}
-
-/** {@link assertWellFormed}, the refusal counted as `malformed`. */
-export function requireWellFormed(token: string, metrics: GuardMetrics): void {
-  try {
-    assertWellFormed(token);
-  } catch (error) {
-    metrics.refused('malformed');
-    throw error;
-  }
 }
