@@ -1,5 +1,5 @@
 import { describeForgedTokens, TestIssuer } from '@tessera/auth-testing';
-import { ServiceProcess } from '@tessera/platform-testing';
+import { createTestDatabase, ServiceProcess } from '@tessera/platform-testing';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { resolve } from 'node:path';
@@ -320,5 +320,209 @@ describe('limits by caller (G3)', () => {
     expect(answers.at(-1)).toBe(429);
     // An authenticated caller on the same route, from the same address, is not affected.
     expect((await send('/userinfo', { token: token({ aud: ['auth-service'] }) })).status).toBe(200);
+  });
+});
+
+/**
+ * Phantom-token mode (ACCESS_TOKEN_FORMAT=reference, docs/adr/0012-gateway-at-the-edge.md): a real
+ * auth-service that hands out reference tokens, and a second gateway in that mode in front of it
+ * and of the echo standing in for resource-service.
+ */
+describe('phantom tokens (issue 21)', () => {
+  const PHANTOM_PORT = 13141;
+  const AUTH_PORT = 13142;
+  const PHANTOM = `http://127.0.0.1:${PHANTOM_PORT}`;
+  const AUTH = `http://127.0.0.1:${AUTH_PORT}`;
+  const REFERENCE = /^[A-Za-z0-9_-]{43}$/;
+  const gatewaySecret = randomBytes(32).toString('base64url');
+  const otherSecret = randomBytes(32).toString('base64url');
+  let auth: ServiceProcess;
+  let phantom: ServiceProcess;
+  let accounts = 0;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    auth = await ServiceProcess.start({
+      main: resolve(__dirname, '../../../dist/apps/auth-service/main.js'),
+      url: AUTH,
+      timeoutMs: 120_000,
+      env: {
+        NODE_ENV: 'test',
+        PORT: String(AUTH_PORT),
+        DATABASE_URL: await createTestDatabase('gateway_phantom_auth'),
+        KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        ISSUER: AUTH,
+        CLIENT_SECRETS: `gateway=${gatewaySecret},resource-service=${otherSecret}`,
+        ACCESS_TOKEN_FORMAT: 'reference',
+        LOG_LEVEL: 'info',
+      },
+    });
+    phantom = await ServiceProcess.start({
+      main: resolve(__dirname, '../../../dist/apps/gateway/main.js'),
+      url: PHANTOM,
+      env: {
+        NODE_ENV: 'test',
+        PORT: String(PHANTOM_PORT),
+        AUTH_ISSUER: AUTH,
+        AUTH_CLIENT_SECRET: gatewaySecret,
+        ACCESS_TOKEN_FORMAT: 'reference',
+        UPSTREAMS: `auth-service=${AUTH},resource-service=${echo.url}`,
+        LOG_LEVEL: 'info',
+      },
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    expect(await phantom?.stop()).toBe(0);
+    expect(await auth?.stop()).toBe(0);
+    // Neither logged a reference token or a JWT (R27).
+    for (const logs of [phantom?.logs ?? '', auth?.logs ?? '']) {
+      expect(logs).not.toMatch(/eyJ[\w-]+\.eyJ/);
+      for (const token of seen) expect(logs).not.toContain(token);
+    }
+  });
+
+  /** A new account signed in through the phantom gateway: its reference and refresh tokens. */
+  async function signIn(): Promise<{ access: string; refresh: string }> {
+    accounts += 1;
+    const account = {
+      email: `phantom-${accounts}@example.com`,
+      password: 'correct horse battery staple',
+    };
+    const json = { 'content-type': 'application/json' };
+    await fetch(`${PHANTOM}/auth/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(account),
+    });
+    const login = await fetch(`${PHANTOM}/auth/login`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ ...account, resource: ['auth-service', 'resource-service'] }),
+    });
+    const body = (await login.json()) as { access_token: string; refresh_token: string };
+    expect(login.status).toBe(200);
+    seen.push(body.access_token, body.refresh_token);
+    return { access: body.access_token, refresh: body.refresh_token };
+  }
+
+  async function at(base: string, path: string, token: string, init: RequestInit = {}) {
+    const response = await fetch(`${base}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      challenge: response.headers.get('www-authenticate'),
+      type: response.headers.get('content-type') ?? '',
+      text,
+      body: (text.startsWith('{') ? JSON.parse(text) : {}) as Record<string, unknown>,
+    };
+  }
+
+  const claimsOf = (jwt: string) =>
+    JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+
+  it('hands out opaque reference tokens from a login and from a refresh at /oauth/token', async () => {
+    const { access, refresh } = await signIn();
+    expect(access).toMatch(REFERENCE);
+    const refreshed = await fetch(`${PHANTOM}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: refresh,
+        client_id: 'tessera-first-party',
+      }).toString(),
+    });
+    const body = (await refreshed.json()) as { access_token: string; refresh_token: string };
+    expect(refreshed.status).toBe(200);
+    seen.push(body.access_token, body.refresh_token);
+    expect(body.access_token).toMatch(REFERENCE);
+    expect(body.access_token).not.toBe(access);
+  });
+
+  it('works through the gateway: the service receives a JWT, never the reference', async () => {
+    const { access } = await signIn();
+    // auth-service itself verifies the JWT the gateway forwarded in the reference's place.
+    expect((await at(PHANTOM, '/auth/sessions', access)).status).toBe(200);
+    const notes = await at(PHANTOM, '/api/notes', access);
+    expect(notes.status).toBe(200);
+    const forwarded = received(notes.body);
+    expect(forwarded.rawHeaders.join('\n')).not.toContain(access);
+    const jwt = String(forwarded.headers.authorization).replace(/^Bearer /, '');
+    expect(claimsOf(jwt)).toMatchObject({
+      iss: AUTH,
+      aud: ['auth-service', 'resource-service'],
+      client_id: 'tessera-first-party',
+      sid: expect.any(String),
+    });
+  });
+
+  it('is refused directly at a service with 401 invalid_token', async () => {
+    const { access } = await signIn();
+    const direct = await at(AUTH, '/auth/sessions', access);
+    expect(direct.status).toBe(401);
+    expect(direct.challenge).toBe('Bearer error="invalid_token"');
+    expect(direct.body).toMatchObject({ statusCode: 401, requestId: expect.any(String) });
+  });
+
+  it('answers an unknown, a malformed or a made-up reference 401 in the house shape, forwarding nothing', async () => {
+    const before = echo.received.length;
+    for (const token of [randomBytes(32).toString('base64url'), 'abc', `${'A'.repeat(42)}.`]) {
+      const answer = await at(PHANTOM, '/api/notes', token);
+      expect(answer.status).toBe(401);
+      expect(answer.challenge).toBe('Bearer error="invalid_token"');
+      expect(answer.body).toMatchObject({ statusCode: 401, requestId: expect.any(String) });
+    }
+    expect(echo.received.length).toBe(before);
+  });
+
+  it('swaps a reference for its JWT only for the gateway client (tokens:phantom)', async () => {
+    const { access } = await signIn();
+    const ask = (client: string, secret: string) =>
+      fetch(`${AUTH}/oauth/introspect`, {
+        method: 'POST',
+        headers: {
+          accept: 'application/jwt',
+          authorization: `Basic ${Buffer.from(`${client}:${secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token: access }).toString(),
+      });
+    const gateway = await ask('gateway', gatewaySecret);
+    expect(gateway.status).toBe(200);
+    expect(gateway.headers.get('content-type')).toMatch(/^application\/jwt/);
+    expect(claimsOf(await gateway.text())).toMatchObject({ iss: AUTH, sid: expect.any(String) });
+    const other = await ask('resource-service', otherSecret);
+    expect(other.status).toBe(400);
+    expect(await other.json()).toMatchObject({ error: 'unauthorized_client' });
+  });
+
+  it('stops working within 2 s of logout', async () => {
+    const { access } = await signIn();
+    expect((await at(PHANTOM, '/api/notes', access)).status).toBe(200);
+    const logout = await at(PHANTOM, '/auth/logout', access, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(logout.status).toBe(204);
+    const loggedOut = performance.now();
+    let answer = await at(PHANTOM, '/api/notes', access);
+    while (answer.status !== 401) {
+      expect(answer.status).toBe(200);
+      expect(performance.now() - loggedOut).toBeLessThan(2000);
+      await new Promise((done) => setTimeout(done, 20));
+      answer = await at(PHANTOM, '/api/notes', access);
+    }
+    const took = performance.now() - loggedOut;
+    console.log(`phantom token refused at the gateway ${Math.round(took)} ms after logout`);
+    expect(took).toBeLessThan(2000);
+    expect(answer.challenge).toBe('Bearer error="invalid_token"');
   });
 });
