@@ -4,11 +4,21 @@ import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
+import { DataSource } from 'typeorm';
 import { AppModule } from '../../app.module';
 import { authServiceConfig } from '../../config/auth-service.config';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const OUTPUT = resolve(__dirname, '../../../../../dist/test-output/auth-service');
+const AUTHENTICATOR = {
+  protocol: 'ctap2',
+  transport: 'internal',
+  hasResidentKey: true,
+  hasUserVerification: true,
+  isUserVerified: true,
+  automaticPresenceSimulation: true,
+} as const;
 /** @simplewebauthn/browser's own bundle: the page calls navigator.credentials through it. */
 const WEBAUTHN_BROWSER = resolve(
   __dirname,
@@ -47,6 +57,8 @@ describe('passkeys in a browser', () => {
   let browser: Browser;
   let page: Page;
   let origin: string;
+  let devtools: CDPSession;
+  let authenticatorId: string;
 
   const call = async (
     method: string,
@@ -112,18 +124,11 @@ describe('passkeys in a browser', () => {
     page = await (await browser.newContext({ bypassCSP: true })).newPage();
     await page.goto(`${origin}/health/live`);
     await page.addScriptTag({ path: WEBAUTHN_BROWSER });
-    const devtools = await page.context().newCDPSession(page);
+    devtools = await page.context().newCDPSession(page);
     await devtools.send('WebAuthn.enable');
-    await devtools.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    ({ authenticatorId } = await devtools.send('WebAuthn.addVirtualAuthenticator', {
+      options: AUTHENTICATOR,
+    }));
     expect((await call('POST', '/auth/register', { body: { email, password } })).status).toBe(201);
   }, 120_000);
   afterAll(async () => {
@@ -187,6 +192,75 @@ describe('passkeys in a browser', () => {
     const replayed = await call('POST', '/auth/login/passkey', { body: { passkey: assertion } });
     expect(replayed).toMatchObject({ status: 401, body: { error: 'invalid_second_factor' } });
   });
+
+  /** Replaces the passkeys of one virtual authenticator with another's (signature counters too). */
+  async function copyPasskeys(
+    from: { session: CDPSession; id: string },
+    to: { session: CDPSession; id: string },
+  ): Promise<void> {
+    const { credentials } = await from.session.send('WebAuthn.getCredentials', {
+      authenticatorId: from.id,
+    });
+    await to.session.send('WebAuthn.clearCredentials', { authenticatorId: to.id });
+    for (const credential of credentials) {
+      await to.session.send('WebAuthn.addCredential', { authenticatorId: to.id, credential });
+    }
+  }
+
+  /**
+   * Runs `steps` on a page of the hosted pages as a person gets it: the service's CSP in force (no
+   * test script), and an authenticator holding the passkey registered above. The passkey moves
+   * there and back over DevTools, so its signature counter keeps growing.
+   */
+  async function onHostedPage(steps: (hosted: Page) => Promise<void>): Promise<void> {
+    const hosted = await (await browser.newContext()).newPage();
+    const session = await hosted.context().newCDPSession(hosted);
+    await session.send('WebAuthn.enable');
+    const added = await session.send('WebAuthn.addVirtualAuthenticator', {
+      options: AUTHENTICATOR,
+    });
+    const original = { session: devtools, id: authenticatorId };
+    const copy = { session, id: added.authenticatorId };
+    await copyPasskeys(original, copy);
+    try {
+      await steps(hosted);
+    } finally {
+      await copyPasskeys(copy, original);
+      await hosted.context().close();
+    }
+  }
+  const pageSessions = () =>
+    service.app.get(DataSource).query(
+      `SELECT b.amr FROM browser_sessions b JOIN users u ON u.id = b.user_id
+          WHERE u.email = $1 AND b.ended_at IS NULL ORDER BY b.auth_time`,
+      [email],
+    ) as Promise<{ amr: string[] }[]>;
+
+  it('signs in on the hosted page with the passkey alone, through its script under its CSP', async () => {
+    await onHostedPage(async (hosted) => {
+      const response = await hosted.goto(`${origin}/signin`);
+      const policy = response?.headers()['content-security-policy'] ?? '';
+      expect(policy).toContain("script-src 'self'");
+      expect(policy).not.toContain('unsafe-inline');
+      await hosted.getByRole('button', { name: 'Use a passkey' }).click();
+      await hosted.getByRole('heading', { name: 'You are signed in' }).waitFor();
+      expect(await pageSessions()).toEqual([{ amr: ['hwk', 'user', 'mfa'] }]);
+    });
+  }, 60_000);
+
+  it('asks for the passkey on the hosted page after the password, and takes it', async () => {
+    await onHostedPage(async (hosted) => {
+      await hosted.goto(`${origin}/signin`);
+      await hosted.getByLabel('Email').fill(email);
+      await hosted.getByLabel('Password').fill(password);
+      await hosted.getByRole('button', { name: 'Sign in' }).click();
+      await hosted.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+      await hosted.screenshot({ path: resolve(OUTPUT, 'second-factor-passkey.png') });
+      await hosted.getByRole('button', { name: 'Use a passkey' }).click();
+      await hosted.getByRole('heading', { name: 'You are signed in' }).waitFor();
+      expect(await pageSessions()).toContainEqual({ amr: ['pwd', 'hwk', 'user', 'mfa'] });
+    });
+  }, 60_000);
 
   it('asks for the passkey after the password, and takes it as the second factor', async () => {
     const first = await call('POST', '/auth/login', {
