@@ -15,6 +15,8 @@
  * - the gateway (apps/gateway): the same guarded read, GET /notes with one reused token, direct
  *   and through the gateway (GET /api/notes: the edge verifies too, then forwards), in one phase;
  *   the ratio of their rates and the p50 the gateway adds. Both processes share the servers' core.
+ *   In the same phase, a second gateway in phantom-token mode (ACCESS_TOKEN_FORMAT=reference) with
+ *   one reused reference token, its JWT cached after the warm-up, against the gateway in JWT mode.
  * - auth-service: POST /auth/refresh (one rotation per request, each connection following its
  *   own session), POST /oauth/token with client credentials (a signed token per request), each
  *   beside node-oidc-provider doing the same (tools/bench/references/oidc-provider.mjs), and
@@ -49,9 +51,11 @@ const root = resolve(__dirname, '../..');
 const AUTH_PORT = 13091;
 const RESOURCE_PORT = 13092;
 const GATEWAY_PORT = 13096;
+const PHANTOM_GATEWAY_PORT = 13097;
 const authUrl = `http://127.0.0.1:${AUTH_PORT}`;
 const resourceUrl = `http://127.0.0.1:${RESOURCE_PORT}`;
 const gatewayUrl = `http://127.0.0.1:${GATEWAY_PORT}`;
+const phantomGatewayUrl = `http://127.0.0.1:${PHANTOM_GATEWAY_PORT}`;
 const only = process.env['BENCH_ONLY'];
 const duration = Number(process.env['BENCH_DURATION'] ?? 3);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
@@ -277,26 +281,34 @@ async function benchResourceService(): Promise<Row[]> {
  * gateway, which verifies it too and forwards it: one phase, so each round measures both.
  */
 async function benchGateway(issuer: TestIssuer, secret: string, authorization: string) {
-  const gateway = await ServiceProcess.start({
-    main: join(root, 'dist/apps/gateway/main.js'),
-    url: gatewayUrl,
-    timeoutMs: 60_000,
-    cpus: SERVER_CPUS,
-    discardOutput: true,
-    env: {
-      NODE_ENV: 'production',
-      PORT: String(GATEWAY_PORT),
-      AUTH_ISSUER: issuer.issuer,
-      AUTH_CLIENT_SECRET: secret,
-      UPSTREAMS: `resource-service=${resourceUrl},auth-service=${authUrl}`,
-      // One caller sends every request: a budget it never reaches.
-      RATE_LIMIT_MAX: '1000000',
-      LOG_LEVEL: 'info',
-    },
+  const startGateway = (port: number, url: string, env: Record<string, string> = {}) =>
+    ServiceProcess.start({
+      main: join(root, 'dist/apps/gateway/main.js'),
+      url,
+      timeoutMs: 60_000,
+      cpus: SERVER_CPUS,
+      discardOutput: true,
+      env: {
+        NODE_ENV: 'production',
+        PORT: String(port),
+        AUTH_ISSUER: issuer.issuer,
+        AUTH_CLIENT_SECRET: secret,
+        UPSTREAMS: `resource-service=${resourceUrl},auth-service=${authUrl}`,
+        // One caller sends every request: a budget it never reaches.
+        RATE_LIMIT_MAX: '1000000',
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+    });
+  const gateway = await startGateway(GATEWAY_PORT, gatewayUrl);
+  const phantom = await startGateway(PHANTOM_GATEWAY_PORT, phantomGatewayUrl, {
+    ACCESS_TOKEN_FORMAT: 'reference',
   });
   try {
     const headers = { authorization };
-    const [direct, edge] = await measure('gateway', [
+    const reference = issuer.referenceToken({ scope: 'notes:read' }, { expiresIn: 3600 });
+    // The warm-up's first request swaps the reference; every measured one finds its JWT cached.
+    const [direct, edge, swapped] = await measure('gateway', [
       { name: 'GET /notes, reused token, direct', url: resourceUrl, path: '/notes', headers },
       {
         name: 'GET /api/notes, reused token, through the gateway',
@@ -304,15 +316,32 @@ async function benchGateway(issuer: TestIssuer, secret: string, authorization: s
         path: '/api/notes',
         headers,
       },
+      {
+        name: 'GET /api/notes, reused reference token, phantom-token gateway',
+        url: phantomGatewayUrl,
+        path: '/api/notes',
+        headers: { authorization: `Bearer ${reference}` },
+      },
     ]);
     const ratio = pairedRatio(edge, direct);
     const added = (edge.p50 ?? 0) - (direct.p50 ?? 0);
     edge.note = `${ratio.toFixed(2)} of direct; p50 +${added.toFixed(1)} ms`;
-    goals.push(ratioGoal('guarded read through the gateway vs direct', ratio, 0.6));
-    return [direct, edge];
+    const phantomRatio = pairedRatio(swapped, edge);
+    swapped.note = `${phantomRatio.toFixed(2)} of JWT mode; p50 ${signed((swapped.p50 ?? 0) - (edge.p50 ?? 0))} ms`;
+    goals.push(
+      ratioGoal('guarded read through the gateway vs direct', ratio, 0.6),
+      ratioGoal('phantom-token mode, warm cache, vs JWT mode', phantomRatio, 0.9),
+    );
+    return [direct, edge, swapped];
   } finally {
+    await phantom.stop();
     await gateway.stop();
   }
+}
+
+/** A difference with its sign: +1.5 or -0.3. */
+function signed(value: number): string {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
 }
 
 /** How many ES256 signatures of these tokens one core checks per second (this process's core). */

@@ -68,6 +68,8 @@ export class TestIssuer {
   /** Every token this issuer minted, with its claims: what its introspection knows. */
   private readonly minted = new Map<string, Record<string, unknown>>();
   private readonly revoked = new Set<string>();
+  /** Reference tokens (phantom-token mode), each with the JWT it stands for. */
+  private readonly references = new Map<string, string>();
   /** The revocation log it serves at GET /revocations, and the streams following it. */
   private readonly revocationLog: RevocationEvent[] = [];
   private readonly followers = new Set<ServerResponse>();
@@ -181,6 +183,17 @@ export class TestIssuer {
     const token = this.sign(header, claims, key);
     this.minted.set(token, claims);
     return token;
+  }
+
+  /**
+   * An opaque reference token standing for `accessToken(overrides, options)`, as auth-service
+   * hands out with ACCESS_TOKEN_FORMAT=reference: `POST /oauth/introspect` with
+   * `Accept: application/jwt` answers that JWT (phantom tokens, docs/adr/0012-gateway-at-the-edge.md).
+   */
+  referenceToken(overrides: Record<string, unknown> = {}, options: MintOptions = {}): string {
+    const reference = randomBytes(32).toString('base64url');
+    this.references.set(reference, this.accessToken(overrides, options));
+    return reference;
   }
 
   /**
@@ -311,6 +324,12 @@ export class TestIssuer {
       if (!caller || caller['sub'] !== caller['client_id'])
         return send(401, { error: 'invalid_token' });
       const token = form.get('token') ?? '';
+      if (request.headers.accept === 'application/jwt') {
+        const jwt = this.references.get(token);
+        if (!jwt || this.revoked.has(token)) return send(200, { active: false });
+        response.writeHead(200, { 'content-type': 'application/jwt', 'cache-control': 'no-store' });
+        return response.end(jwt);
+      }
       const claims = this.minted.get(token);
       const live = claims && !this.revoked.has(token) && Number(claims['exp']) * 1000 > Date.now();
       return send(
