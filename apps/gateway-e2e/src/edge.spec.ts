@@ -482,25 +482,56 @@ describe('phantom tokens (issue 21)', () => {
     expect(echo.received.length).toBe(before);
   });
 
+  /** A form POST straight to auth-service, as `client` when given (client_secret_basic). */
+  const form = (
+    path: string,
+    params: Record<string, string>,
+    client?: [string, string],
+    accept?: string,
+  ) =>
+    fetch(`${AUTH}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(accept && { accept }),
+        ...(client && {
+          authorization: `Basic ${Buffer.from(client.join(':')).toString('base64')}`,
+        }),
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+
   it('swaps a reference for its JWT only for the gateway client (tokens:phantom)', async () => {
     const { access } = await signIn();
-    const ask = (client: string, secret: string) =>
-      fetch(`${AUTH}/oauth/introspect`, {
-        method: 'POST',
-        headers: {
-          accept: 'application/jwt',
-          authorization: `Basic ${Buffer.from(`${client}:${secret}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ token: access }).toString(),
-      });
-    const gateway = await ask('gateway', gatewaySecret);
+    const swap = (client: [string, string]) =>
+      form('/oauth/introspect', { token: access }, client, 'application/jwt');
+    const gateway = await swap(['gateway', gatewaySecret]);
     expect(gateway.status).toBe(200);
     expect(gateway.headers.get('content-type')).toMatch(/^application\/jwt/);
     expect(claimsOf(await gateway.text())).toMatchObject({ iss: AUTH, sid: expect.any(String) });
-    const other = await ask('resource-service', otherSecret);
+    const other = await swap(['resource-service', otherSecret]);
     expect(other.status).toBe(400);
     expect(await other.json()).toMatchObject({ error: 'unauthorized_client' });
+  });
+
+  it('answers RFC 7662 in JSON for a reference and revokes it with RFC 7009, as for a JWT', async () => {
+    const { access } = await signIn();
+    const resourceService: [string, string] = ['resource-service', otherSecret];
+    const introspect = async () =>
+      (await form('/oauth/introspect', { token: access }, resourceService)).json();
+    expect(await introspect()).toMatchObject({
+      active: true,
+      token_type: 'Bearer',
+      client_id: 'tessera-first-party',
+      sid: expect.any(String),
+    });
+    const revoked = await form('/oauth/revoke', {
+      token: access,
+      client_id: 'tessera-first-party',
+    });
+    expect(revoked.status).toBe(200);
+    expect(await introspect()).toEqual({ active: false });
+    expect((await at(PHANTOM, '/api/notes', access)).status).toBe(401);
   });
 
   it('stops working within 2 s of logout', async () => {
