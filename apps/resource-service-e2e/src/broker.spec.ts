@@ -1,26 +1,46 @@
 import { EVENTS_STREAM } from '@tessera/auth-client';
-import { NatsTestServer } from '@tessera/platform-testing';
+import { NatsTestServer, OtlpTraceReceiver } from '@tessera/platform-testing';
+import type { ReceivedSpan } from '@tessera/platform-testing';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { adminLogin, call, claimsOf, registerAndLogin } from './support/tessera-system';
 import { startTesseraSystem } from './support/tessera-system';
 import type { TesseraSystem, TokenPair } from './support/tessera-system';
+import { traceWaterfall } from './support/trace-waterfall';
 
 /**
- * With NATS_URL set (ADR 0013), both services as built processes and a real nats-server with
- * JetStream: auth-service publishes `session.revoked` from its revocation log, resource-service
- * follows it on the stream (not on GET /revocations) and refuses a logged-out session's token
- * within the 2 s bound; revocations made while the broker is down are published once it is back;
- * and resource-service restarted while events flow misses none: its notes consumer resumes after
- * the last event it acknowledged, its in-memory revocation list reads the stream again (ADR 0013).
+ * With NATS_URL set (ADR 0013) and tracing on: the gateway, auth-service and resource-service as
+ * built processes, a real nats-server with JetStream, and an in-memory OpenTelemetry collector
+ * (OtlpTraceReceiver) that the services export to as an operator's OTEL_* variables make them.
+ * One start of all of it serves both halves (npm test's time budget):
+ *
+ * - revocations and events over the broker: auth-service publishes `session.revoked` from its
+ *   revocation log, resource-service follows it on the stream (not on GET /revocations) and
+ *   refuses a logged-out session's token within the 2 s bound; revocations made while the broker
+ *   is down are published once it is back; and resource-service restarted while events flow
+ *   misses none: its notes consumer resumes after the last event it acknowledged, its in-memory
+ *   revocation list reads the stream again (ADR 0013);
+ * - one trace (issue 23): a caller's login and notes requests through the gateway, and an
+ *   administrator's request that disables the caller, all under the caller's one `traceparent`,
+ *   come back as one trace across the gateway, auth-service, resource-service and
+ *   resource-service's consumer of the `user.disabled` event that the disabling published (its
+ *   trace context stored in the outbox row, sent as NATS headers); every log line of those
+ *   requests, and of the event's handler, carries that trace id.
  */
 
 const BOUND_MS = 2000;
 
 let nats: NatsTestServer;
+let receiver: OtlpTraceReceiver;
 let system: TesseraSystem;
 let accounts = 0;
+let adminToken: Promise<string> | undefined;
+
+/** An administrator's access token for auth-service's /admin routes, made once. */
+const admin = () => (adminToken ??= adminLogin(system, `broker-admin-${Date.now()}@example.com`));
 
 async function login() {
   accounts += 1;
@@ -61,19 +81,29 @@ async function waitFor(done: () => boolean | Promise<boolean>, timeoutMs: number
 }
 
 beforeAll(async () => {
-  nats = await NatsTestServer.start();
+  [nats, receiver] = await Promise.all([NatsTestServer.start(), OtlpTraceReceiver.start()]);
+  const tracing = {
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    // Export every 100 ms instead of 5 s: the trace test waits for the spans.
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+    METRICS_PORT: '0',
+  };
   system = await startTesseraSystem({
     authPort: 13111,
     resourcePort: 13112,
+    gatewayPort: 13113,
     name: 'broker',
-    authEnv: { NATS_URL: nats.url, REGISTRATION_ADDRESS_LIMIT: '1000' },
-    resourceEnv: { NATS_URL: nats.url },
+    authEnv: { ...tracing, NATS_URL: nats.url, REGISTRATION_ADDRESS_LIMIT: '1000' },
+    resourceEnv: { ...tracing, NATS_URL: nats.url },
+    gatewayEnv: tracing,
   });
 });
 
 afterAll(async () => {
   expect(await system?.stop()).toEqual([0, 0]);
-  await nats?.stop();
+  await Promise.all([nats?.stop(), receiver?.stop()]);
 });
 
 describe('revocations over NATS JetStream', () => {
@@ -131,7 +161,7 @@ describe('revocations over NATS JetStream', () => {
   });
 
   it('misses no event while resource-service restarts as events flow: user.disabled is handled once each, from where its durable consumer stopped, and every revocation is in force again', async () => {
-    const admin = await adminLogin(system, `broker-admin-${Date.now()}@example.com`);
+    const token = await admin();
     // Ten accounts, each with a session and a note; disabling one publishes user.disabled (from
     // auth-service's outbox) and session.revoked (from its revocation log).
     const users: (TokenPair & { id: string })[] = [];
@@ -152,7 +182,7 @@ describe('revocations over NATS JetStream', () => {
           `${system.issuer}/admin/users/${user.id}/disable`,
           'POST',
           undefined,
-          admin,
+          token,
         );
         expect(answer.status).toBe(204);
       }
@@ -213,4 +243,265 @@ describe('revocations over NATS JetStream', () => {
     // the sessions revoked before the restart are refused as well as those revoked after.
     for (const user of users) await untilRefused(user.access_token, 20_000);
   }, 180_000);
+});
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/** A request of the caller's trace, with a request id the test finds its log lines by. */
+async function traced(
+  url: string,
+  method: string,
+  options: { traceparent: string; requestId: string; token?: string; body?: object },
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { traceparent, requestId, token, body } = options;
+  const headers: Record<string, string> = { 'x-request-id': requestId, traceparent };
+  if (token) headers['authorization'] = `Bearer ${token}`;
+  if (body) headers['content-type'] = 'application/json';
+  const response = await fetch(url, { method, headers, body: body && JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : {} };
+}
+
+function logLines(logs: string): Record<string, unknown>[] {
+  return logs
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+const serverSpan = (spans: ReceivedSpan[], service: string, method: string, route: string) =>
+  spans.find(
+    (span) =>
+      span.service === service &&
+      span.kind === 2 &&
+      span.attributes['http.request.method'] === method &&
+      span.attributes['http.route'] === route,
+  );
+
+/** The gateway's server span of a request to `path` (its proxy routes have no route template). */
+const gatewaySpan = (spans: ReceivedSpan[], method: string, path: string) =>
+  spans.find(
+    (span) =>
+      span.service === 'gateway' &&
+      span.kind === 2 &&
+      span.attributes['http.request.method'] === method &&
+      span.attributes['url.path'] === path,
+  );
+
+/** The spans from `span` up to the trace's root (the caller's span is not among them). */
+function ancestry(spans: ReceivedSpan[], span: ReceivedSpan | undefined): ReceivedSpan[] {
+  const chain: ReceivedSpan[] = [];
+  for (let at = span; at; at = spans.find((other) => other.spanId === at?.parentSpanId)) {
+    chain.push(at);
+  }
+  return chain;
+}
+
+describe('one trace across the services', () => {
+  it("follows a login and notes requests through the gateway, resource-service's call to auth-service, and the user.disabled event to its consumer, under the caller's trace id", async () => {
+    const traceId = hex(16);
+    const callerSpanId = hex(8);
+    const traceparent = `00-${traceId}-${callerSpanId}-01`;
+    const email = `tracing-${Date.now()}@example.com`;
+    const password = 'correct horse battery staple';
+    const gateway = system.gatewayUrl as string;
+    expect((await call(`${system.issuer}/auth/register`, 'POST', { email, password })).status).toBe(
+      201,
+    );
+    const adminAccess = await admin();
+
+    const login = await traced(`${gateway}/auth/login`, 'POST', {
+      traceparent,
+      requestId: 'tracing-login',
+      body: { email, password, resource: ['auth-service', 'resource-service'] },
+    });
+    expect(login.status).toBe(200);
+    const { access_token: token } = login.body as unknown as TokenPair;
+    const read = await traced(`${gateway}/api/notes?limit=5`, 'GET', {
+      traceparent,
+      token,
+      requestId: 'tracing-read',
+    });
+    expect(read.status).toBe(200);
+    // Asks auth-service (introspection) first: a request that crosses from one service to the other.
+    const purge = await traced(`${gateway}/api/notes`, 'DELETE', {
+      traceparent,
+      token,
+      requestId: 'tracing-delete',
+    });
+    expect(purge.status).toBe(200);
+    // The gateway routes no /admin: an administrator calls auth-service itself. Disabling the
+    // caller publishes user.disabled, which resource-service's durable consumer handles.
+    const userId = String(claimsOf(token)['sub']);
+    const disable = await traced(`${system.issuer}/admin/users/${userId}/disable`, 'POST', {
+      traceparent,
+      token: adminAccess,
+      requestId: 'tracing-disable',
+    });
+    expect(disable.status).toBe(204);
+
+    const consumerSpan = (received: ReceivedSpan[]) =>
+      received.find(
+        (span) =>
+          span.service === 'resource-service' &&
+          span.kind === 5 &&
+          span.name === 'user.disabled process',
+      );
+    const spans = await receiver.waitForTrace(
+      traceId,
+      (received) =>
+        !!gatewaySpan(received, 'POST', '/auth/login') &&
+        !!gatewaySpan(received, 'GET', '/api/notes') &&
+        !!gatewaySpan(received, 'DELETE', '/api/notes') &&
+        !!serverSpan(received, 'auth-service', 'POST', '/auth/login') &&
+        !!serverSpan(received, 'resource-service', 'GET', '/notes') &&
+        !!serverSpan(received, 'resource-service', 'DELETE', '/notes') &&
+        !!serverSpan(received, 'auth-service', 'POST', '/oauth/introspect') &&
+        !!serverSpan(received, 'auth-service', 'POST', '/admin/users/:id/disable') &&
+        !!consumerSpan(received) &&
+        // The handler's query, which ends before its span does.
+        received.some(
+          (span) =>
+            span.service === 'resource-service' &&
+            span.parentSpanId !== undefined &&
+            ancestry(received, span).includes(consumerSpan(received) as ReceivedSpan) &&
+            span.attributes['db.system.name'] === 'postgresql',
+        ),
+      30_000,
+    );
+
+    // Named after its route, for the viewer.
+    expect(serverSpan(spans, 'auth-service', 'POST', '/auth/login')?.name).toBe('POST /auth/login');
+    // A query's parameter names only, as in the logs (R4), at the edge and behind it.
+    expect(serverSpan(spans, 'resource-service', 'GET', '/notes')?.attributes['url.query']).toBe(
+      'limit',
+    );
+    expect(gatewaySpan(spans, 'GET', '/api/notes')?.attributes['url.query']).toBe('limit');
+    // The caller's span is the parent of the gateway's server span of each request, and of
+    // auth-service's for the administrator's; each service's server span is the child of the
+    // gateway's client span that forwarded it.
+    for (const [method, path] of [
+      ['POST', '/auth/login'],
+      ['GET', '/api/notes'],
+      ['DELETE', '/api/notes'],
+    ]) {
+      expect({ method, path, parent: gatewaySpan(spans, method, path)?.parentSpanId }).toEqual({
+        method,
+        path,
+        parent: callerSpanId,
+      });
+    }
+    expect(
+      serverSpan(spans, 'auth-service', 'POST', '/admin/users/:id/disable')?.parentSpanId,
+    ).toBe(callerSpanId);
+    for (const [service, method, route, edgeMethod, edgePath] of [
+      ['auth-service', 'POST', '/auth/login', 'POST', '/auth/login'],
+      ['resource-service', 'GET', '/notes', 'GET', '/api/notes'],
+      ['resource-service', 'DELETE', '/notes', 'DELETE', '/api/notes'],
+    ]) {
+      const chain = ancestry(spans, serverSpan(spans, service, method, route));
+      expect({ service, route, parent: chain[1]?.service, kind: chain[1]?.kind }).toEqual({
+        service,
+        route,
+        parent: 'gateway',
+        kind: 3,
+      });
+      expect(chain.at(-1)).toBe(gatewaySpan(spans, edgeMethod, edgePath));
+    }
+    // resource-service's fetch to auth-service carried the trace on: the introspection's server
+    // span is the child of resource-service's client span.
+    const introspection = serverSpan(spans, 'auth-service', 'POST', '/oauth/introspect');
+    const outgoing = spans.find((span) => span.spanId === introspection?.parentSpanId);
+    expect({ service: outgoing?.service, kind: outgoing?.kind }).toEqual({
+      service: 'resource-service',
+      kind: 3,
+    });
+    // Through NATS: the consumer span descends from auth-service's span of the request that
+    // disabled the user (the trace context the outbox row kept, sent as message headers).
+    const consumer = consumerSpan(spans);
+    const disabling = serverSpan(spans, 'auth-service', 'POST', '/admin/users/:id/disable');
+    const fromConsumer = ancestry(spans, consumer);
+    expect(fromConsumer[1]?.service).toBe('auth-service');
+    expect(fromConsumer.at(-1)).toBe(disabling);
+    expect(consumer?.attributes).toMatchObject({
+      'messaging.system': 'nats',
+      'messaging.destination.name': 'tessera.events.user.disabled',
+    });
+    // Nest's handlers and the PostgreSQL queries of both services are in the trace too.
+    for (const service of ['auth-service', 'resource-service']) {
+      const names = spans.filter((span) => span.service === service).map((span) => span.name);
+      expect({ service, nest: names.some((name) => /Controller\./.test(name)) }).toEqual({
+        service,
+        nest: true,
+      });
+      const queries = spans.filter(
+        (span) => span.service === service && span.attributes['db.system.name'] === 'postgresql',
+      );
+      expect({ service, queries: queries.length > 0 }).toEqual({ service, queries: true });
+    }
+
+    // No span holds a credential (R27): not the password, the tokens or the client secret.
+    const exported = JSON.stringify(receiver.spans, (_key, value: unknown) =>
+      typeof value === 'bigint' ? String(value) : value,
+    );
+    const { refresh_token: refreshToken } = login.body as unknown as TokenPair;
+    for (const secret of [password, token, refreshToken, adminAccess, system.clientSecret]) {
+      expect(exported.includes(secret)).toBe(false);
+    }
+
+    // Every log line of those requests, in the gateway and both services, carries the trace id
+    // and one of its spans.
+    const spanIds = new Set(spans.map((span) => span.spanId));
+    const requestIds = ['tracing-login', 'tracing-read', 'tracing-delete', 'tracing-disable'];
+    const gatewayLines = logLines(system.gateway?.logs ?? '').filter((line) =>
+      requestIds.includes(String(line['reqId'])),
+    );
+    expect(new Set(gatewayLines.map((line) => line['reqId']))).toEqual(
+      new Set(['tracing-login', 'tracing-read', 'tracing-delete']),
+    );
+    const lines = [
+      ...gatewayLines,
+      ...logLines(system.auth.logs),
+      ...logLines(system.resource.logs),
+    ].filter((line) => requestIds.includes(String(line['reqId'])));
+    expect(new Set(lines.map((line) => line['reqId']))).toEqual(new Set(requestIds));
+    // The event's handler logs outside any request: its line carries the consumer's trace.
+    const handled = logLines(system.resource.logs).filter((line) =>
+      String(line['msg']).startsWith(`User ${userId} was disabled`),
+    );
+    expect(handled).toHaveLength(1);
+    for (const line of [...lines, ...handled]) {
+      expect({ msg: line['msg'], traceId: line['trace_id'] }).toEqual({
+        msg: line['msg'],
+        traceId,
+      });
+      expect(spanIds.has(String(line['span_id']))).toBe(true);
+    }
+    // auth-service's line for the introspection resource-service asked for is in the trace too.
+    const introspectionLine = logLines(system.auth.logs).find(
+      (line) => (line['req'] as { url?: string } | undefined)?.url === '/oauth/introspect',
+    );
+    expect(introspectionLine?.['trace_id']).toBe(traceId);
+
+    // docs/images/trace-waterfall.svg is this trace, drawn when asked (docs/observability.md).
+    const picture = process.env['TRACE_WATERFALL'];
+    if (picture) {
+      const title =
+        'One trace: a login and notes requests through the gateway, and a user disabled, to its NATS consumer';
+      writeFileSync(
+        picture,
+        traceWaterfall(
+          receiver.spans.filter((span) => span.traceId === traceId),
+          title,
+        ),
+      );
+    }
+  });
+
+  it('leaves health probes and metrics scrapes out of the traces', () => {
+    // ServiceProcess polled /health/ready until each service was ready, resource-service's
+    // restart included.
+    const paths = receiver.spans.map((span) => String(span.attributes['url.path']));
+    expect(paths.filter((path) => path.startsWith('/health') || path === '/metrics')).toEqual([]);
+  });
 });

@@ -20,7 +20,7 @@ const TOP = 62;
 /**
  * A trace as a waterfall in SVG, drawn from the spans the services exported (what a viewer such
  * as Jaeger shows): a row per span in the order of the tree, indented by depth, coloured by
- * process. docs/images/trace-waterfall.svg is tracing.spec.ts's trace drawn by this
+ * process. docs/images/trace-waterfall.svg is broker.spec.ts's trace drawn by this
  * (`TRACE_WATERFALL=docs/images/trace-waterfall.svg`, see docs/observability.md).
  */
 export function traceWaterfall(spans: readonly ReceivedSpan[], title: string): string {
@@ -56,7 +56,7 @@ export function traceWaterfall(spans: readonly ReceivedSpan[], title: string): s
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="10" y="18" font-size="14" font-weight="bold">${escape(title)}</text>`,
-    `<text x="10" y="36" fill="#555">trace ${spans[0].traceId}, ${spans.length} spans over ${totalMs.toFixed(0)} ms (${spans.length - shown.length} pool checkouts not drawn), exported by the built services in apps/resource-service-e2e/src/tracing.spec.ts</text>`,
+    `<text x="10" y="36" fill="#555">trace ${spans[0].traceId}, ${spans.length} spans over ${totalMs.toFixed(0)} ms (${spans.length - shown.length} pool checkouts not drawn), exported by the built services in apps/resource-service-e2e/src/broker.spec.ts</text>`,
     ...services.map(
       (service, index) =>
         `<rect x="${10 + index * 130}" y="44" width="10" height="10" fill="${colour(service)}"/><text x="${24 + index * 130}" y="53">${escape(service)}</text>`,
