@@ -22,7 +22,9 @@
  *   beside node-oidc-provider doing the same (tools/bench/references/oidc-provider.mjs), and
  *   POST /auth/login (argon2id-bound, so fewer connections).
  * - each service: cold start (process start → /health/ready answering 200, migrations already
- *   applied) and resident memory idle and after its load.
+ *   applied), with the CPU time the process had used by then (on a shared machine the wall time
+ *   says more about the neighbours than about the service), and resident memory idle and after
+ *   its load.
  *
  * Where `taskset` exists, every server runs on core 0 and this process (the load generator) on
  * core 1, so a row measures the server, not the two fighting for a core. The scenarios of a phase
@@ -44,6 +46,7 @@ import autocannon from 'autocannon';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, verify } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -175,8 +178,8 @@ async function benchResourceService(): Promise<Row[]> {
     ),
   ];
   try {
-    const { ms: coldStartMs, service: restarted } = await restart(running, options);
-    running = restarted;
+    const coldStart = await restart(running, options);
+    running = coldStart.service;
     const idle = running.residentBytes();
     const reused = `Bearer ${issuer.accessToken({ scope: 'notes:read' }, { expiresIn: 3600 })}`;
     process.stdout.write(`Minting ${FRESH_TOKENS} tokens for the fresh-token scenario…\n`);
@@ -252,7 +255,7 @@ async function benchResourceService(): Promise<Row[]> {
     freshRow.note = `${(rate(freshRow) / signatureChecks).toFixed(2)} of one core's ES256 checks`;
     versus(second[2], second[0], 'open');
     const loaded = running.residentBytes();
-    startUpGoals(service, coldStartMs, loaded);
+    startUpGoals(service, coldStart.ms, loaded);
     return [
       rawRow,
       nestRow,
@@ -267,7 +270,7 @@ async function benchResourceService(): Promise<Row[]> {
       },
       ...second,
       ...edge,
-      ...startUpRows(service, coldStartMs, idle, loaded),
+      ...startUpRows(service, coldStart, idle, loaded),
     ];
   } finally {
     await running.stop();
@@ -474,8 +477,8 @@ async function benchAuthService(): Promise<Row[]> {
     throw error;
   });
   try {
-    const { ms: coldStartMs, service: restarted } = await restart(running, options);
-    running = restarted;
+    const coldStart = await restart(running, options);
+    running = coldStart.service;
     const idle = running.residentBytes();
     const account = { email: 'bench@example.com', password: 'a long passphrase for the bench' };
     const json = { 'content-type': 'application/json' };
@@ -583,14 +586,14 @@ async function benchAuthService(): Promise<Row[]> {
       ratioGoal('POST /oauth/token client credentials vs node-oidc-provider', versusReference, 1.2),
     );
     const loaded = running.residentBytes();
-    startUpGoals(service, coldStartMs, loaded);
+    startUpGoals(service, coldStart.ms, loaded);
     return [
       refreshRow,
       referenceRefreshRow,
       credentialsRow,
       referenceCredentialsRow,
       loginRow,
-      ...startUpRows(service, coldStartMs, idle, loaded),
+      ...startUpRows(service, coldStart, idle, loaded),
     ];
   } finally {
     await running.stop();
@@ -641,22 +644,59 @@ function rotation(options: {
   };
 }
 
-function startUpRows(service: string, coldStartMs: number, idle?: number, loaded?: number): Row[] {
+function startUpRows(service: string, start: ColdStart, idle?: number, loaded?: number): Row[] {
+  const cpu = start.cpu
+    ? ` (CPU ${start.cpu.mainThreadMs} ms on the main thread, ${start.cpu.allThreadsMs} ms in all threads)`
+    : '';
   return [
-    { service, name: 'cold start', note: `${coldStartMs} ms to ready` },
+    { service, name: 'cold start', note: `${start.ms} ms to ready${cpu}` },
     { service, name: 'resident memory', note: `${MB(idle)} idle, ${MB(loaded)} after the load` },
   ];
 }
 
-/** Stops the service and starts it again on its (migrated) database; the restart's time to ready. */
+/**
+ * Stops the service and starts it again on its (migrated) database; the restart's time to ready
+ * and the CPU time the process had used by then.
+ */
 async function restart(
   running: ServiceProcess,
   options: ServiceProcessOptions,
-): Promise<{ ms: number; service: ServiceProcess }> {
+): Promise<ColdStart & { service: ServiceProcess }> {
   await running.stop();
   const started = performance.now();
   const service = await ServiceProcess.start(options);
-  return { ms: Math.round(performance.now() - started), service };
+  const ms = Math.round(performance.now() - started);
+  return { ms, cpu: cpuTimeOf(service.pid), service };
+}
+
+interface ColdStart {
+  ms: number;
+  cpu?: StartUpCpu;
+}
+
+interface StartUpCpu {
+  mainThreadMs: number;
+  allThreadsMs: number;
+}
+
+/**
+ * User + system CPU time of a process so far, its main thread's and all its threads' (V8's
+ * compiler and garbage-collector threads, libuv's pool), from /proc; undefined without /proc.
+ */
+function cpuTimeOf(pid: number | undefined): StartUpCpu | undefined {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return undefined;
+  const ticksPerSecond =
+    Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+  const milliseconds = (path: string) => {
+    const stat = readFileSync(path, 'utf8');
+    // Fields 14 and 15 (utime, stime), counted after the command name's closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond);
+  };
+  return {
+    mainThreadMs: milliseconds(`/proc/${pid}/task/${pid}/stat`),
+    allThreadsMs: milliseconds(`/proc/${pid}/stat`),
+  };
 }
 
 async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
