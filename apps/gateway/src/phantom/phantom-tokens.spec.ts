@@ -55,14 +55,15 @@ class IntrospectionEndpoint {
 describe('PhantomTokens', () => {
   const endpoint = new IntrospectionEndpoint();
   let phantom: PhantomTokens;
+  let introspectionUri: string;
+  const serviceToken = {
+    authorization: async () => SERVICE_TOKEN,
+  } as unknown as ServiceTokenProvider;
   const exp = Math.floor(Date.now() / 1000) + 900;
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    const introspectionUri = await endpoint.start();
-    const serviceToken = {
-      authorization: async () => SERVICE_TOKEN,
-    } as unknown as ServiceTokenProvider;
+    introspectionUri = await endpoint.start();
     phantom = new PhantomTokens({ introspectionUri, timeoutMs: 2_000 }, serviceToken);
   });
   afterAll(() => endpoint.stop());
@@ -109,6 +110,18 @@ describe('PhantomTokens', () => {
     expect(failure).toMatchObject({ headers: { 'retry-after': '5' } });
     endpoint.status = 200;
     expect(await phantom.jwtFor(token)).toBe(endpoint.live.get(token));
+    expect(endpoint.asked).toHaveLength(2);
+  });
+
+  it('answers 503 past maxInFlight introspections at once, sparing auth-service a flood of made-up references', async () => {
+    const bounded = new PhantomTokens(
+      { introspectionUri, timeoutMs: 2_000, maxInFlight: 2 },
+      serviceToken,
+    );
+    const answers = await Promise.allSettled(
+      [reference(), reference(), reference()].map((token) => bounded.jwtFor(token)),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
     expect(endpoint.asked).toHaveLength(2);
   });
 

@@ -17,6 +17,11 @@ export interface PhantomTokensOptions {
   introspectionUri: string;
   /** Milliseconds one introspection may take. */
   timeoutMs: number;
+  /**
+   * Introspections in flight at most (default 256). Past it a new reference gets 503: a flood of
+   * made-up references costs auth-service no more than this many lookups at a time.
+   */
+  maxInFlight?: number;
 }
 
 /**
@@ -53,6 +58,9 @@ export class PhantomTokens {
     if (known) return 'jwt' in known ? known.jwt : undefined;
     let asking = this.pending.get(token);
     if (!asking) {
+      if (this.pending.size >= (this.options.maxInFlight ?? 256)) {
+        throw this.unavailable('too many reference tokens are being checked at once');
+      }
       asking = this.introspect(token).finally(() => this.pending.delete(token));
       this.pending.set(token, asking);
     }
