@@ -1,3 +1,4 @@
+import { Secret, TOTP } from 'otpauth';
 import { call, claimsOf, startTesseraSystem } from './support/tessera-system';
 import type { TesseraSystem } from './support/tessera-system';
 
@@ -138,6 +139,64 @@ describe.each(Object.entries(WAYS))(
     });
   },
 );
+
+describe('a route that asks for a second factor (RFC 9470), at resource-service directly', () => {
+  it('refuses a password-only token with the acr it needs, and takes one after a second factor', async () => {
+    const AUTH = system.issuer;
+    const PING = `${system.resourceUrl}/ping/second-factor`;
+    const email = `katherine-${Date.now()}@example.com`;
+    const password = 'correct horse battery staple';
+    secrets.push(password);
+    await call(`${AUTH}/auth/register`, 'POST', { email, password });
+    const plain = await call(`${AUTH}/auth/login`, 'POST', { email, password });
+    const passwordOnly = plain.body['access_token'] as string;
+    secrets.push(passwordOnly);
+    expect(claimsOf(passwordOnly)).toMatchObject({ amr: ['pwd'], acr: 'urn:tessera:acr:sfa' });
+    expect(await call(PING, 'GET', undefined, passwordOnly)).toMatchObject({
+      status: 401,
+      challenge:
+        'Bearer error="insufficient_user_authentication", acr_values="urn:tessera:acr:mfa"',
+    });
+
+    // An authenticator app, confirmed with a code computed here; its recovery codes come back.
+    const account = await call(`${AUTH}/auth/login`, 'POST', {
+      email,
+      password,
+      resource: ['auth-service'],
+    });
+    const accountToken = account.body['access_token'] as string;
+    secrets.push(accountToken);
+    const enrolment = await call(`${AUTH}/auth/mfa/totp`, 'POST', undefined, accountToken);
+    const totp = new TOTP({ secret: Secret.fromBase32(enrolment.body['secret'] as string) });
+    const confirmed = await call(
+      `${AUTH}/auth/mfa/totp/confirm`,
+      'POST',
+      { code: totp.generate() },
+      accountToken,
+    );
+    expect(confirmed.status).toBe(200);
+    const [recoveryCode] = confirmed.body['recovery_codes'] as string[];
+
+    // The password now asks for the second factor (a recovery code: the TOTP code of this step
+    // is spent), and the token of that sign-in is let in.
+    const first = await call(`${AUTH}/auth/login`, 'POST', { email, password });
+    expect(first).toMatchObject({ status: 403, body: { error: 'mfa_required' } });
+    const second = await call(`${AUTH}/auth/login/second-factor`, 'POST', {
+      mfa_token: first.body['mfa_token'],
+      recovery_code: recoveryCode,
+    });
+    const stepped = second.body['access_token'] as string;
+    secrets.push(stepped);
+    expect(claimsOf(stepped)).toMatchObject({
+      amr: ['pwd', 'otp', 'mfa'],
+      acr: 'urn:tessera:acr:mfa',
+    });
+    expect(await call(PING, 'GET', undefined, stepped)).toMatchObject({
+      status: 200,
+      body: { pong: true },
+    });
+  });
+});
 
 describe('every process of the story', () => {
   it('never writes a token, a password or a client secret to a log (R27)', () => {

@@ -320,6 +320,13 @@ describeInBrowser('the hosted pages in Chromium, with openid-client as the relyi
         acr: 'urn:tessera:acr:sfa',
       });
 
+      // Without a factor to ask for, acr_values (a voluntary request) does not stop the flow:
+      // the ID token says what the sign-in reached.
+      const mfa = { acr_values: 'urn:tessera:acr:mfa' };
+      const voluntary = await authorizationRequest(mfa);
+      await page.goto(voluntary.url.href);
+      expect((await exchange(voluntary)).id).toMatchObject({ acr: 'urn:tessera:acr:sfa' });
+
       // Then the account enrols an authenticator app (the JSON API).
       const login = await fetch(`${service.url}/auth/login`, {
         method: 'POST',
@@ -343,7 +350,6 @@ describeInBrowser('the hosted pages in Chromium, with openid-client as the relyi
 
       // acr_values asks for a second factor: without a page (prompt=none) the client learns
       // login_required; with one, the browser's password-only session is asked for a code.
-      const mfa = { acr_values: 'urn:tessera:acr:mfa' };
       await page.goto((await authorizationRequest({ ...mfa, prompt: 'none' })).url.href);
       expect((await arrival()).searchParams.get('error')).toBe('login_required');
       const stepUp = await authorizationRequest(mfa);

@@ -43,6 +43,30 @@ describe('resource-service ping and me routes', () => {
     expect(withScope).toMatchObject({ status: 200, body: { pong: true } });
   });
 
+  it('answers GET /ping/second-factor only to a token whose sign-in had a second factor (RFC 9470)', async () => {
+    for (const claims of [{}, { amr: ['pwd'], acr: 'urn:tessera:acr:sfa' }]) {
+      const refused = await get(
+        '/ping/second-factor',
+        issuer.accessToken({ scope: 'notes:read', ...claims }),
+      );
+      expect(refused).toMatchObject({
+        status: 401,
+        challenge:
+          'Bearer error="insufficient_user_authentication", acr_values="urn:tessera:acr:mfa"',
+        body: { error: 'insufficient_user_authentication' },
+      });
+    }
+    const stepped = await get(
+      '/ping/second-factor',
+      issuer.accessToken({
+        scope: 'notes:read',
+        amr: ['pwd', 'otp', 'mfa'],
+        acr: 'urn:tessera:acr:mfa',
+      }),
+    );
+    expect(stepped).toMatchObject({ status: 200, body: { pong: true } });
+  });
+
   it('answers GET /ping/verified only to a token that says the address is verified', async () => {
     const unverified = await get(
       '/ping/verified',
