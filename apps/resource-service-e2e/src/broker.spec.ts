@@ -197,6 +197,7 @@ describe('revocations over NATS JetStream', () => {
       () => users.slice(0, 2).every((user) => handledIn(before.logs, user) === 1),
       10_000,
     );
+    const stoppedAt = performance.now();
     const stopping = before.stop();
     await disable(users.slice(2, 4));
     expect(await stopping).toBe(0);
@@ -204,6 +205,7 @@ describe('revocations over NATS JetStream', () => {
     const restarting = system.restartResource();
     await disable(users.slice(6, 8));
     await restarting;
+    const backAt = performance.now();
     await disable(users.slice(8, 10));
 
     // Every user's notes hidden, in resource-service's database.
@@ -218,6 +220,10 @@ describe('revocations over NATS JetStream', () => {
           )
         ).rows[0].n as number;
       await waitFor(async () => (await visible()) === 0, 20_000);
+      console.log(
+        `resource-service away ${Math.round(backAt - stoppedAt)} ms while events flowed; every ` +
+          `user.disabled handled ${Math.round(performance.now() - backAt)} ms after it was back`,
+      );
     } finally {
       await database.end();
     }
