@@ -378,7 +378,7 @@ export class AuthService {
       emailVerified: user.emailVerifiedAt !== null,
       sessionId: session.id,
       audience: grant.audiences,
-      authentication: { amr: session.amr, time: session.createdAt },
+      authentication: { amr: session.amr, time: session.authTime ?? session.createdAt },
     });
     return {
       access_token: access.token,

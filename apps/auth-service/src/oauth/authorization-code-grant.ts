@@ -82,6 +82,7 @@ export class AuthorizationCodeGrant {
         scope: code.scope,
         audiences: code.audiences,
         amr: code.amr,
+        authTime: code.authTime,
         ...context,
       })
       .catch((error: unknown) => {

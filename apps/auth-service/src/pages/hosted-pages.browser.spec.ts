@@ -385,9 +385,16 @@ describeInBrowser('the hosted pages in Chromium, with openid-client as the relyi
       await page.screenshot({ path: resolve(OUTPUT, 'second-factor-refused.png') });
       await page.getByLabel('Code').fill(nextCode(secret));
       await page.getByRole('button', { name: 'Continue' }).click();
+      // The code is traded 20 seconds after the sign-in: both tokens say when the page signed in.
+      await arrival();
+      offset += 20_000;
       const withCode = await exchange(again);
       expect(withCode.id).toMatchObject({ amr: ['pwd', 'otp', 'mfa'], acr: 'urn:tessera:acr:mfa' });
       expect(withCode.access['amr']).toEqual(['pwd', 'otp', 'mfa']);
+      expect(withCode.access['auth_time']).toBe(withCode.id?.auth_time);
+      expect(withCode.access['iat'] as number).toBeGreaterThanOrEqual(
+        (withCode.access['auth_time'] as number) + 19,
+      );
     } finally {
       spy.mockRestore();
       await context.clearCookies();

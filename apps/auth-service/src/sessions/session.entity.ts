@@ -43,10 +43,17 @@ export class Session {
 
   /**
    * RFC 8176 methods the sign-in used (`pwd`, `otp`, `hwk`, `user`, `mfa`): every access token of
-   * the session carries them as `amr`, with the `acr` they reach and `created_at` as `auth_time`.
+   * the session carries them as `amr`, with the `acr` they reach and `auth_time`.
    */
   @Column({ type: 'text', array: true, default: () => "'{pwd}'" })
   amr!: string[];
+
+  /**
+   * When the user authenticated, if before the session started (the hosted page's sign-in of an
+   * authorization-code session); null: at `createdAt`. Access tokens carry it as `auth_time`.
+   */
+  @Column({ name: 'auth_time', type: 'timestamptz', nullable: true })
+  authTime!: Date | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

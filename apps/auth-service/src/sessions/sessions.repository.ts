@@ -10,7 +10,7 @@ const SESSION_COLUMNS = `id, user_id AS "userId", client_id AS "clientId", scope
   created_at AS "createdAt", last_used_at AS "lastUsedAt", idle_expires_at AS "idleExpiresAt",
   absolute_expires_at AS "absoluteExpiresAt", revoked_at AS "revokedAt",
   revoked_reason AS "revokedReason", user_agent AS "userAgent", client_address AS "clientAddress",
-  amr`;
+  amr, auth_time AS "authTime"`;
 
 export type NewSession = Omit<Session, 'id' | 'revokedAt' | 'revokedReason'>;
 
@@ -48,9 +48,9 @@ export class SessionsRepository {
        ), session AS (
          INSERT INTO sessions (user_id, client_id, scope, audiences, created_at, last_used_at,
                                idle_expires_at, absolute_expires_at, user_agent, client_address,
-                               amr)
+                               amr, auth_time)
          SELECT id, $2::text, $3::text, $10::text[], $4::timestamptz, $4::timestamptz,
-                $5::timestamptz, $6::timestamptz, $7::text, $8::text, $11::text[]
+                $5::timestamptz, $6::timestamptz, $7::text, $8::text, $11::text[], $12::timestamptz
            FROM owner
          RETURNING ${SESSION_COLUMNS}
        ), token AS (
@@ -70,6 +70,7 @@ export class SessionsRepository {
         tokenHash,
         session.audiences,
         session.amr,
+        session.authTime,
       ],
     );
     return row ?? null;

@@ -21,6 +21,8 @@ export interface StartSession {
   clientAddress?: string | null;
   /** RFC 8176 methods the sign-in used; default `['pwd']`, a password alone. */
   amr?: readonly string[];
+  /** When that sign-in happened, if before now (a hosted page's, for a code exchange). */
+  authTime?: Date;
 }
 
 /** A session with the refresh token to hand to the client. The token is never stored. */
@@ -112,6 +114,7 @@ export class SessionsService {
         userAgent: input.userAgent ?? null,
         clientAddress: input.clientAddress ?? null,
         amr: [...(input.amr ?? [AMR.password])],
+        authTime: input.authTime ?? null,
       },
       this.tokens.hash(refreshToken),
     );

@@ -16,6 +16,7 @@ import { CreateOutbox1763798401100 } from './1763798401100-create-outbox';
 import { AccountLifecycle1763798401110 } from './1763798401110-account-lifecycle';
 import { CreateSecondFactors1763798401200 } from './1763798401200-create-second-factors';
 import { SecondFactorOnPages1763798402200 } from './1763798402200-second-factor-on-pages';
+import { SessionAuthTime1763798402210 } from './1763798402210-session-auth-time';
 import { CreateReferenceTokens1763798402400 } from './1763798402400-create-reference-tokens';
 
 /**
@@ -41,5 +42,6 @@ export const migrations = [
   AccountLifecycle1763798401110,
   CreateSecondFactors1763798401200,
   SecondFactorOnPages1763798402200,
+  SessionAuthTime1763798402210,
   CreateReferenceTokens1763798402400,
 ];
