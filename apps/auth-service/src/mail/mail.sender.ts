@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { createTransport } from 'nodemailer';
+import type * as Nodemailer from 'nodemailer';
 import { authServiceConfig } from '../config/auth-service.config';
 import { OutboxChannel, OutboxPermanentFailure } from '../outbox/outbox-handler';
 import type { OutboxDelivery, OutboxHandler } from '../outbox/outbox-handler';
@@ -28,6 +28,8 @@ export class MailSender implements OutboxHandler<MailMessage> {
   async deliver(message: MailMessage, delivery: OutboxDelivery): Promise<void> {
     const url = this.environment.SMTP_URL;
     if (!url) throw new Error('SMTP_URL is not set; the mail waits in the outbox');
+    // Required on the first mail, not at start (docs/performance.md, "Start-up and memory").
+    const { createTransport } = require('nodemailer') as typeof Nodemailer;
     const transport = createTransport({ url, ...SMTP_TIMEOUTS });
     try {
       await transport.sendMail({

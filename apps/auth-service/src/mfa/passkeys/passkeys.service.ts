@@ -2,12 +2,7 @@ import { BadRequestException, Inject, Injectable, NotFoundException } from '@nes
 import type { ConfigType } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Clock } from '@tessera/auth-token';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-} from '@simplewebauthn/server';
+import type * as SimpleWebAuthn from '@simplewebauthn/server';
 import type {
   AuthenticationResponseJSON,
   AuthenticatorTransport,
@@ -22,6 +17,15 @@ import { WebAuthnChallenge } from './webauthn-challenge.entity';
 
 export type PasskeyAssertion = AuthenticationResponseJSON;
 export type PasskeyAttestation = RegistrationResponseJSON;
+
+/**
+ * @simplewebauthn/server, required on the first passkey ceremony instead of at start: its about
+ * 300 files were a tenth of auth-service's start-up CPU (docs/performance.md, "Start-up and
+ * memory"). Node caches the module after the first call.
+ */
+function webAuthn(): typeof SimpleWebAuthn {
+  return require('@simplewebauthn/server') as typeof SimpleWebAuthn;
+}
 
 /** Seconds a WebAuthn challenge can be answered in (the browser's own timeout is the same). */
 export const WEBAUTHN_CHALLENGE_TTL = 120;
@@ -66,7 +70,7 @@ export class PasskeysService {
     email: string;
   }): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const existing = await this.passkeys.findBy({ userId: user.id });
-    const options = await generateRegistrationOptions({
+    const options = await webAuthn().generateRegistrationOptions({
       rpName: this.env.MFA_ISSUER_NAME,
       rpID: this.rpId,
       userID: new TextEncoder().encode(user.id),
@@ -93,13 +97,15 @@ export class PasskeysService {
     }
     const challenge = await this.spendChallenge(response, 'registration');
     if (!challenge || challenge.userId !== userId) throw invalidPasskey();
-    const verification = await verifyRegistrationResponse({
-      response,
-      expectedChallenge: challenge.challenge,
-      expectedOrigin: this.origins,
-      expectedRPID: this.rpId,
-      requireUserVerification: true,
-    }).catch(() => undefined);
+    const verification = await webAuthn()
+      .verifyRegistrationResponse({
+        response,
+        expectedChallenge: challenge.challenge,
+        expectedOrigin: this.origins,
+        expectedRPID: this.rpId,
+        requireUserVerification: true,
+      })
+      .catch(() => undefined);
     if (!verification?.verified || !verification.registrationInfo) throw invalidPasskey();
     const { credential } = verification.registrationInfo;
     const saved = await this.passkeys
@@ -125,7 +131,7 @@ export class PasskeysService {
    */
   async authenticationOptions(userId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const allowed = userId ? await this.passkeys.findBy({ userId }) : [];
-    const options = await generateAuthenticationOptions({
+    const options = await webAuthn().generateAuthenticationOptions({
       rpID: this.rpId,
       userVerification: 'required',
       timeout: WEBAUTHN_CHALLENGE_TTL * 1000,
@@ -183,19 +189,21 @@ export class PasskeysService {
     if (typeof response.id !== 'string') return undefined;
     const passkey = await this.passkeys.findOneBy({ credentialId: response.id });
     if (!passkey) return undefined;
-    const verification = await verifyAuthenticationResponse({
-      response,
-      expectedChallenge,
-      expectedOrigin: this.origins,
-      expectedRPID: this.rpId,
-      requireUserVerification: true,
-      credential: {
-        id: passkey.credentialId,
-        publicKey: new Uint8Array(passkey.publicKey),
-        counter: Number(passkey.counter),
-        transports: passkey.transports as AuthenticatorTransport[],
-      },
-    }).catch(() => undefined);
+    const verification = await webAuthn()
+      .verifyAuthenticationResponse({
+        response,
+        expectedChallenge,
+        expectedOrigin: this.origins,
+        expectedRPID: this.rpId,
+        requireUserVerification: true,
+        credential: {
+          id: passkey.credentialId,
+          publicKey: new Uint8Array(passkey.publicKey),
+          counter: Number(passkey.counter),
+          transports: passkey.transports as AuthenticatorTransport[],
+        },
+      })
+      .catch(() => undefined);
     if (!verification?.verified) return undefined;
     // Only forward: of two assertions racing with one counter value, one moves it.
     const moved: unknown[] = await this.passkeys.query(

@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Clock } from '@tessera/auth-token';
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
+import type * as QRCode from 'qrcode';
 import { IsNull, Not, Repository } from 'typeorm';
 import { authServiceConfig } from '../../config/auth-service.config';
 import { KEY_ENCRYPTION_KEY } from '../../keys/key-encryption-key.provider';
@@ -65,7 +65,9 @@ export class TotpService {
       ['userId'],
     );
     const otpauthUri = this.totp(secret.base32, accountName).toString();
-    const svg = await QRCode.toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M' });
+    // Required here, not at start: only an enrolment draws a QR code (docs/performance.md).
+    const qrCode = require('qrcode') as typeof QRCode;
+    const svg = await qrCode.toString(otpauthUri, { type: 'svg', errorCorrectionLevel: 'M' });
     return {
       otpauthUri,
       qrCode: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
