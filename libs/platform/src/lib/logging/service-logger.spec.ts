@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -137,6 +137,41 @@ describe('createServiceLogger', () => {
     });
     expect(String((lines[0]?.['err'] as { stack: string }).stack)).toContain('Error: refused');
     expect(error.token).toBe('eyJhbGciOi');
+  });
+});
+
+describe('the production stdout writer', () => {
+  it('writes the lines of one turn of the event loop in one write, at the end of that turn', async () => {
+    const written: string[] = [];
+    const write = jest.spyOn(fs, 'writeSync').mockImplementation((fd, data) => {
+      if (fd !== 1) throw new Error(`unexpected write to ${String(fd)}`);
+      written.push(String(data));
+      return Buffer.byteLength(String(data));
+    });
+    const exitListeners = new Set(process.listeners('exit'));
+    try {
+      const logger = createServiceLogger({ LOG_LEVEL: 'info', NODE_ENV: 'production' });
+      const [atExit] = process.listeners('exit').filter((listener) => !exitListeners.has(listener));
+      logger.info('first');
+      logger.warn('second');
+      logger.info('third');
+      expect(written).toEqual([]);
+      await new Promise((turnEnded) => setImmediate(turnEnded));
+      expect(written).toHaveLength(1);
+      expect(
+        written[0]
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line).msg),
+      ).toEqual(['first', 'second', 'third']);
+      // At an exit, what a turn has gathered is written at once.
+      logger.info('last words');
+      atExit(0);
+      expect(written).toHaveLength(2);
+      expect(JSON.parse(written[1]).msg).toBe('last words');
+    } finally {
+      write.mockRestore();
+    }
   });
 });
 
