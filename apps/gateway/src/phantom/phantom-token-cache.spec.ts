@@ -62,4 +62,14 @@ describe('PhantomTokenCache', () => {
     expect(cache.get('d')).toBeDefined();
     expect(cache.sessionOf('d')).toBe('d');
   });
+
+  it('never lets a flood of made-up references push a live swap out', () => {
+    const live = jwt({ exp: NOW / 1000 + 900, sid: 's1' });
+    cache.remember('live', live);
+    for (let index = 0; index < 10; index += 1) cache.rememberInactive(`made-up-${index}`);
+    expect(cache.get('live')).toEqual({ jwt: live });
+    // The made-up ones are bounded apart: the newest are remembered, the oldest forgotten.
+    expect(cache.get('made-up-9')).toEqual({ inactive: true });
+    expect(cache.get('made-up-0')).toBeUndefined();
+  });
 });

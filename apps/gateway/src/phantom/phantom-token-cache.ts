@@ -9,8 +9,21 @@ interface Entry {
   until: number;
 }
 
+/** A Map bounded to `max` entries, the oldest out first (a Map iterates in insertion order). */
+function setBounded(map: Map<string, Entry>, max: number, key: string, entry: Entry): void {
+  map.delete(key);
+  if (map.size >= max) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+  map.set(key, entry);
+}
+
 export interface PhantomTokenCacheOptions {
-  /** Entries kept at most; past it the oldest goes first. */
+  /**
+   * Swaps kept at most, and inactive answers kept at most, each apart; past it the oldest of its
+   * kind goes first. Apart, so that made-up references never push a live swap out.
+   */
   maxEntries?: number;
   /** How long an inactive answer is kept, in milliseconds. */
   inactiveMs?: number;
@@ -23,10 +36,13 @@ export interface PhantomTokenCacheOptions {
  * `exp`, so a reference is introspected once in its life; an inactive answer for a short while,
  * so a client retrying a dead token does not make auth-service look it up on every request. A
  * session's entries go at once when the revocation feed ends it (`forgetSession`): the edge's
- * guard refuses the JWT, and the gateway drops what it held for that session.
+ * guard refuses the JWT, and the gateway drops what it held for that session. Inactive answers
+ * are bounded apart from the swaps: anyone can send made-up references, and they must not push
+ * the live swaps out (each would cost auth-service a lookup again).
  */
 export class PhantomTokenCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly inactive = new Map<string, Entry>();
   private readonly maxEntries: number;
   private readonly inactiveMs: number;
   private readonly now: () => number;
@@ -38,10 +54,10 @@ export class PhantomTokenCache {
   }
 
   get(reference: string): PhantomLookup {
-    const entry = this.entries.get(reference);
+    const entry = this.entries.get(reference) ?? this.inactive.get(reference);
     if (!entry) return undefined;
     if (entry.until <= this.now()) {
-      this.entries.delete(reference);
+      this.forget(reference);
       return undefined;
     }
     return entry.jwt === undefined ? { inactive: true } : { jwt: entry.jwt };
@@ -54,7 +70,8 @@ export class PhantomTokenCache {
   remember(reference: string, jwt: string): void {
     const { exp, sid } = payloadOf(jwt);
     if (typeof exp !== 'number') return;
-    this.set(reference, {
+    this.inactive.delete(reference);
+    setBounded(this.entries, this.maxEntries, reference, {
       jwt,
       until: exp * 1000,
       ...(typeof sid === 'string' && { sessionId: sid }),
@@ -62,7 +79,8 @@ export class PhantomTokenCache {
   }
 
   rememberInactive(reference: string): void {
-    this.set(reference, { until: this.now() + this.inactiveMs });
+    this.entries.delete(reference);
+    setBounded(this.inactive, this.maxEntries, reference, { until: this.now() + this.inactiveMs });
   }
 
   /** Drops every reference of `sessionId`: after a refresh a session can have several. */
@@ -79,20 +97,11 @@ export class PhantomTokenCache {
 
   forget(reference: string): void {
     this.entries.delete(reference);
+    this.inactive.delete(reference);
   }
 
   get size(): number {
-    return this.entries.size;
-  }
-
-  private set(reference: string, entry: Entry): void {
-    this.entries.delete(reference);
-    if (this.entries.size >= this.maxEntries) {
-      // A Map iterates in insertion order: the first key is the oldest entry.
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-    this.entries.set(reference, entry);
+    return this.entries.size + this.inactive.size;
   }
 }
 
