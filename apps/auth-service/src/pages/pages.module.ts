@@ -12,6 +12,7 @@ import { registerPagePlugins } from './page-plugins';
 import { PageRenderer } from './page-renderer';
 import { PagesController } from './pages.controller';
 import { PagesService } from './pages.service';
+import { SecondFactorPagesController } from './second-factor-pages.controller';
 import { SignInResponder } from './sign-in.responder';
 
 /** Registered while Nest builds the module graph: before any route, as Fastify wants plugins. */
@@ -24,7 +25,7 @@ const PAGE_PLUGINS = 'PAGE_PLUGINS';
  */
 @Module({
   imports: [AuthorizationModule, LoginModule, MfaModule, UsersModule],
-  controllers: [AuthorizeController, PagesController],
+  controllers: [AuthorizeController, PagesController, SecondFactorPagesController],
   providers: [
     PageCookies,
     PageRenderer,
