@@ -459,6 +459,64 @@ describe('TOTP and recovery codes, end to end', () => {
       expect(await browserSessions(account.email)).toEqual([{ amr: ['pwd', 'otp', 'mfa'] }]);
     });
 
+    it('answers bad input on the second-factor and passkey forms with 4xx, never 500', async () => {
+      const account = await enrolledAccount();
+      const page = new PageClient(service.url);
+      const mfaToken = await pagePasswordStep(page, account);
+      const post = (path: string, fields: Record<string, string>) =>
+        page.post(path, { _csrf: page.lastCsrf, ...fields }).then((reply) => reply.status);
+      const answers = {
+        noCode: await post('/signin/second-factor', { mfa_token: mfaToken }),
+        passkeyNotJson: await post('/signin/second-factor', {
+          mfa_token: mfaToken,
+          passkey: 'not json',
+        }),
+        passkeyNotObject: await post('/signin/second-factor', {
+          mfa_token: mfaToken,
+          passkey: '[1]',
+        }),
+        unknownToken: await post('/signin/second-factor', {
+          mfa_token: 'A'.repeat(43),
+          code: '123456',
+        }),
+        repeatedField: await fetch(`${service.url}/signin/second-factor`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            cookie: [...page.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+          },
+          body: `_csrf=${encodeURIComponent(page.lastCsrf)}&code=1&code=2`,
+        }).then((reply) => reply.status),
+        passkeyUnverified: await post('/signin/passkey', { passkey: '{"id":"x"}' }),
+        noPasskey: await post('/signin/passkey', {}),
+        optionsPurpose: await post('/signin/passkey-options', { purpose: 'anything' }),
+        optionsNoUser: await post('/signin/passkey-options', { purpose: 'second-factor' }),
+        noCsrf: await page
+          .post('/signin/second-factor', { mfa_token: mfaToken, code: '123456' })
+          .then((reply) => reply.status),
+      };
+      expect(answers).toEqual({
+        noCode: 400,
+        passkeyNotJson: 400,
+        passkeyNotObject: 400,
+        unknownToken: 401,
+        repeatedField: 400,
+        passkeyUnverified: 401,
+        noPasskey: 400,
+        optionsPurpose: 400,
+        optionsNoUser: 401,
+        noCsrf: 403,
+      });
+      // None of it reached a second-factor check, and none signed the browser in.
+      const checked = await dataSource.query(
+        `SELECT count(*)::int AS count FROM audit_events e JOIN users u ON u.id = e.user_id
+          WHERE u.email = $1 AND e.type IN ('mfa.failed', 'mfa.verified')`,
+        [account.email],
+      );
+      expect(checked).toEqual([{ count: 0 }]);
+      expect(await browserSessions(account.email)).toEqual([]);
+    });
+
     it("does not let the page's pending sign-in finish at /auth/login/second-factor, nor the reverse", async () => {
       const account = await enrolledAccount();
       const page = new PageClient(service.url);
