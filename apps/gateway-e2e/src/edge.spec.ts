@@ -512,6 +512,32 @@ describe('phantom tokens (issue 21)', () => {
     const other = await swap(['resource-service', otherSecret]);
     expect(other.status).toBe(400);
     expect(await other.json()).toMatchObject({ error: 'unauthorized_client' });
+    // A service's own token, or the user's reference, as the bearer: no swap either.
+    const serviceToken = await form(
+      '/oauth/token',
+      { grant_type: 'client_credentials', resource: 'auth-service' },
+      ['resource-service', otherSecret],
+    );
+    expect(serviceToken.status).toBe(200);
+    const { access_token: resourceServiceToken } = (await serviceToken.json()) as {
+      access_token: string;
+    };
+    for (const bearer of [resourceServiceToken, access]) {
+      const answer = await fetch(`${AUTH}/oauth/introspect`, {
+        method: 'POST',
+        headers: {
+          accept: 'application/jwt',
+          authorization: `Bearer ${bearer}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token: access }).toString(),
+      });
+      expect({ status: answer.status, type: answer.headers.get('content-type') }).toEqual({
+        status: 401,
+        type: expect.stringMatching(/^application\/json/),
+      });
+      expect(await answer.json()).toMatchObject({ error: 'invalid_token' });
+    }
   });
 
   it('answers RFC 7662 in JSON for a reference and revokes it with RFC 7009, as for a JWT, also once the gateway holds its swap', async () => {
