@@ -144,12 +144,8 @@ describe('nx g @tessera/workspace-plugin:service', () => {
     // the workspace's own runs' business, not this suite's.
     const built = runMany(['build'], ['auth-service', 'gateway', ...generated]);
     expect({ status: built.status, tail: built.output.slice(-4000) }).toMatchObject({ status: 0 });
-    const linted = runMany(['lint'], withE2e);
-    expect({ status: linted.status, tail: linted.output.slice(-4000) }).toMatchObject({
-      status: 0,
-    });
     // The builds only transpile: the generated projects' types are checked by their typecheck.
-    const tested = runMany(['typecheck', 'test'], withE2e);
+    const tested = runMany(['lint', 'typecheck', 'test'], withE2e);
     expect({ status: tested.status, tail: tested.output.slice(-4000) }).toMatchObject({
       status: 0,
     });
