@@ -461,6 +461,15 @@ describe('phantom tokens (issue 21)', () => {
       client_id: 'tessera-first-party',
       sid: expect.any(String),
     });
+    // Short-lived (issue 21): a minute at most, never past the reference's own exp (15 min).
+    const { exp, iat } = claimsOf(jwt) as { exp: number; iat: number };
+    const reference = (await (
+      await form('/oauth/introspect', { token: access }, ['resource-service', otherSecret])
+    ).json()) as { exp: number; iat: number };
+    expect(reference.exp - reference.iat).toBeGreaterThan(60);
+    expect(exp - iat).toBeLessThanOrEqual(60);
+    expect(exp).toBeLessThanOrEqual(reference.exp);
+    expect(iat).toBeGreaterThanOrEqual(reference.iat);
   });
 
   it('is refused directly at a service with 401 invalid_token', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { AccessTokenVerifier } from '@tessera/auth-token';
+import { AccessTokenVerifier, Clock } from '@tessera/auth-token';
 import type { AccessTokenClaims } from '@tessera/auth-token';
 import { AuditService } from '../audit/audit.service';
 import type { RequestContext } from '../auth/auth.service';
@@ -17,6 +17,13 @@ import { serviceCaller } from './service-caller';
 export const INTROSPECT_SCOPE = 'tokens:introspect';
 /** May swap a reference access token for the JWT it stands for: the gateway's, phantom-token mode. */
 export const PHANTOM_TOKEN_SCOPE = 'tokens:phantom';
+/**
+ * Seconds a phantom JWT lives at most (issue 21: the gateway forwards a short-lived JWT). The
+ * swap signs `exp = min(the reference's exp, now + PHANTOM_JWT_SECONDS)`, `iat` now: a JWT that
+ * leaks from behind the gateway is good for a minute at most, and the gateway, which keeps a swap
+ * until its JWT's `exp`, swaps a live reference again at most once a minute.
+ */
+export const PHANTOM_JWT_SECONDS = 60;
 
 export type Introspection =
   | { active: false }
@@ -51,6 +58,7 @@ export class TokenInspectionService {
     private readonly audit: AuditService,
     private readonly references: ReferenceTokens,
     private readonly accessTokens: AccessTokenService,
+    private readonly clock: Clock,
     @Inject(authServiceConfig.KEY)
     private readonly environment: ConfigType<typeof authServiceConfig>,
   ) {}
@@ -131,8 +139,9 @@ export class TokenInspectionService {
   /**
    * Phantom tokens (`Accept: application/jwt`, docs/adr/0012-gateway-at-the-edge.md): the JWT a
    * live reference token stands for, signed now with the active key, for a caller allowed
-   * `tokens:phantom` (the gateway, whatever audience it routes to). Undefined for anything else:
-   * a JWT, an unknown or expired reference, one whose session ended.
+   * `tokens:phantom` (the gateway, whatever audience it routes to). Short-lived: `iat` is now and
+   * `exp` is the reference's or `now + PHANTOM_JWT_SECONDS`, whichever comes first. Undefined for
+   * anything else: a JWT, an unknown or expired reference, one whose session ended.
    *
    * @throws OAuthException `unauthorized_client` for a caller without `tokens:phantom`
    */
@@ -151,7 +160,12 @@ export class TokenInspectionService {
     }
     const claims = await this.references.claimsOf(required(request, 'token'));
     if (!claims || !(await this.sessionIsLive(claims))) return undefined;
-    return this.accessTokens.sign(claims);
+    const now = Math.floor(this.clock.now().getTime() / 1000);
+    return this.accessTokens.sign({
+      ...claims,
+      iat: now,
+      exp: Math.min(claims.exp, now + PHANTOM_JWT_SECONDS),
+    });
   }
 
   /**
