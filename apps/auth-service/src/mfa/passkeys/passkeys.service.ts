@@ -186,7 +186,7 @@ export class PasskeysService {
     response: PasskeyAssertion,
     expectedChallenge: string,
   ): Promise<string | undefined> {
-    if (typeof response.id !== 'string') return undefined;
+    if (typeof response.id !== 'string' || !BASE64URL.test(response.id)) return undefined;
     const passkey = await this.passkeys.findOneBy({ credentialId: response.id });
     if (!passkey) return undefined;
     const verification = await webAuthn()
@@ -259,6 +259,13 @@ export class PasskeysService {
   }
 }
 
+/**
+ * A challenge or credential id as WebAuthn's JSON carries it (base64url, at most 512 characters):
+ * anything else is answered like a wrong passkey before it reaches a query (PostgreSQL's text
+ * refuses a NUL with an error, which would be a 500).
+ */
+const BASE64URL = /^[A-Za-z0-9_-]{1,512}$/;
+
 /** The challenge a WebAuthn response answers, read from its clientDataJSON; undefined if unreadable. */
 function challengeOf(response: { response?: { clientDataJSON?: unknown } }): string | undefined {
   const data = response?.response?.clientDataJSON;
@@ -266,7 +273,7 @@ function challengeOf(response: { response?: { clientDataJSON?: unknown } }): str
   try {
     const parsed: unknown = JSON.parse(Buffer.from(data, 'base64url').toString('utf8'));
     const challenge = (parsed as { challenge?: unknown } | null)?.challenge;
-    return typeof challenge === 'string' && challenge.length <= 512 ? challenge : undefined;
+    return typeof challenge === 'string' && BASE64URL.test(challenge) ? challenge : undefined;
   } catch {
     return undefined;
   }

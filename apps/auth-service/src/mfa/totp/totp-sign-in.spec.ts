@@ -465,6 +465,22 @@ describe('TOTP and recovery codes, end to end', () => {
       const mfaToken = await pagePasswordStep(page, account);
       const post = (path: string, fields: Record<string, string>) =>
         page.post(path, { _csrf: page.lastCsrf, ...fields }).then((reply) => reply.status);
+      const nulAssertion = (challenge: string, id = 'x') =>
+        JSON.stringify({
+          id,
+          rawId: id,
+          type: 'public-key',
+          response: {
+            clientDataJSON: Buffer.from(JSON.stringify({ challenge })).toString('base64url'),
+          },
+        });
+      const liveChallenge = async () => {
+        const options = await page.post('/signin/passkey-options', {
+          _csrf: page.lastCsrf,
+          purpose: 'sign-in',
+        });
+        return ((await options.json()) as { challenge: string }).challenge;
+      };
       const answers = {
         noCode: await post('/signin/second-factor', { mfa_token: mfaToken }),
         passkeyNotJson: await post('/signin/second-factor', {
@@ -488,6 +504,15 @@ describe('TOTP and recovery codes, end to end', () => {
           body: `_csrf=${encodeURIComponent(page.lastCsrf)}&code=1&code=2`,
         }).then((reply) => reply.status),
         passkeyUnverified: await post('/signin/passkey', { passkey: '{"id":"x"}' }),
+        // A NUL in the challenge or credential id (PostgreSQL text refuses it) is no 500.
+        passkeyNulChallenge: await post('/signin/passkey', { passkey: nulAssertion('\u0000') }),
+        passkeyNulSecondFactor: await post('/signin/second-factor', {
+          mfa_token: mfaToken,
+          passkey: nulAssertion('\u0000'),
+        }),
+        passkeyNulId: await post('/signin/passkey', {
+          passkey: nulAssertion(await liveChallenge(), '\u0000'),
+        }),
         noPasskey: await post('/signin/passkey', {}),
         optionsPurpose: await post('/signin/passkey-options', { purpose: 'anything' }),
         optionsNoUser: await post('/signin/passkey-options', { purpose: 'second-factor' }),
@@ -502,18 +527,22 @@ describe('TOTP and recovery codes, end to end', () => {
         unknownToken: 401,
         repeatedField: 400,
         passkeyUnverified: 401,
+        passkeyNulChallenge: 401,
+        passkeyNulSecondFactor: 401,
+        passkeyNulId: 401,
         noPasskey: 400,
         optionsPurpose: 400,
         optionsNoUser: 401,
         noCsrf: 403,
       });
-      // None of it reached a second-factor check, and none signed the browser in.
+      // Only the passkey with a NUL reached a second-factor check (a wrong passkey, counted as
+      // one), and none signed the browser in.
       const checked = await dataSource.query(
-        `SELECT count(*)::int AS count FROM audit_events e JOIN users u ON u.id = e.user_id
-          WHERE u.email = $1 AND e.type IN ('mfa.failed', 'mfa.verified')`,
+        `SELECT e.type, count(*)::int AS count FROM audit_events e JOIN users u ON u.id = e.user_id
+          WHERE u.email = $1 AND e.type IN ('mfa.failed', 'mfa.verified') GROUP BY e.type`,
         [account.email],
       );
-      expect(checked).toEqual([{ count: 0 }]);
+      expect(checked).toEqual([{ type: 'mfa.failed', count: 1 }]);
       expect(await browserSessions(account.email)).toEqual([]);
     });
 
