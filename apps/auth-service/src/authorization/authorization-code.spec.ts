@@ -272,6 +272,19 @@ describe('GET /oauth/authorize and the code exchange', () => {
     expect(await response.text()).toContain('The redirect_uri is not registered for this client');
   });
 
+  it('answers a NUL in a parameter it stores (nonce) with invalid_request at the redirect URI, never 500', async () => {
+    const browser = new PageClient(service.url);
+    const { challenge } = pkcePair();
+    await signInAndAuthorize(browser, await newUser(), authorizeUrl(webRequest(challenge)));
+    const refused = await follow(
+      browser,
+      authorizeUrl(webRequest(challenge, { nonce: 'nonce\u0000456' })),
+    );
+    expect(`${refused.origin}${refused.pathname}`).toBe(WEB_CALLBACK);
+    expect(refused.searchParams.get('error')).toBe('invalid_request');
+    expect(refused.searchParams.get('code')).toBeNull();
+  });
+
   it('shows an error page for an unknown client', async () => {
     const response = await new PageClient(service.url).get(
       authorizeUrl(webRequest(pkcePair().challenge, { client_id: 'nobody' })),

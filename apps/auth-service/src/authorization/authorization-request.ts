@@ -231,7 +231,7 @@ function optional(query: AuthorizationQuery, name: string): string | undefined {
   );
 }
 
-/** A parameter sent at most once (RFC 6749 §3.1), non-empty, of a sane length. */
+/** A parameter sent at most once (RFC 6749 §3.1), non-empty, of a sane length, without a NUL. */
 function single(
   query: AuthorizationQuery,
   name: string,
@@ -241,5 +241,7 @@ function single(
   if (Array.isArray(value)) throw refuse(`${name} is repeated: send each parameter once`);
   if (value === undefined || value === '') return undefined;
   if (value.length > MAX_LENGTH) throw refuse(`${name} is too long`);
+  // PostgreSQL's text refuses a NUL (the nonce is stored with the code): refused here, not a 500.
+  if (value.includes('\u0000')) throw refuse(`${name} may not contain a NUL`);
   return value;
 }

@@ -5,7 +5,8 @@ const MAX_LENGTH = 8192;
 
 /**
  * The named fields of a form post or a query, each a string sent at most once; missing or empty
- * ones are absent. 400 for a repeated or oversized field, or a body that is not a form.
+ * ones are absent. 400 for a repeated or oversized field, one with a NUL, or a body that is not a
+ * form.
  */
 export function readFields<Name extends string>(
   source: unknown,
@@ -21,7 +22,8 @@ export function readFields<Name extends string>(
   for (const name of names) {
     const value = (source as Record<string, unknown> | undefined)?.[name];
     if (value === undefined || value === '') continue;
-    if (typeof value !== 'string' || value.length > MAX_LENGTH) {
+    // A NUL no browser form can type, and PostgreSQL's text refuses (a 500 if it got there).
+    if (typeof value !== 'string' || value.length > MAX_LENGTH || value.includes('\u0000')) {
       throw new BadRequestException({
         error: 'invalid_request',
         message: `The field ${name} is not valid`,

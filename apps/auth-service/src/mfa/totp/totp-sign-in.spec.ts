@@ -514,6 +514,11 @@ describe('TOTP and recovery codes, end to end', () => {
           passkey: nulAssertion(await liveChallenge(), '\u0000'),
         }),
         noPasskey: await post('/signin/passkey', {}),
+        signInNulEmail: await post('/signin', { email: 'a\u0000@example.com', password: 'x' }),
+        signUpNulEmail: await post('/signup', {
+          email: 'b\u0000@example.com',
+          password: 'a long passphrase of a NUL',
+        }),
         optionsPurpose: await post('/signin/passkey-options', { purpose: 'anything' }),
         optionsNoUser: await post('/signin/passkey-options', { purpose: 'second-factor' }),
         noCsrf: await page
@@ -531,6 +536,8 @@ describe('TOTP and recovery codes, end to end', () => {
         passkeyNulSecondFactor: 401,
         passkeyNulId: 401,
         noPasskey: 400,
+        signInNulEmail: 400,
+        signUpNulEmail: 400,
         optionsPurpose: 400,
         optionsNoUser: 401,
         noCsrf: 403,
