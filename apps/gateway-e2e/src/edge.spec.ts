@@ -446,7 +446,7 @@ describe('phantom tokens (issue 21)', () => {
     expect(body.access_token).not.toBe(access);
   });
 
-  it('works through the gateway: the service receives a JWT, never the reference', async () => {
+  it('works through the gateway: the service receives a short-lived JWT for itself alone, never the reference', async () => {
     const { access } = await signIn();
     // auth-service itself verifies the JWT the gateway forwarded in the reference's place.
     expect((await at(PHANTOM, '/auth/sessions', access)).status).toBe(200);
@@ -457,10 +457,15 @@ describe('phantom tokens (issue 21)', () => {
     const jwt = String(forwarded.headers.authorization).replace(/^Bearer /, '');
     expect(claimsOf(jwt)).toMatchObject({
       iss: AUTH,
-      aud: ['auth-service', 'resource-service'],
+      aud: ['resource-service'],
       client_id: 'tessera-first-party',
       sid: expect.any(String),
     });
+    // The replay: what resource-service was forwarded is refused at auth-service's account API,
+    // though the reference itself was issued for both.
+    const replayed = await at(AUTH, '/auth/sessions', jwt);
+    expect(replayed.status).toBe(401);
+    expect(replayed.challenge).toBe('Bearer error="invalid_token"');
     // Short-lived (issue 21): a minute at most, never past the reference's own exp (15 min).
     const { exp, iat } = claimsOf(jwt) as { exp: number; iat: number };
     const reference = (await (
@@ -512,12 +517,28 @@ describe('phantom tokens (issue 21)', () => {
 
   it('swaps a reference for its JWT only for the gateway client (tokens:phantom)', async () => {
     const { access } = await signIn();
-    const swap = (client: [string, string]) =>
-      form('/oauth/introspect', { token: access }, client, 'application/jwt');
+    const swap = (client: [string, string], audience = 'auth-service') =>
+      form('/oauth/introspect', { token: access, audience }, client, 'application/jwt');
     const gateway = await swap(['gateway', gatewaySecret]);
     expect(gateway.status).toBe(200);
     expect(gateway.headers.get('content-type')).toMatch(/^application\/jwt/);
-    expect(claimsOf(await gateway.text())).toMatchObject({ iss: AUTH, sid: expect.any(String) });
+    expect(claimsOf(await gateway.text())).toMatchObject({
+      iss: AUTH,
+      aud: ['auth-service'],
+      sid: expect.any(String),
+    });
+    // An audience the reference was not issued for (RFC 8707): inactive, as for another's token.
+    const elsewhere = await swap(['gateway', gatewaySecret], 'billing-service');
+    expect(elsewhere.status).toBe(200);
+    expect(await elsewhere.json()).toEqual({ active: false });
+    const unnamed = await form(
+      '/oauth/introspect',
+      { token: access },
+      ['gateway', gatewaySecret],
+      'application/jwt',
+    );
+    expect(unnamed.status).toBe(400);
+    expect(await unnamed.json()).toMatchObject({ error: 'invalid_request' });
     const other = await swap(['resource-service', otherSecret]);
     expect(other.status).toBe(400);
     expect(await other.json()).toMatchObject({ error: 'unauthorized_client' });

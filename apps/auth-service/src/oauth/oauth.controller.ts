@@ -65,9 +65,10 @@ export class OAuthController {
     summary: 'Whether a token is live, and its claims (RFC 7662)',
     description:
       'A confidential client, or a service token with `tokens:introspect` as `Authorization: Bearer`. ' +
-      'With `Accept: application/jwt` (phantom tokens: a client with `tokens:phantom`, the gateway) a live ' +
-      'reference token is answered with the JWT it stands for as `application/jwt`; anything else with ' +
-      '`{ "active": false }`.',
+      'With `Accept: application/jwt` (phantom tokens: a client with `tokens:phantom`, the gateway) and ' +
+      '`audience` (the one service the request goes to) a live reference token issued for that audience ' +
+      'is answered as `application/jwt` with the JWT it stands for, its `aud` only that audience and its ' +
+      'lifetime 60 s at most; anything else with `{ "active": false }`.',
   })
   @OAuthEndpoint(IntrospectRequestForm, {
     type: IntrospectionResponse,

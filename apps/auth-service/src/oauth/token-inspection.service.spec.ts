@@ -21,7 +21,10 @@ const CONTEXT: RequestContext = { clientAddress: '127.0.0.1', userAgent: 'test' 
 
 /** The phantom-token swap against fakes: what it signs, not how (AccessTokenService's spec). */
 describe('TokenInspectionService.phantomJwt', () => {
-  function swapOf(reference: AccessTokenClaims | undefined) {
+  function swapOf(
+    reference: AccessTokenClaims | undefined,
+    params: Record<string, string> = { audience: 'resource-service' },
+  ) {
     const signed: AccessTokenClaims[] = [];
     const clock = new Clock();
     jest.spyOn(clock, 'now').mockReturnValue(new Date(NOW * 1000 + 700));
@@ -44,7 +47,7 @@ describe('TokenInspectionService.phantomJwt', () => {
       { ISSUER: 'https://auth.example.com' } as ConfigType<typeof authServiceConfig>,
     );
     const request: OAuthRequest = {
-      params: { token: 'A'.repeat(43) },
+      params: { token: 'A'.repeat(43), ...params },
       resources: [],
       credentials: { clientId: 'gateway', secret: 'secret' },
       viaHeader: true,
@@ -70,6 +73,7 @@ describe('TokenInspectionService.phantomJwt', () => {
     const { swap, signed } = swapOf(reference(900));
     expect(await swap).toBe('signed.jwt');
     expect(signed).toHaveLength(1);
+    expect(signed[0]?.aud).toEqual(['resource-service']);
     expect(signed[0]).toMatchObject({ iat: NOW, exp: NOW + PHANTOM_JWT_SECONDS, sub: 'u1' });
     expect(PHANTOM_JWT_SECONDS).toBeLessThanOrEqual(60);
   });
@@ -78,6 +82,21 @@ describe('TokenInspectionService.phantomJwt', () => {
     const { swap, signed } = swapOf(reference(10));
     await swap;
     expect(signed[0]).toMatchObject({ iat: NOW, exp: NOW + 10 });
+  });
+
+  it('signs for the one audience asked for, only when the reference was issued for it', async () => {
+    const { swap, signed } = swapOf(reference(900), { audience: 'auth-service' });
+    await swap;
+    expect(signed[0]?.aud).toEqual(['auth-service']);
+    const other = swapOf(reference(900), { audience: 'billing-service' });
+    expect(await other.swap).toBeUndefined();
+    expect(other.signed).toHaveLength(0);
+  });
+
+  it('refuses a swap without an audience with invalid_request', async () => {
+    const { swap, signed } = swapOf(reference(900), {});
+    await expect(swap).rejects.toMatchObject({ code: 'invalid_request' });
+    expect(signed).toHaveLength(0);
   });
 
   it('signs nothing for an unknown or expired reference', async () => {

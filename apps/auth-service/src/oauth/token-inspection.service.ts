@@ -139,11 +139,15 @@ export class TokenInspectionService {
   /**
    * Phantom tokens (`Accept: application/jwt`, docs/adr/0012-gateway-at-the-edge.md): the JWT a
    * live reference token stands for, signed now with the active key, for a caller allowed
-   * `tokens:phantom` (the gateway, whatever audience it routes to). Short-lived: `iat` is now and
-   * `exp` is the reference's or `now + PHANTOM_JWT_SECONDS`, whichever comes first. Undefined for
-   * anything else: a JWT, an unknown or expired reference, one whose session ended.
+   * `tokens:phantom` (the gateway). Narrow: `aud` is only the one service the gateway routes the
+   * request to (the `audience` parameter), so a service cannot replay what it was forwarded at
+   * another. Short-lived: `iat` is now and `exp` is the reference's or `now + PHANTOM_JWT_SECONDS`,
+   * whichever comes first. Undefined for anything else: a JWT, an unknown or expired reference, one
+   * whose session ended, an `audience` the reference was not issued for (as the JSON introspection
+   * answers a token that is not for the caller: inactive).
    *
-   * @throws OAuthException `unauthorized_client` for a caller without `tokens:phantom`
+   * @throws OAuthException `unauthorized_client` for a caller without `tokens:phantom`;
+   *   `invalid_request` without an `audience`
    */
   async phantomJwt(request: OAuthRequest, context: RequestContext): Promise<string | undefined> {
     const caller = await this.caller(request, context, PHANTOM_TOKEN_SCOPE);
@@ -158,11 +162,23 @@ export class TokenInspectionService {
         `Only a client with ${PHANTOM_TOKEN_SCOPE} may ask for the JWT of a reference token`,
       );
     }
-    const claims = await this.references.claimsOf(required(request, 'token'));
+    const token = required(request, 'token');
+    const audience = required(request, 'audience');
+    const claims = await this.references.claimsOf(token);
     if (!claims || !(await this.sessionIsLive(claims))) return undefined;
+    const audiences = typeof claims.aud === 'string' ? [claims.aud] : claims.aud;
+    if (!audiences.includes(audience)) {
+      await this.audit.record({
+        type: 'introspection.denied',
+        ...context,
+        detail: { client_id: caller.id, reason: 'other_audience' },
+      });
+      return undefined;
+    }
     const now = Math.floor(this.clock.now().getTime() / 1000);
     return this.accessTokens.sign({
       ...claims,
+      aud: [audience],
       iat: now,
       exp: Math.min(claims.exp, now + PHANTOM_JWT_SECONDS),
     });

@@ -42,12 +42,12 @@ export class EdgeAuthenticator {
     route: GatewayRoute,
   ): Promise<void> {
     if (route.access === 'public') {
-      await this.identify(request, reply);
+      await this.identify(request, reply, route);
       return;
     }
-    const reference = await this.swapReference(request);
+    const reference = await this.swapReference(request, route);
     if (reference === null) throw invalidBearerToken();
-    const principal = await this.verify(request, reply, reference);
+    const principal = await this.verify(request, reply, route, reference);
     if (!principal.audiences.includes(route.audience)) throw invalidBearerToken();
     if (!route.scopes.every((scope) => principal.scopes.includes(scope))) {
       throw insufficientScope({ scopes: route.scopes });
@@ -55,27 +55,35 @@ export class EdgeAuthenticator {
   }
 
   /** The caller of a public route when it sent a token that verifies; else nobody. */
-  private async identify(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  private async identify(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: GatewayRoute,
+  ): Promise<void> {
     if (request.headers.authorization === undefined) return;
     try {
       // A dead reference goes on as it came: the service refuses it as it refuses any non-JWT.
-      const reference = await this.swapReference(request);
-      await this.verify(request, reply, reference ?? undefined);
+      const reference = await this.swapReference(request, route);
+      await this.verify(request, reply, route, reference ?? undefined);
     } catch {
       (request as EdgeRequest).user = null;
     }
   }
 
   /**
-   * Phantom-token mode: puts the JWT a reference token stands for in the Authorization header.
-   * Returns the reference it replaced; undefined when there was nothing to swap (no reference, or
-   * the mode is off); null for a reference auth-service calls inactive.
+   * Phantom-token mode: puts the JWT a reference token stands for in the Authorization header,
+   * signed for the route's audience only (a service cannot replay it at another). Returns the
+   * reference it replaced; undefined when there was nothing to swap (no reference, or the mode is
+   * off); null for a reference auth-service calls inactive (at that audience too).
    */
-  private async swapReference(request: FastifyRequest): Promise<string | null | undefined> {
+  private async swapReference(
+    request: FastifyRequest,
+    route: GatewayRoute,
+  ): Promise<string | null | undefined> {
     if (!this.phantom) return undefined;
     const token = bearerTokenOf(request);
     if (token === undefined || !this.phantom.isReference(token)) return undefined;
-    const jwt = await this.phantom.jwtFor(token);
+    const jwt = await this.phantom.jwtFor(token, route.audience);
     if (jwt === undefined) return null;
     request.headers.authorization = `Bearer ${jwt}`;
     return token;
@@ -84,13 +92,14 @@ export class EdgeAuthenticator {
   private async verify(
     request: FastifyRequest,
     reply: FastifyReply,
+    route: GatewayRoute,
     reference?: string,
   ): Promise<Principal> {
     const context = new ExecutionContextHost([request, reply], ProxiedRoute, proxied);
     try {
       await this.guard.canActivate(context);
     } catch (error) {
-      if (reference !== undefined) this.phantom?.refused(reference);
+      if (reference !== undefined) this.phantom?.refused(reference, route.audience);
       throw error;
     }
     const principal = (request as EdgeRequest).user;

@@ -32,9 +32,11 @@ export interface PhantomTokenCacheOptions {
 }
 
 /**
- * The gateway's memory of reference tokens it has swapped (phantom tokens): each JWT until its
- * `exp`, so a reference is introspected once in its life; an inactive answer for a short while,
- * so a client retrying a dead token does not make auth-service look it up on every request. A
+ * The gateway's memory of reference tokens it has swapped (phantom tokens), keyed as PhantomTokens
+ * asks (a reference at one audience): each JWT until the JWT's own `exp` (60 s at most, as
+ * auth-service signs it), so a reference is introspected at most once a minute per audience; an
+ * inactive answer for a short while, so a client retrying a dead token does not make auth-service
+ * look it up on every request. A
  * session's entries go at once when the revocation feed ends it (`forgetSession`): the edge's
  * guard refuses the JWT, and the gateway drops what it held for that session. Inactive answers
  * are bounded apart from the swaps: anyone can send made-up references, and they must not push

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { PhantomTokens } from './phantom-tokens';
 
 const SERVICE_TOKEN = 'Bearer the-gateway-service-token';
+const AUDIENCE = 'resource-service';
 
 /** An unsigned JWT-shaped string: PhantomTokens only passes it on, and reads exp and sid. */
 function jwt(claims: Record<string, unknown>): string {
@@ -20,15 +21,26 @@ const reference = () => randomBytes(32).toString('base64url');
 /** A stand-in for auth-service's POST /oauth/introspect: answers from `live`, counts requests. */
 class IntrospectionEndpoint {
   readonly live = new Map<string, string>();
-  readonly asked: { headers: IncomingHttpHeaders; token: string | null }[] = [];
+  /** Audiences the live references were issued for; any other is answered inactive. */
+  readonly audiences = ['resource-service', 'auth-service'];
+  readonly asked: {
+    headers: IncomingHttpHeaders;
+    token: string | null;
+    audience: string | null;
+  }[] = [];
   status = 200;
   private readonly server: Server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
-      const token = new URLSearchParams(body).get('token');
-      this.asked.push({ headers: request.headers, token });
-      const found = token === null ? undefined : this.live.get(token);
+      const form = new URLSearchParams(body);
+      const token = form.get('token');
+      const audience = form.get('audience');
+      this.asked.push({ headers: request.headers, token, audience });
+      const found =
+        token === null || !this.audiences.includes(audience ?? '')
+          ? undefined
+          : this.live.get(token);
       // Answered a little later, so requests asked at once overlap.
       setTimeout(() => {
         if (this.status !== 200) response.writeHead(this.status).end();
@@ -76,27 +88,30 @@ describe('PhantomTokens', () => {
     const token = reference();
     const swapped = jwt({ exp, sid: 's1' });
     endpoint.live.set(token, swapped);
-    const answers = await Promise.all(Array.from({ length: 5 }, () => phantom.jwtFor(token)));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => phantom.jwtFor(token, AUDIENCE)),
+    );
     expect(answers).toEqual(Array(5).fill(swapped));
-    expect(await phantom.jwtFor(token)).toBe(swapped);
+    expect(await phantom.jwtFor(token, AUDIENCE)).toBe(swapped);
     expect(endpoint.asked).toHaveLength(1);
     expect(endpoint.asked[0]).toMatchObject({
       token,
+      audience: AUDIENCE,
       headers: { accept: 'application/jwt', authorization: SERVICE_TOKEN },
     });
   });
 
   it('answers nothing for a reference auth-service calls inactive, and does not ask again at once', async () => {
     const token = reference();
-    expect(await phantom.jwtFor(token)).toBeUndefined();
-    expect(await phantom.jwtFor(token)).toBeUndefined();
+    expect(await phantom.jwtFor(token, AUDIENCE)).toBeUndefined();
+    expect(await phantom.jwtFor(token, AUDIENCE)).toBeUndefined();
     expect(endpoint.asked).toHaveLength(1);
   });
 
   it('never asks about a token that is not a reference: a JWT, or garbage', async () => {
     for (const token of [jwt({ exp }), 'x'.repeat(42), `${reference()}=`, 'a.b']) {
       expect(phantom.isReference(token)).toBe(false);
-      expect(await phantom.jwtFor(token)).toBeUndefined();
+      expect(await phantom.jwtFor(token, AUDIENCE)).toBeUndefined();
     }
     expect(endpoint.asked).toHaveLength(0);
   });
@@ -105,11 +120,13 @@ describe('PhantomTokens', () => {
     const token = reference();
     endpoint.live.set(token, jwt({ exp, sid: 's2' }));
     endpoint.status = 500;
-    const failure = (await phantom.jwtFor(token).catch((error: unknown) => error)) as HttpException;
+    const failure = (await phantom
+      .jwtFor(token, AUDIENCE)
+      .catch((error: unknown) => error)) as HttpException;
     expect(failure.getStatus()).toBe(HttpStatus.SERVICE_UNAVAILABLE);
     expect(failure).toMatchObject({ headers: { 'retry-after': '5' } });
     endpoint.status = 200;
-    expect(await phantom.jwtFor(token)).toBe(endpoint.live.get(token));
+    expect(await phantom.jwtFor(token, AUDIENCE)).toBe(endpoint.live.get(token));
     expect(endpoint.asked).toHaveLength(2);
   });
 
@@ -119,23 +136,47 @@ describe('PhantomTokens', () => {
       serviceToken,
     );
     const answers = await Promise.allSettled(
-      [reference(), reference(), reference()].map((token) => bounded.jwtFor(token)),
+      [reference(), reference(), reference()].map((token) => bounded.jwtFor(token, AUDIENCE)),
     );
     expect(answers.map((answer) => answer.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
     expect(endpoint.asked).toHaveLength(2);
   });
 
-  it('forgets every swap of a session once the edge refused one of its JWTs (revoked)', async () => {
+  it('forgets every swap of a session, at every audience, once the edge refused one of its JWTs (revoked)', async () => {
     const [first, second] = [reference(), reference()];
     endpoint.live.set(first, jwt({ exp, sid: 's3' }));
     endpoint.live.set(second, jwt({ exp, sid: 's3' }));
-    await phantom.jwtFor(first);
-    await phantom.jwtFor(second);
+    await phantom.jwtFor(first, AUDIENCE);
+    await phantom.jwtFor(second, AUDIENCE);
+    await phantom.jwtFor(second, 'auth-service');
     // auth-service now calls both inactive, as it does once the session is revoked.
     endpoint.live.delete(first);
     endpoint.live.delete(second);
-    phantom.refused(first);
-    expect(await phantom.jwtFor(second)).toBeUndefined();
-    expect(endpoint.asked.map((asked) => asked.token)).toEqual([first, second, second]);
+    phantom.refused(first, AUDIENCE);
+    expect(await phantom.jwtFor(second, AUDIENCE)).toBeUndefined();
+    expect(await phantom.jwtFor(second, 'auth-service')).toBeUndefined();
+    expect(endpoint.asked.map((asked) => asked.token)).toEqual([
+      first,
+      second,
+      second,
+      second,
+      second,
+    ]);
+  });
+
+  it('swaps apart per audience, and an audience the reference was not issued for is inactive', async () => {
+    const token = reference();
+    endpoint.live.set(token, jwt({ exp, sid: 's4' }));
+    expect(await phantom.jwtFor(token, 'resource-service')).toBe(endpoint.live.get(token));
+    expect(await phantom.jwtFor(token, 'auth-service')).toBe(endpoint.live.get(token));
+    expect(await phantom.jwtFor(token, 'billing-service')).toBeUndefined();
+    // Each (reference, audience) answered from the cache from then on.
+    expect(await phantom.jwtFor(token, 'resource-service')).toBe(endpoint.live.get(token));
+    expect(await phantom.jwtFor(token, 'billing-service')).toBeUndefined();
+    expect(endpoint.asked.map((asked) => asked.audience)).toEqual([
+      'resource-service',
+      'auth-service',
+      'billing-service',
+    ]);
   });
 });

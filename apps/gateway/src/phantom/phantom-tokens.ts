@@ -26,10 +26,11 @@ export interface PhantomTokensOptions {
 
 /**
  * Phantom tokens at the edge (docs/adr/0012-gateway-at-the-edge.md): swaps a client's reference
- * token for the JWT it stands for, asking auth-service once per reference (the `gateway` client's
- * service token, with `tokens:phantom`, and `Accept: application/jwt`) and then answering from
- * PhantomTokenCache until the JWT expires. Requests for one reference that arrive while it is
- * being asked about share the one answer.
+ * token for the JWT it stands for at one audience (the service the route goes to), asking
+ * auth-service once per reference and audience (the `gateway` client's service token, with
+ * `tokens:phantom`, `Accept: application/jwt` and `audience`) and then answering from
+ * PhantomTokenCache until that JWT expires (auth-service signs it for 60 s at most). Requests for
+ * one reference and audience that arrive while it is being asked about share the one answer.
  */
 export class PhantomTokens {
   private readonly logger = new Logger(PhantomTokens.name);
@@ -47,37 +48,45 @@ export class PhantomTokens {
   }
 
   /**
-   * The JWT of a live reference token; undefined for a token that is not a reference, or one
-   * auth-service calls inactive (unknown, expired, its session ended).
+   * The JWT of a live reference token for `audience` (its `aud` only that service); undefined for
+   * a token that is not a reference, or one auth-service calls inactive (unknown, expired, its
+   * session ended, not issued for `audience`).
    *
    * @throws ServiceUnavailableException (503, Retry-After) when auth-service cannot answer
    */
-  async jwtFor(token: string): Promise<string | undefined> {
+  async jwtFor(token: string, audience: string): Promise<string | undefined> {
     if (!REFERENCE_TOKEN.test(token)) return undefined;
-    const known = this.cache.get(token);
+    const key = cacheKey(token, audience);
+    const known = this.cache.get(key);
     if (known) return 'jwt' in known ? known.jwt : undefined;
-    let asking = this.pending.get(token);
+    let asking = this.pending.get(key);
     if (!asking) {
       if (this.pending.size >= (this.options.maxInFlight ?? 256)) {
         throw this.unavailable('too many reference tokens are being checked at once');
       }
-      asking = this.introspect(token).finally(() => this.pending.delete(token));
-      this.pending.set(token, asking);
+      asking = this.introspect(token, audience, key).finally(() => this.pending.delete(key));
+      this.pending.set(key, asking);
     }
     return asking;
   }
 
   /**
-   * The edge's guard refused the JWT of `token` (the revocation feed ended its session, or it
-   * expired): every swap of that session is forgotten, so none is forwarded again.
+   * The edge's guard refused the JWT of `token` for `audience` (the revocation feed ended its
+   * session, or it expired): every swap of that session is forgotten, at every audience, so none
+   * is forwarded again.
    */
-  refused(token: string): void {
-    const sessionId = this.cache.sessionOf(token);
-    this.cache.forget(token);
+  refused(token: string, audience: string): void {
+    const key = cacheKey(token, audience);
+    const sessionId = this.cache.sessionOf(key);
+    this.cache.forget(key);
     if (sessionId !== undefined) this.cache.forgetSession(sessionId);
   }
 
-  private async introspect(token: string): Promise<string | undefined> {
+  private async introspect(
+    token: string,
+    audience: string,
+    key: string,
+  ): Promise<string | undefined> {
     let response: Response;
     try {
       response = await fetch(this.options.introspectionUri, {
@@ -87,7 +96,7 @@ export class PhantomTokens {
           authorization: await this.serviceToken.authorization(),
           'content-type': 'application/x-www-form-urlencoded',
         },
-        body: new URLSearchParams({ token }).toString(),
+        body: new URLSearchParams({ token, audience }).toString(),
         redirect: 'error',
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
@@ -98,11 +107,11 @@ export class PhantomTokens {
     const body = await response.text().catch(() => '');
     if (response.status !== 200) throw this.unavailable(`it answered HTTP ${response.status}`);
     if (type.startsWith(JWT_MEDIA_TYPE)) {
-      this.cache.remember(token, body);
+      this.cache.remember(key, body);
       return body;
     }
     // RFC 7662's answer for anything that is not live: `{ "active": false }`.
-    this.cache.rememberInactive(token);
+    this.cache.rememberInactive(key);
     return undefined;
   }
 
@@ -115,4 +124,9 @@ export class PhantomTokens {
       { headers: { 'retry-after': RETRY_AFTER_SECONDS } },
     );
   }
+}
+
+/** One cache entry per reference and audience: a space is in neither (a reference is base64url). */
+function cacheKey(token: string, audience: string): string {
+  return `${audience} ${token}`;
 }
