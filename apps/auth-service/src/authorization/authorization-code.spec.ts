@@ -336,6 +336,33 @@ describe('prompt, max_age, login_hint and consent', () => {
     }
   });
 
+  it('ends the page session when the password changes elsewhere: the browser signs in again before any code', async () => {
+    const browser = new PageClient(service.url);
+    const user = await newUser();
+    const { challenge } = pkcePair();
+    await signInAndAuthorize(browser, user, authorizeUrl(webRequest(challenge)));
+    const before = await follow(browser, authorizeUrl(webRequest(challenge)));
+    expect(before.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const login = await fetch(`${service.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...user, resource: ['auth-service'] }),
+    });
+    const { access_token: accessToken } = (await login.json()) as { access_token: string };
+    const changed = await fetch(`${service.url}/auth/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify({
+        current_password: user.password,
+        new_password: 'a new passphrase after a leak',
+      }),
+    });
+    expect(changed.status).toBe(200);
+    const after = await follow(browser, authorizeUrl(webRequest(challenge)));
+    expect(after.pathname).toBe('/signin');
+    expect(after.searchParams.get('code')).toBeNull();
+  });
+
   it('sends access_denied when the user denies a third-party client, and remembers an allowed scope', async () => {
     const browser = new PageClient(service.url);
     const user = await newUser();

@@ -205,7 +205,12 @@ export class SessionsRepository {
     return row ?? null;
   }
 
-  /** Ends every unrevoked session of the user but `exceptSessionId`; returns how many. */
+  /**
+   * Ends every unrevoked session of the user but `exceptSessionId`; returns how many. The user's
+   * hosted-page sign-ins (browser_sessions) end with them, but the one the kept session came
+   * from: else a page session elsewhere would go on issuing authorization codes after a password
+   * change, a logout everywhere or a disable.
+   */
   async revokeAllForUser(
     userId: string,
     reason: SessionRevocationReason,
@@ -222,6 +227,10 @@ export class SessionsRepository {
        ), announced AS (
          INSERT INTO revocations (kind, subject, revoked_at)
          SELECT 'user', $1::text, $2 WHERE $4::uuid IS NULL
+       ), pages AS (
+         UPDATE browser_sessions SET ended_at = $2
+          WHERE user_id = $1 AND ended_at IS NULL
+            AND id IS DISTINCT FROM (SELECT browser_session_id FROM sessions WHERE id = $4)
        )
        SELECT id FROM revoked`,
       [userId, now, reason, exceptSessionId],
