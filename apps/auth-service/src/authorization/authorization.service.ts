@@ -106,9 +106,13 @@ export class AuthorizationService {
     return this.errorLocation(target, 'access_denied', 'The user did not allow the request');
   }
 
-  /** The authorization request again, once the user has signed in or consented. */
+  /**
+   * The authorization request again, once the user has signed in or consented. The `continue`
+   * query is read and written again (as queryOf reads it), so whatever a crafted one holds (a CR
+   * or LF, which Node refuses in a Location header) leaves percent-encoded.
+   */
   resumeLocation(continueQuery: string): string {
-    return `${this.environment.ISSUER}${AUTHORIZE_PATH}?${continueQuery}`;
+    return `${this.environment.ISSUER}${AUTHORIZE_PATH}?${new URLSearchParams(continueQuery)}`;
   }
 
   private async codeLocation(

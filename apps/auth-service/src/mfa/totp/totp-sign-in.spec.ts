@@ -514,6 +514,11 @@ describe('TOTP and recovery codes, end to end', () => {
           passkey: nulAssertion(await liveChallenge(), '\u0000'),
         }),
         noPasskey: await post('/signin/passkey', {}),
+        // A CR LF in `continue` leaves encoded: before, Node refused the Location header and the
+        // request was never answered.
+        continueCrLf: await page
+          .get('/signin/second-factor?continue=a%0D%0ASet-Cookie:%20x=1')
+          .then((reply) => reply.status),
         signInNulEmail: await post('/signin', { email: 'a\u0000@example.com', password: 'x' }),
         signUpNulEmail: await post('/signup', {
           email: 'b\u0000@example.com',
@@ -536,6 +541,7 @@ describe('TOTP and recovery codes, end to end', () => {
         passkeyNulSecondFactor: 401,
         passkeyNulId: 401,
         noPasskey: 400,
+        continueCrLf: 303,
         signInNulEmail: 400,
         signUpNulEmail: 400,
         optionsPurpose: 400,
