@@ -209,7 +209,8 @@ export class SessionsRepository {
    * Ends every unrevoked session of the user but `exceptSessionId`; returns how many. The user's
    * hosted-page sign-ins (browser_sessions) end with them, but the one the kept session came
    * from: else a page session elsewhere would go on issuing authorization codes after a password
-   * change, a logout everywhere or a disable.
+   * change, a logout everywhere or a disable. So do the sign-ins waiting for a second factor
+   * (`mfa_token`s), which the old password started.
    */
   async revokeAllForUser(
     userId: string,
@@ -231,6 +232,8 @@ export class SessionsRepository {
          UPDATE browser_sessions SET ended_at = $2
           WHERE user_id = $1 AND ended_at IS NULL
             AND id IS DISTINCT FROM (SELECT browser_session_id FROM sessions WHERE id = $4)
+       ), pending AS (
+         DELETE FROM mfa_pending_sign_ins WHERE user_id = $1
        )
        SELECT id FROM revoked`,
       [userId, now, reason, exceptSessionId],

@@ -559,6 +559,25 @@ describe('TOTP and recovery codes, end to end', () => {
       expect(await browserSessions(account.email)).toEqual([]);
     });
 
+    it('ends the pending sign-ins the old password started when the password changes', async () => {
+      const account = await enrolledAccount();
+      const page = new PageClient(service.url);
+      const pageToken = await pagePasswordStep(page, account);
+      const jsonToken = await passwordStep(account);
+      const changed = await call('POST', '/auth/password', {
+        token: account.passwordOnlyToken,
+        body: { current_password: account.password, new_password: 'a new passphrase after a leak' },
+      });
+      expect(changed.status).toBe(200);
+      const onPage = await secondStep(page, pageToken, codeAt(account.secret));
+      expect(onPage.status).toBe(401);
+      const json = await call('POST', '/auth/login/second-factor', {
+        body: { mfa_token: jsonToken, code: codeAt(account.secret) },
+      });
+      expect(json).toMatchObject({ status: 401, body: { error: 'invalid_mfa_token' } });
+      expect(await browserSessions(account.email)).toEqual([]);
+    });
+
     it("does not let the page's pending sign-in finish at /auth/login/second-factor, nor the reverse", async () => {
       const account = await enrolledAccount();
       const page = new PageClient(service.url);
