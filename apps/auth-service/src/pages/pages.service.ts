@@ -83,7 +83,8 @@ export class PagesService {
 
   /**
    * The second factor of a pending sign-in (`mfaToken`), or the signed-in browser's step-up.
-   * @returns the browser signed in with `amr` `pwd` + the factor's methods + `mfa`
+   * @returns the browser signed in with `amr` `pwd` (after the password; on a step-up, the
+   *   session's own methods) + the factor's methods + `mfa`
    * @throws InvalidMfaTokenException (401) for an unknown, spent or expired token, or no session
    * @throws TooManySecondFactorAttemptsException (429), InvalidSecondFactorException (401) as
    *   MfaService.verify does
@@ -102,10 +103,14 @@ export class PagesService {
     }
     const user = await this.users.findById(userId);
     if (!user || user.disabledAt) throw new InvalidCredentialsException();
+    // After the password: pwd. A signed-in browser's step-up: the methods it signed in with, so
+    // `amr` never names a password nobody typed.
+    const before =
+      pendingId !== undefined
+        ? [AMR.password]
+        : (current?.amr ?? []).filter((method) => method !== AMR.multiFactor);
     return this.browserSessions.start(user.id, context, current, [
-      AMR.password,
-      ...methods,
-      AMR.multiFactor,
+      ...new Set([...before, ...methods, AMR.multiFactor]),
     ]);
   }
 
