@@ -127,6 +127,23 @@ describe('AccessTokenVerifier', () => {
     await expect(wrongType.verify(signedByIt)).rejects.toEqual(refusal('signature'));
   });
 
+  it('verifies nothing with an RSA key under 2048 bits published for RS256 (RFC 7518 §3.3)', async () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const keysOf = (pair: typeof rsa) =>
+      new AccessTokenVerifier({
+        issuer: ISSUER,
+        audiences: ['orders-service'],
+        keys: { key: async () => ({ alg: 'RS256', key: pair.publicKey }), has: () => true },
+        clock,
+      });
+    const rs256 = (pair: typeof rsa) => {
+      const input = token({}, { alg: 'RS256' }).split('.').slice(0, 2).join('.');
+      return `${input}.${sign('sha256', Buffer.from(input), pair.privateKey).toString('base64url')}`;
+    };
+    await expect(keysOf(rsa).verify(rs256(rsa))).resolves.toMatchObject({ kid: 'k1' });
+    await expect(keysOf(weak).verify(rs256(weak))).rejects.toEqual(refusal('signature'));
+  });
+
   it('reads a header once per key, and still refuses a bad token behind a known header', async () => {
     await verifier.verify(token());
     await expect(verifier.verify(token({}, {}, other.privateKey))).rejects.toEqual(

@@ -153,11 +153,17 @@ const MAX_KNOWN_HEADERS = 16;
 /** What each algorithm needs of its key, and how Node verifies with it (RFC 7518 §3.3, §3.4). */
 const ALGORITHM_KEYS: Record<
   AccessTokenAlgorithm,
-  { type: 'ec' | 'rsa'; curve?: string; options: Omit<VerifyKeyObjectInput, 'key'> }
+  {
+    type: 'ec' | 'rsa';
+    curve?: string;
+    minimumModulusBits?: number;
+    options: Omit<VerifyKeyObjectInput, 'key'>;
+  }
 > = {
   // r ‖ s, 32 bytes each (RFC 7518 §3.4), not DER.
   ES256: { type: 'ec', curve: 'prime256v1', options: { dsaEncoding: 'ieee-p1363' } },
-  RS256: { type: 'rsa', options: {} },
+  // "A key of size 2048 bits or larger MUST be used" (RFC 7518 §3.3).
+  RS256: { type: 'rsa', minimumModulusBits: 2048, options: {} },
 };
 
 /**
@@ -174,7 +180,8 @@ const verifyInputs = new WeakMap<
  * `crypto.verify`, the one-shot form node:crypto's own ES256 check takes (the bench's reference
  * row), instead of jsonwebtoken, which decoded the token again, re-checked its options and
  * converted the signature to DER through streams on every call. A key of another type than its
- * algorithm's (an RSA key named ES256, a P-384 key) verifies nothing.
+ * algorithm's (an RSA key named ES256, a P-384 key), or an RSA key under 2048 bits, verifies
+ * nothing.
  */
 function verifySignature(signingInput: string, signature: string, key: VerificationKey): boolean {
   let known = verifyInputs.get(key.key);
@@ -201,6 +208,12 @@ function verifyInputOf({ alg, key }: VerificationKey): VerifyKeyObjectInput | nu
   const expected = ALGORITHM_KEYS[alg];
   if (key.type !== 'public' || key.asymmetricKeyType !== expected.type) return null;
   if (expected.curve !== undefined && key.asymmetricKeyDetails?.namedCurve !== expected.curve) {
+    return null;
+  }
+  if (
+    expected.minimumModulusBits !== undefined &&
+    (key.asymmetricKeyDetails?.modulusLength ?? 0) < expected.minimumModulusBits
+  ) {
     return null;
   }
   return { key, ...expected.options };
