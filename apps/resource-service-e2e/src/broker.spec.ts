@@ -219,7 +219,9 @@ describe('revocations over NATS JetStream', () => {
             [users.map((user) => user.id)],
           )
         ).rows[0].n as number;
-      await waitFor(async () => (await visible()) === 0, 20_000);
+      // Up to the consumer's 30 s ack wait and more: an event delivered to the stopping process
+      // that it did not acknowledge is delivered again only then.
+      await waitFor(async () => (await visible()) === 0, 45_000);
       console.log(
         `resource-service away ${Math.round(backAt - stoppedAt)} ms while events flowed; every ` +
           `user.disabled handled ${Math.round(performance.now() - backAt)} ms after it was back`,
