@@ -63,6 +63,25 @@ beforeAll(async () => {
       ACCOUNT_MAIL_ADDRESS_LIMIT: '1000',
     },
   });
+  // A mail that never comes: what the outbox holds and what auth-service said about mail.
+  mail.explainTimeoutsWith(async () => {
+    const rows = await database(
+      async (client) =>
+        (
+          await client.query(
+            `SELECT id, channel, position, attempts, next_attempt_at, lease_until, failed_at, last_error
+               FROM outbox_messages ORDER BY id`,
+          )
+        ).rows,
+    );
+    const said = system.auth.logs
+      .split('\n')
+      .filter((line) =>
+        /"context":"(MailSender|OutboxDispatcher)"|"level":"(warn|error|fatal)"/.test(line),
+      )
+      .slice(-20);
+    return `outbox_messages: ${JSON.stringify(rows)}\nauth-service:\n${said.join('\n')}`;
+  });
 });
 
 afterAll(async () => {

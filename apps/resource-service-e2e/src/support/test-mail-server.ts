@@ -15,8 +15,12 @@ export interface CaughtMail {
  */
 export class TestMailServer {
   readonly mails: CaughtMail[] = [];
+  /** Errors of client connections (say, one reset mid-mail), oldest first. */
+  readonly errors: string[] = [];
   private server?: SMTPServer;
   private readonly waiters = new Set<() => void>();
+  /** What a test adds to a timed-out take()'s error: the sender's side of the story. */
+  private explain?: () => Promise<string>;
 
   private constructor(readonly port: number) {}
 
@@ -35,6 +39,8 @@ export class TestMailServer {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      // Its client is always this host: no reverse DNS lookup (up to 1.5 s a connection).
+      disableReverseLookup: true,
       onData: (stream, _session, callback) => {
         simpleParser(stream)
           .then((parsed) => {
@@ -53,8 +59,13 @@ export class TestMailServer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.listen(this.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
+    // A client's connection that fails mid-mail is the sender's to retry; noted for take()'s errors.
+    server.on('error', (error) => this.errors.push(error.message));
     this.server = server;
   }
 
@@ -69,6 +80,11 @@ export class TestMailServer {
     return this.pause();
   }
 
+  /** Adds `explain()`'s answer (say, the outbox's rows and the sender's log) to take()'s timeouts. */
+  explainTimeoutsWith(explain: () => Promise<string>): void {
+    this.explain = explain;
+  }
+
   /** The first mail to `to` (whose subject matches) not taken before; waits for it. */
   async take(to: string, subject = /./, timeoutMs = 30_000): Promise<CaughtMail> {
     const deadline = Date.now() + timeoutMs;
@@ -76,7 +92,16 @@ export class TestMailServer {
       const index = this.mails.findIndex((mail) => mail.to === to && subject.test(mail.subject));
       if (index >= 0) return this.mails.splice(index, 1)[0];
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no mail to ${to} matching ${subject} within ${timeoutMs} ms`);
+      if (left <= 0) {
+        const last = this.mails.at(-1);
+        const context = await this.explain?.().catch((error: unknown) => String(error));
+        throw new Error(
+          `no mail to ${to} matching ${subject} within ${timeoutMs} ms; ${this.mails.length} ` +
+            `untaken mails${last ? `, the last to ${last.to} (${last.subject})` : ''}; ` +
+            `connection errors: ${JSON.stringify(this.errors.slice(-10))}` +
+            (context ? `\n${context}` : ''),
+        );
+      }
       await new Promise<void>((resolve) => {
         const wake = () => {
           this.waiters.delete(wake);
