@@ -1,4 +1,4 @@
-// `npm test`: every project's type check, unit and e2e tests, two Nx tasks at a time, all on one
+// `npm test`: every project's type check, unit and e2e tests, in three lanes, all on one
 // throwaway PostgreSQL. Each Jest run's global setup would otherwise initialise a cluster of its
 // own (about twenty per run); with TESSERA_TEST_POSTGRES_URL set it uses this one, and each suite
 // still creates databases of its own on it. A server named by TESSERA_TEST_POSTGRES_URL or
@@ -15,20 +15,31 @@ import { EmbeddedPostgresCluster } from '../../libs/platform/src/lib/database/em
 
 const URL_VARIABLE = 'TESSERA_TEST_POSTGRES_URL';
 const root = resolve(__dirname, '../..');
-const TARGETS = ['-t', 'typecheck', 'test', 'e2e', '--output-style=static'];
+/** The type check runs once for the whole workspace (tools/scripts/typecheck.ts), not per project. */
+const TARGETS = ['-t', 'test', 'e2e', '--output-style=static'];
 /**
  * The generator's end-to-end test (several minutes: it builds, lints and tests generated services
  * in a copy of the workspace) is the longest task. Nx starts the tasks of projects nothing depends
- * on last, which would leave it running alone at the end; it gets a run of its own from the start.
+ * on last, which would leave it running alone at the end; it gets a lane of its own from the start.
  */
 const LONGEST = 'workspace-plugin';
 /**
+ * system-e2e's specs that the generator's test already runs over the grown copy of the workspace
+ * (every service of this one, plus the two it generated): `npm test` runs them there only. `nx e2e
+ * system-e2e` on its own runs them all.
+ */
+const SYSTEM_SPECS_IN_GENERATOR_TEST = [
+  'compose-parity',
+  'module-boundaries',
+  'dockerfiles',
+  'kubernetes-manifests',
+];
+/**
  * End-to-end projects that run after it on the same lane, once the other lane has built the
  * services they start (Nx's cache then has the builds, so nothing is built twice at once). They
- * keep the two lanes about equally long: without them the longest task's lane idled for the last
- * three minutes while the other ran every e2e suite.
+ * keep the two lanes about equally long.
  */
-const AFTER_LONGEST = ['system-e2e'];
+const AFTER_LONGEST = ['system-e2e', 'gateway-e2e', 'web-e2e'];
 
 async function main(): Promise<number> {
   let url = process.env[URL_VARIABLE] || process.env['DATABASE_URL'];
@@ -51,17 +62,31 @@ async function main(): Promise<number> {
   };
   const given = process.argv.slice(2);
   try {
-    if (given.length > 0) return await nx(['run-many', ...TARGETS, '--parallel=2', ...given], env);
+    if (given.length > 0) {
+      return await nx(
+        ['run-many', '-t', 'typecheck', ...TARGETS.slice(1), '--parallel=2', ...given],
+        env,
+      );
+    }
     // Two cores: the longest task on one and everything else two at a time beside it, so both
-    // stay busy to the end. Unit-test projects run one Jest worker each (Jest's default on two
-    // cores); e2e projects wait on the processes they start more than they compute, so theirs
-    // run two suites at a time (their jest.config.cts). The longest run's output is held back
-    // and printed as one block when it ends, not interleaved with the rest.
+    // stay busy to the end; the workspace's type check beside them at the start. Unit-test
+    // projects run one Jest worker each (Jest's default on two cores); e2e projects wait on the
+    // processes they start more than they compute, so theirs run two suites at a time (their
+    // jest.config.cts). The held-back runs' output is printed as one block each when they end.
     const codes = await Promise.all([
+      typecheck(env),
       nx(['run-many', ...TARGETS, '--parallel=1', '-p', LONGEST], env, true).then(async (code) => [
         code,
         await nx(
-          ['run-many', ...TARGETS, '--parallel=2', '-p', AFTER_LONGEST.join(',')],
+          [
+            'run-many',
+            ...TARGETS,
+            '--parallel=2',
+            '-p',
+            AFTER_LONGEST.join(','),
+            // Jest's option: it names no spec of gateway-e2e or web-e2e.
+            `--testPathIgnorePatterns=(${SYSTEM_SPECS_IN_GENERATOR_TEST.join('|')})\\.spec\\.ts$`,
+          ],
           env,
           true,
         ),
@@ -83,8 +108,31 @@ async function main(): Promise<number> {
 }
 
 function nx(args: string[], env: Record<string, string>, holdOutput = false): Promise<number> {
+  return run('nx', [join(root, 'node_modules/nx/dist/bin/nx.js'), ...args], env, holdOutput);
+}
+
+/** tools/scripts/typecheck.ts, with this script's ts-node settings (package.json). */
+function typecheck(env: Record<string, string>): Promise<number> {
+  const script = 'tools/scripts/typecheck.ts';
+  return run(
+    script,
+    ['-r', 'ts-node/register/transpile-only', join(root, script)],
+    {
+      ...env,
+      TS_NODE_PROJECT: join(root, 'tools/bench/tsconfig.json'),
+    },
+    true,
+  );
+}
+
+function run(
+  label: string,
+  args: string[],
+  env: Record<string, string>,
+  holdOutput: boolean,
+): Promise<number> {
   return new Promise((resolveCode) => {
-    const child = spawn(process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), ...args], {
+    const child = spawn(process.execPath, args, {
       cwd: root,
       stdio: holdOutput ? ['inherit', 'pipe', 'pipe'] : 'inherit',
       env: { ...withoutTsNode(process.env), NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
@@ -96,7 +144,7 @@ function nx(args: string[], env: Record<string, string>, holdOutput = false): Pr
     process.on('SIGINT', () => undefined);
     process.on('SIGTERM', () => child.kill('SIGTERM'));
     child.on('exit', (code, signal) => {
-      if (holdOutput) process.stdout.write(`\n== nx ${args.join(' ')}\n${output}\n`);
+      if (holdOutput) process.stdout.write(`\n== ${label} ${args.slice(1).join(' ')}\n${output}\n`);
       resolveCode(code ?? (signal ? 1 : 0));
     });
   });
