@@ -55,6 +55,12 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
   private draining?: Promise<void>;
   private again = false;
   private stopped = false;
+  /**
+   * Messages delivered whose rows could not be deleted yet (the database failed right after the
+   * handler succeeded). Deleted before anything else is claimed: left to their lease, each would
+   * hold its channel for OUTBOX_LEASE_SECONDS and then be delivered a second time.
+   */
+  private readonly delivered = new Set<string>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -93,6 +99,10 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
     await listener?.end().catch(() => undefined);
     // A delivery under way finishes (its handler has its own timeouts); nothing new starts.
     await this.draining;
+    // Left undeleted, a delivered message would be delivered again once its lease ends.
+    await this.deleteDelivered().catch((error: unknown) =>
+      this.logger.warn(`Deleting delivered outbox messages failed: ${messageOf(error)}`),
+    );
   }
 
   /** The channels that have a handler. */
@@ -122,6 +132,12 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private async drain(): Promise<void> {
+    try {
+      await this.deleteDelivered();
+    } catch (error) {
+      this.logger.warn(`Deleting delivered outbox messages failed: ${messageOf(error)}`);
+      return;
+    }
     for (const [channel, handler] of this.handlers) {
       try {
         while (!this.stopped && (await this.deliverNext(channel, handler)));
@@ -161,9 +177,18 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
       await this.failed(channel, row, error);
       return error instanceof OutboxPermanentFailure;
     }
-    await this.dataSource.query(`DELETE FROM outbox_messages WHERE id = $1`, [row.id]);
+    this.delivered.add(row.id);
     this.metrics.delivered(channel);
+    // If this fails, the next round deletes it before it claims anything (see `delivered`).
+    await this.deleteDelivered();
     return true;
+  }
+
+  private async deleteDelivered(): Promise<void> {
+    if (this.delivered.size === 0) return;
+    const ids = [...this.delivered];
+    await this.dataSource.query(`DELETE FROM outbox_messages WHERE id = ANY($1::bigint[])`, [ids]);
+    for (const id of ids) this.delivered.delete(id);
   }
 
   private async failed(channel: string, row: ClaimedRow, error: unknown): Promise<void> {

@@ -134,6 +134,35 @@ describe('the transactional outbox', () => {
     expect(new Set(tries.map((attempt) => attempt.delivery.id)).size).toBe(1);
   });
 
+  it('deletes a delivered message whose deletion failed before it claims the next: the channel waits a poll, not the lease, and nothing is delivered twice', async () => {
+    await service.app.get(OutboxDispatcher).idle();
+    // The database fails once, right after the handler took message 10.
+    const query = dataSource.query.bind(dataSource);
+    let failedOnce = false;
+    const spy = jest.spyOn(dataSource, 'query').mockImplementation((sql: string, ...rest) => {
+      if (!failedOnce && sql.startsWith('DELETE FROM outbox_messages')) {
+        failedOnce = true;
+        return Promise.reject(new Error('Connection terminated unexpectedly'));
+      }
+      return query(sql, ...rest);
+    });
+    try {
+      await outbox.enqueue(dataSource.manager, 'test.notes', { n: 10 });
+      await outbox.enqueue(dataSource.manager, 'test.notes', { n: 11 });
+      await until(() => handler.delivered.length === 2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(failedOnce).toBe(true);
+    expect(handler.delivered).toEqual([10, 11]);
+    // The next poll (OUTBOX_POLL_INTERVAL_MS), not the 60 s lease.
+    const [ten, eleven] = handler.attempts;
+    expect(eleven.at - ten.at).toBeLessThan(5_000);
+    await service.app.get(OutboxDispatcher).idle();
+    expect(await pending()).toBe(0);
+    expect(handler.attempts.map((attempt) => attempt.n)).toEqual([10, 11]);
+  });
+
   it('keeps a message its handler refuses for good, and moves on', async () => {
     handler.permanent.add(8);
     await outbox.enqueue(dataSource.manager, 'test.notes', { n: 8 });
