@@ -334,6 +334,9 @@ describe('phantom tokens (issue 21)', () => {
   const PHANTOM = `http://127.0.0.1:${PHANTOM_PORT}`;
   const AUTH = `http://127.0.0.1:${AUTH_PORT}`;
   const REFERENCE = /^[A-Za-z0-9_-]{43}$/;
+  /** The phantom gateway's RATE_LIMIT_MAX: /api/notes has no budget of its own in routes.json. */
+  const PHANTOM_BUDGET = 100;
+  const AUTH_METRICS = 'http://127.0.0.1:19142/metrics';
   const gatewaySecret = randomBytes(32).toString('base64url');
   const otherSecret = randomBytes(32).toString('base64url');
   let auth: ServiceProcess;
@@ -354,6 +357,7 @@ describe('phantom tokens (issue 21)', () => {
         ISSUER: AUTH,
         CLIENT_SECRETS: `gateway=${gatewaySecret},resource-service=${otherSecret}`,
         ACCESS_TOKEN_FORMAT: 'reference',
+        METRICS_PORT: '19142',
         LOG_LEVEL: 'info',
       },
     });
@@ -367,6 +371,9 @@ describe('phantom tokens (issue 21)', () => {
         AUTH_CLIENT_SECRET: gatewaySecret,
         ACCESS_TOKEN_FORMAT: 'reference',
         UPSTREAMS: `auth-service=${AUTH},resource-service=${echo.url}`,
+        RATE_LIMIT_MAX: String(PHANTOM_BUDGET),
+        // One window for the whole suite: the flood's count must not restart halfway through.
+        RATE_LIMIT_WINDOW: '600',
         LOG_LEVEL: 'info',
       },
     });
@@ -414,6 +421,7 @@ describe('phantom tokens (issue 21)', () => {
     const text = await response.text();
     return {
       status: response.status,
+      headers: response.headers,
       challenge: response.headers.get('www-authenticate'),
       type: response.headers.get('content-type') ?? '',
       text,
@@ -621,5 +629,110 @@ describe('phantom tokens (issue 21)', () => {
     console.log(`phantom token refused at the gateway ${Math.round(took)} ms after logout`);
     expect(took).toBeLessThan(2000);
     expect(answer.challenge).toBe('Bearer error="invalid_token"');
+  });
+
+  const JWT_REFUSED =
+    'Bearer error="invalid_token", error_description="A JWT access token is not accepted here; send a reference token"';
+
+  it('refuses at the edge the JWT a service was forwarded, replayed from outside, on a token route and a public one', async () => {
+    const { access } = await signIn();
+    const notes = await at(PHANTOM, '/api/notes', access);
+    expect(notes.status).toBe(200);
+    const jwt = String(received(notes.body).headers.authorization).replace(/^Bearer /, '');
+    expect(claimsOf(jwt)).toMatchObject({ aud: ['resource-service'] });
+    const before = echo.received.length;
+    // Live, unrevoked, for that very route's audience: only the mode refuses it.
+    for (const path of ['/api/notes', '/api/me', '/auth/sessions']) {
+      const replayed = await at(PHANTOM, path, jwt);
+      expect({ path, status: replayed.status }).toEqual({ path, status: 401 });
+      expect(replayed.challenge).toBe(JWT_REFUSED);
+      expect(replayed.body).toMatchObject({
+        statusCode: 401,
+        message: expect.stringMatching(/JWT access token is not accepted/),
+        requestId: expect.any(String),
+      });
+    }
+    expect(echo.received.length).toBe(before);
+    // The reference it stands for still works.
+    expect((await at(PHANTOM, '/api/notes', access)).status).toBe(200);
+  });
+
+  /** Every introspection auth-service answered so far (its request histogram's counts). */
+  async function introspections(): Promise<number> {
+    const metrics = await (await fetch(AUTH_METRICS)).text();
+    return metrics
+      .split('\n')
+      .filter((line) =>
+        line.startsWith(
+          'tessera_http_request_duration_seconds_count{method="POST",route="/oauth/introspect",',
+        ),
+      )
+      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  }
+
+  /** GET `path` with `token` from another loopback address: another caller to the gateway. */
+  const fromAddress = (localAddress: string, path: string, token: string) =>
+    new Promise<number>((done, fail) => {
+      const request = httpRequest(`${PHANTOM}${path}`, {
+        localAddress,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      request.on('response', (response) => {
+        response.resume();
+        response.on('end', () => done(response.statusCode ?? 0));
+      });
+      request.on('error', fail);
+      request.end();
+    });
+
+  it('answers a flood of made-up references from one address 429 once its budget is spent, and auth-service is asked no more (G3)', async () => {
+    // Swapped before the flood: its swap is cached, and it counts on its own budget.
+    const { access } = await signIn();
+    const { access: fresh } = await signIn();
+    expect((await at(PHANTOM, '/api/notes', access)).status).toBe(200);
+    const before = await introspections();
+    const statuses: number[] = [];
+    let over: Awaited<ReturnType<typeof at>> | undefined;
+    while (statuses.length < PHANTOM_BUDGET + 10 && statuses.filter((s) => s === 429).length < 10) {
+      const answer = await at(PHANTOM, '/api/notes', randomBytes(32).toString('base64url'));
+      statuses.push(answer.status);
+      over ??= answer.status === 429 ? answer : undefined;
+    }
+    const refusedFrom = statuses.indexOf(429);
+    let asked = (await introspections()) - before;
+    // auth-service counts a request when its answer is written: the last one may lag a moment.
+    for (
+      const started = performance.now();
+      asked < refusedFrom && performance.now() - started < 2000;
+
+    ) {
+      await new Promise((done) => setTimeout(done, 20));
+      asked = (await introspections()) - before;
+    }
+    console.log(
+      `made-up references: ${refusedFrom} answered 401 before the first 429, ${statuses.length - refusedFrom} answered 429; auth-service introspected ${asked} (budget ${PHANTOM_BUDGET})`,
+    );
+    expect(refusedFrom).toBeGreaterThan(0);
+    expect(refusedFrom).toBeLessThanOrEqual(PHANTOM_BUDGET);
+    expect(statuses.slice(0, refusedFrom).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(refusedFrom).every((status) => status === 429)).toBe(true);
+    // One introspection per made-up reference let through, none for those refused 429.
+    expect(asked).toBe(refusedFrom);
+    expect(over?.headers.get('ratelimit-limit')).toBe(String(PHANTOM_BUDGET));
+    expect(over?.headers.get('ratelimit-remaining')).toBe('0');
+    expect(Number(over?.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
+    expect(Number(over?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(over?.body).toMatchObject({ statusCode: 429, requestId: expect.any(String) });
+    // The valid reference swapped before: on its caller's budget, unaffected.
+    expect((await at(PHANTOM, '/api/notes', access)).status).toBe(200);
+    // Another address has a budget of its own: a made-up reference is looked up (401), a valid
+    // one new to the gateway swapped (200).
+    expect(
+      await fromAddress('127.0.0.2', '/api/notes', randomBytes(32).toString('base64url')),
+    ).toBe(401);
+    expect(await fromAddress('127.0.0.2', '/api/notes', fresh)).toBe(200);
+    // The price: from the flooding address, a valid reference new to the gateway waits too.
+    const { access: late } = await signIn();
+    expect((await at(PHANTOM, '/api/notes', late)).status).toBe(429);
   });
 });

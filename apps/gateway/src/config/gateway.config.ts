@@ -59,7 +59,8 @@ export class GatewayEnvironment extends withAuthEnvironment(HttpServiceEnvironme
    * `reference`: phantom-token mode (docs/adr/0012-gateway-at-the-edge.md). auth-service hands
    * users opaque reference tokens (its own ACCESS_TOKEN_FORMAT, the same value in compose); the
    * gateway swaps each for the JWT it stands for at `/oauth/introspect`, as the `gateway` client
-   * with `tokens:phantom`, caches it until it expires and forwards the JWT. JWTs still pass.
+   * with `tokens:phantom`, caches it until it expires and forwards the JWT. A JWT from outside
+   * gets 401 (it can only have leaked from behind the gateway).
    * `jwt` (default): a token that is not a JWT is refused at the edge without asking anyone.
    */
   @IsIn(['jwt', 'reference'], { message: 'must be jwt or reference' })

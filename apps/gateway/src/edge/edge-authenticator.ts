@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import {
   bearerTokenOf,
@@ -27,7 +27,8 @@ type EdgeRequest = FastifyRequest & { user: Principal | null };
  * audience (401, as the service would answer a token that is not for it) and its scopes (403).
  * A `public` route only learns who calls, for the rate limit: a bad token there is the service's
  * business. In phantom-token mode a reference token is first swapped for its JWT (PhantomTokens),
- * which the guard then checks and the service receives in its place.
+ * which the guard then checks and the service receives in its place, and a JWT sent from outside
+ * is refused on every route (clients only ever hold references in that mode).
  */
 @Injectable()
 export class EdgeAuthenticator {
@@ -41,6 +42,7 @@ export class EdgeAuthenticator {
     reply: FastifyReply,
     route: GatewayRoute,
   ): Promise<void> {
+    this.refuseJwtFromOutside(request);
     if (route.access === 'public') {
       await this.identify(request, reply, route);
       return;
@@ -52,6 +54,37 @@ export class EdgeAuthenticator {
     if (!route.scopes.every((scope) => principal.scopes.includes(scope))) {
       throw insufficientScope({ scopes: route.scopes });
     }
+  }
+
+  /**
+   * Whether this request would make the gateway ask auth-service about a reference (phantom-token
+   * mode, a reference it holds no answer for). EdgeProxy counts such a request against the
+   * caller's address before the swap, so that made-up references cannot flood auth-service.
+   */
+  wouldAskAboutReference(request: FastifyRequest, route: GatewayRoute): boolean {
+    const token = this.phantom ? wellFormedTokenOf(request) : undefined;
+    return token !== undefined && this.phantom?.wouldAsk(token, route.audience) === true;
+  }
+
+  /**
+   * Phantom-token mode: outside clients only ever receive references, so a JWT at the edge leaked
+   * from behind it (the JWT a service was forwarded, a service's own token). Refused on public
+   * routes too, where the service behind would otherwise verify it as one of its own.
+   */
+  private refuseJwtFromOutside(request: FastifyRequest): void {
+    const token = this.phantom ? wellFormedTokenOf(request) : undefined;
+    if (token === undefined || !this.phantom?.isJwt(token)) return;
+    throw Object.assign(
+      new UnauthorizedException(
+        'A JWT access token is not accepted here: send the reference token auth-service issued',
+      ),
+      {
+        headers: {
+          'www-authenticate':
+            'Bearer error="invalid_token", error_description="A JWT access token is not accepted here; send a reference token"',
+        },
+      },
+    );
   }
 
   /** The caller of a public route when it sent a token that verifies; else nobody. */
@@ -106,5 +139,14 @@ export class EdgeAuthenticator {
     // The guard admits with a principal or throws; a null here would be a bug, never a pass.
     if (!principal) throw new Error('The guard admitted a request without a principal');
     return principal;
+  }
+}
+
+/** The request's bearer token; undefined when there is none or it is malformed (the guard says). */
+function wellFormedTokenOf(request: FastifyRequest): string | undefined {
+  try {
+    return bearerTokenOf(request);
+  } catch {
+    return undefined;
   }
 }

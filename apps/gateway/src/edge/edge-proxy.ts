@@ -68,8 +68,14 @@ export class EdgeProxy implements OnModuleInit {
       rewritePrefix: route.path,
       proxyPayloads: false,
       undici: { headersTimeout: timeout, bodyTimeout: timeout },
-      // The token first: a budget is keyed by the verified caller (caller-rate-limit.ts).
+      // The token first: a budget is keyed by the verified caller (caller-rate-limit.ts). But a
+      // reference the gateway must ask auth-service about is counted against the caller's address
+      // before it asks, as an anonymous request is: a flood of made-up references gets 429, not
+      // one introspection each. (The limit runs once per request: after it, the second is a no-op.)
       preHandler: async (request: FastifyRequest, reply: FastifyReply) => {
+        if (this.authenticator.wouldAskAboutReference(request, route)) {
+          await limit.call(proxies, request, reply);
+        }
         await this.authenticator.authenticate(request, reply, route);
         await limit.call(proxies, request, reply);
       },

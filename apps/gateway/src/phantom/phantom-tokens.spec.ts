@@ -116,6 +116,32 @@ describe('PhantomTokens', () => {
     expect(endpoint.asked).toHaveLength(0);
   });
 
+  it('tells whether a swap would ask auth-service: only for a reference it holds no answer for and is not asking about', async () => {
+    const [live, madeUp] = [reference(), reference()];
+    endpoint.live.set(live, jwt({ exp, sid: 's5' }));
+    expect(phantom.wouldAsk(live, AUDIENCE)).toBe(true);
+    const asking = phantom.jwtFor(live, AUDIENCE);
+    expect(phantom.wouldAsk(live, AUDIENCE)).toBe(false);
+    await asking;
+    expect(phantom.wouldAsk(live, AUDIENCE)).toBe(false);
+    expect(phantom.wouldAsk(live, 'auth-service')).toBe(true);
+    expect(phantom.wouldAsk(madeUp, AUDIENCE)).toBe(true);
+    await phantom.jwtFor(madeUp, AUDIENCE);
+    expect(phantom.wouldAsk(madeUp, AUDIENCE)).toBe(false);
+    for (const token of [jwt({ exp }), 'x'.repeat(42), 'a.b']) {
+      expect(phantom.wouldAsk(token, AUDIENCE)).toBe(false);
+    }
+    expect(endpoint.asked).toHaveLength(2);
+  });
+
+  it('knows a JWT from a reference, so the edge can refuse one sent from outside', () => {
+    expect(phantom.isJwt(jwt({ exp }))).toBe(true);
+    expect(phantom.isJwt('eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.')).toBe(true);
+    for (const token of [reference(), 'a.b', 'a..b', 'a.b.c.d', 'a.b.c=']) {
+      expect(phantom.isJwt(token)).toBe(false);
+    }
+  });
+
   it('answers 503 with Retry-After when auth-service fails, and asks again next time', async () => {
     const token = reference();
     endpoint.live.set(token, jwt({ exp, sid: 's2' }));

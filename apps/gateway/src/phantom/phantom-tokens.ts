@@ -4,10 +4,11 @@ import { PhantomTokenCache } from './phantom-token-cache';
 
 /**
  * The shape of auth-service's reference tokens (its `generateOpaqueToken`: 256 random bits as 43
- * base64url characters). Anything else is not asked about: a JWT goes to the guard as it is, and
- * garbage costs auth-service nothing.
+ * base64url characters). Anything else is not asked about: garbage costs auth-service nothing.
  */
 const REFERENCE_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** A JWS in compact serialization (RFC 7515 §7.1), signed or not: three base64url parts. */
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 /** The media type that asks `/oauth/introspect` for the JWT itself (Curity's phantom tokens). */
 const JWT_MEDIA_TYPE = 'application/jwt';
 const RETRY_AFTER_SECONDS = '5';
@@ -45,6 +46,24 @@ export class PhantomTokens {
   /** Whether `token` has the shape of a reference token (else it is not asked about). */
   isReference(token: string): boolean {
     return REFERENCE_TOKEN.test(token);
+  }
+
+  /**
+   * Whether `token` has the shape of a JWT. In this mode clients only ever receive references, so
+   * a JWT from outside leaked from behind the edge (the JWT a service was forwarded): refused.
+   */
+  isJwt(token: string): boolean {
+    return JWT.test(token);
+  }
+
+  /**
+   * Whether swapping `token` for `audience` would ask auth-service: a reference the gateway holds
+   * no answer for (a made-up one, or one new to it) and is not asking about already.
+   */
+  wouldAsk(token: string, audience: string): boolean {
+    if (!REFERENCE_TOKEN.test(token)) return false;
+    const key = cacheKey(token, audience);
+    return this.cache.get(key) === undefined && !this.pending.has(key);
   }
 
   /**
