@@ -38,6 +38,50 @@ describe('PhantomTokenCache', () => {
     expect(cache.get('ref-3')).toEqual({ jwt: other });
   });
 
+  it('forgets a session by its own entries, without reading the rest of the cache', () => {
+    const big = new PhantomTokenCache({ now: () => now });
+    const exp = NOW / 1000 + 900;
+    for (let index = 0; index < 10_000; index += 1) {
+      big.remember(`other-${index}`, jwt({ exp, sid: `session-${index}` }));
+    }
+    big.remember('mine-1', jwt({ exp, sid: 'mine' }));
+    big.remember('mine-2', jwt({ exp, sid: 'mine' }));
+    // Every way to walk a Map's entries, watched while the session is forgotten.
+    const walks = (['entries', 'keys', 'values', 'forEach'] as const).map((method) =>
+      jest.spyOn(Map.prototype, method),
+    );
+    const iterate = jest.spyOn(Map.prototype, Symbol.iterator);
+    try {
+      big.forgetSession('mine');
+      for (const walk of [...walks, iterate]) expect(walk).not.toHaveBeenCalled();
+    } finally {
+      for (const walk of [...walks, iterate]) walk.mockRestore();
+    }
+    expect(big.get('mine-1')).toBeUndefined();
+    expect(big.get('mine-2')).toBeUndefined();
+    expect(big.size).toBe(10_000);
+    expect(big.sessions).toBe(10_000);
+  });
+
+  it('keeps the session index in step: an evicted, expired, replaced or dead swap leaves it', () => {
+    const exp = NOW / 1000 + 900;
+    cache.remember('a', jwt({ exp, sid: 's1' }));
+    cache.remember('b', jwt({ exp: NOW / 1000 + 1, sid: 's2' }));
+    cache.remember('c', jwt({ exp, sid: 's3' }));
+    cache.remember('d', jwt({ exp, sid: 's4' })); // pushes 'a' (s1) out: maxEntries is 3
+    expect(cache.sessions).toBe(3);
+    now = NOW + 1_000;
+    expect(cache.get('b')).toBeUndefined(); // expired
+    cache.remember('c', jwt({ exp, sid: 's5' })); // replaced, now of another session
+    cache.rememberInactive('d'); // dead now
+    expect(cache.sessions).toBe(1);
+    cache.forgetSession('s3');
+    expect(cache.get('c')).toBeDefined();
+    cache.forgetSession('s5');
+    expect(cache.get('c')).toBeUndefined();
+    expect(cache.sessions).toBe(0);
+  });
+
   it('remembers an inactive reference for a while only', () => {
     cache.rememberInactive('dead');
     now = NOW + 29_999;

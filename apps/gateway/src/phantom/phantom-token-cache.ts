@@ -9,14 +9,24 @@ interface Entry {
   until: number;
 }
 
-/** A Map bounded to `max` entries, the oldest out first (a Map iterates in insertion order). */
-function setBounded(map: Map<string, Entry>, max: number, key: string, entry: Entry): void {
+/**
+ * A Map bounded to `max` entries, the oldest out first (a Map iterates in insertion order).
+ * Returns the entry it pushed out, if any.
+ */
+function setBounded(
+  map: Map<string, Entry>,
+  max: number,
+  key: string,
+  entry: Entry,
+): [string, Entry] | undefined {
   map.delete(key);
+  let evicted: [string, Entry] | undefined;
   if (map.size >= max) {
-    const oldest = map.keys().next().value;
-    if (oldest !== undefined) map.delete(oldest);
+    evicted = map.entries().next().value;
+    if (evicted !== undefined) map.delete(evicted[0]);
   }
   map.set(key, entry);
+  return evicted;
 }
 
 export interface PhantomTokenCacheOptions {
@@ -40,11 +50,14 @@ export interface PhantomTokenCacheOptions {
  * session's entries go at once when the revocation feed ends it (`forgetSession`): the edge's
  * guard refuses the JWT, and the gateway drops what it held for that session. Inactive answers
  * are bounded apart from the swaps: anyone can send made-up references, and they must not push
- * the live swaps out (each would cost auth-service a lookup again).
+ * the live swaps out (each would cost auth-service a lookup again). The swaps are indexed by
+ * session, so that a revocation costs in proportion to that session's entries, not the cache's.
  */
 export class PhantomTokenCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inactive = new Map<string, Entry>();
+  /** The references of `entries` by session (`sid`): kept in step with it, never without it. */
+  private readonly bySession = new Map<string, Set<string>>();
   private readonly maxEntries: number;
   private readonly inactiveMs: number;
   private readonly now: () => number;
@@ -73,23 +86,30 @@ export class PhantomTokenCache {
     const { exp, sid } = payloadOf(jwt);
     if (typeof exp !== 'number') return;
     this.inactive.delete(reference);
-    setBounded(this.entries, this.maxEntries, reference, {
+    this.forgetSwap(reference);
+    const sessionId = typeof sid === 'string' ? sid : undefined;
+    const evicted = setBounded(this.entries, this.maxEntries, reference, {
       jwt,
       until: exp * 1000,
-      ...(typeof sid === 'string' && { sessionId: sid }),
+      ...(sessionId !== undefined && { sessionId }),
     });
+    if (evicted) this.unindex(evicted[0], evicted[1].sessionId);
+    if (sessionId === undefined) return;
+    const references = this.bySession.get(sessionId) ?? new Set<string>();
+    this.bySession.set(sessionId, references.add(reference));
   }
 
   rememberInactive(reference: string): void {
-    this.entries.delete(reference);
+    this.forgetSwap(reference);
     setBounded(this.inactive, this.maxEntries, reference, { until: this.now() + this.inactiveMs });
   }
 
   /** Drops every reference of `sessionId`: after a refresh a session can have several. */
   forgetSession(sessionId: string): void {
-    for (const [reference, entry] of this.entries) {
-      if (entry.sessionId === sessionId) this.entries.delete(reference);
-    }
+    const references = this.bySession.get(sessionId);
+    if (!references) return;
+    this.bySession.delete(sessionId);
+    for (const reference of references) this.entries.delete(reference);
   }
 
   /** The session (`sid`) of a remembered JWT. */
@@ -98,12 +118,31 @@ export class PhantomTokenCache {
   }
 
   forget(reference: string): void {
-    this.entries.delete(reference);
+    this.forgetSwap(reference);
     this.inactive.delete(reference);
   }
 
   get size(): number {
     return this.entries.size + this.inactive.size;
+  }
+
+  /** Sessions the cache holds swaps of (each with one entry at least). */
+  get sessions(): number {
+    return this.bySession.size;
+  }
+
+  private forgetSwap(reference: string): void {
+    const entry = this.entries.get(reference);
+    if (!entry) return;
+    this.entries.delete(reference);
+    this.unindex(reference, entry.sessionId);
+  }
+
+  private unindex(reference: string, sessionId: string | undefined): void {
+    if (sessionId === undefined) return;
+    const references = this.bySession.get(sessionId);
+    references?.delete(reference);
+    if (references?.size === 0) this.bySession.delete(sessionId);
   }
 }
 
