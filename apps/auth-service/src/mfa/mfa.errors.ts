@@ -60,6 +60,20 @@ export class InvalidMfaTokenException extends UnauthorizedException {
   }
 }
 
+/**
+ * 403: a hosted page's pending sign-in came back without the cookie of the browser that typed the
+ * password (another browser, or one that dropped the cookie). Nothing was checked or spent.
+ */
+export class PendingSignInElsewhereException extends ForbiddenException {
+  constructor() {
+    super({
+      error: 'pending_sign_in_elsewhere',
+      message:
+        'This sign-in was started in another browser, or this browser did not keep its cookie; enter your password again here',
+    });
+  }
+}
+
 /** 429 with `Retry-After`: MFA_FAILURE_LIMIT wrong second factors within MFA_LOCKOUT_SECONDS. */
 export class TooManySecondFactorAttemptsException
   extends HttpException

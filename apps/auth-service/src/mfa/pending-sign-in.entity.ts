@@ -31,6 +31,13 @@ export class PendingSignIn {
   @Column({ type: 'text', default: 'tokens' })
   purpose!: PendingSignInPurpose;
 
+  /**
+   * A `page` sign-in's browser: SHA-256 of the value in the cookie PageCookies sets beside the
+   * form (null for `tokens`). Only the browser that typed the password can finish it.
+   */
+  @Column({ name: 'browser_hash', type: 'bytea', nullable: true })
+  browserHash!: Buffer | null;
+
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Clock } from '@tessera/auth-token';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LessThan, Repository } from 'typeorm';
 import { PendingSignIn } from './pending-sign-in.entity';
 import type { PendingSignInPurpose } from './pending-sign-in.entity';
@@ -27,8 +27,16 @@ export class PendingSignInsService {
     private readonly clock: Clock,
   ) {}
 
-  /** @returns the `mfa_token` to hand to the client (or to put in the hosted page's form) */
-  async create(grant: PendingGrant, purpose: PendingSignInPurpose = 'tokens'): Promise<string> {
+  /**
+   * @param browser for a hosted page's sign-in: the value of the browser's pending-sign-in cookie
+   *   (see `browserSecret`), which every second step must bring back
+   * @returns the `mfa_token` to hand to the client (or to put in the hosted page's form)
+   */
+  async create(
+    grant: PendingGrant,
+    purpose: PendingSignInPurpose = 'tokens',
+    browser?: string,
+  ): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     await this.pending.delete({ userId: grant.userId, expiresAt: LessThan(now) });
@@ -38,6 +46,7 @@ export class PendingSignInsService {
       scope: grant.scope,
       audiences: [...grant.audiences],
       purpose,
+      browserHash: browser === undefined ? null : hashOf(browser),
       expiresAt: new Date(now.getTime() + MFA_PENDING_TTL * 1000),
     });
     return token;
@@ -52,10 +61,24 @@ export class PendingSignInsService {
     return row && row.expiresAt > this.clock.now() ? row : null;
   }
 
+  /** Whether `browser` (the cookie's value, if any) is the one the pending sign-in was bound to. */
+  isBoundTo(pending: PendingSignIn, browser: string | undefined): boolean {
+    return (
+      pending.browserHash !== null &&
+      browser !== undefined &&
+      timingSafeEqual(pending.browserHash, hashOf(browser))
+    );
+  }
+
   /** Spends it: true for the one caller that did (two concurrent completions issue once). */
   async spend(id: string): Promise<boolean> {
     return ((await this.pending.delete({ id })).affected ?? 0) === 1;
   }
+}
+
+/** A new value for the cookie that binds a hosted page's pending sign-in to its browser: 256 random bits. */
+export function browserSecret(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 function hashOf(token: string): Buffer {

@@ -379,6 +379,50 @@ describeInBrowser('the hosted pages in Chromium, with openid-client as the relyi
         expect.objectContaining({ name: '__Host-tessera_session' }),
       );
       await page.screenshot({ path: resolve(OUTPUT, 'second-factor.png') });
+      // Chromium keeps the cookie binding the pending sign-in to it, for /signin only.
+      expect(await context.cookies(`${service.url}/signin/second-factor`)).toContainEqual(
+        expect.objectContaining({
+          name: '__Secure-tessera_pending',
+          path: '/signin',
+          httpOnly: true,
+          secure: true,
+          sameSite: 'Strict',
+        }),
+      );
+      // The form's token leaked to another browser: with the right code there, it is refused.
+      const leaked = await page.locator('input[name="mfa_token"]').first().inputValue();
+      const otherBrowser = await browser.newContext();
+      try {
+        const other = await otherBrowser.newPage();
+        await other.goto(`${service.url}/signin`);
+        // Its own sign-in form (and CSRF token), turned into the leaked second-factor form.
+        const form = other.locator('form').first();
+        await form.evaluate((element, mfaToken) => {
+          const target = element as unknown as {
+            action: string;
+            insertAdjacentHTML(position: string, html: string): void;
+          };
+          target.action = '/signin/second-factor';
+          target.insertAdjacentHTML(
+            'beforeend',
+            `<input name="mfa_token" value="${mfaToken}"><input name="code" id="stolen-code">`,
+          );
+        }, leaked);
+        await other.locator('#stolen-code').fill(nextCode(secret));
+        const refused = other.waitForResponse((response) =>
+          response.url().endsWith('/signin/second-factor'),
+        );
+        await form.evaluate((element) => (element as unknown as { submit(): void }).submit());
+        expect((await refused).status()).toBe(403);
+        await expect(other.getByRole('alert').textContent()).resolves.toContain(
+          'started in another browser',
+        );
+        expect(await otherBrowser.cookies()).not.toContainEqual(
+          expect.objectContaining({ name: '__Host-tessera_session' }),
+        );
+      } finally {
+        await otherBrowser.close();
+      }
       await page.getByLabel('Code').fill('000000');
       await page.getByRole('button', { name: 'Continue' }).click();
       await expect(page.getByRole('alert').textContent()).resolves.toContain('not correct');

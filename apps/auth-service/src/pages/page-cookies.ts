@@ -4,9 +4,12 @@ import type { SerializeOptions } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BROWSER_SESSION_TTL_SECONDS } from '../authorization/browser-sessions.service';
 import { authServiceConfig } from '../config/auth-service.config';
+import { MFA_PENDING_TTL } from '../mfa/pending-sign-ins.service';
 import { cookiesOf, setCookie } from './page-plugins';
 
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+/** Where the pending-sign-in cookie goes: the second step's form and passkey options only. */
+const PENDING_SIGN_IN_PATH = '/signin';
 
 /**
  * The hosted pages' cookies: the page session and the CSRF secret. Both are HttpOnly,
@@ -28,6 +31,7 @@ export class PageCookies {
   readonly secure: boolean;
   readonly sessionName: string;
   readonly csrfName: string;
+  readonly pendingSignInName: string;
 
   constructor(
     @Inject(authServiceConfig.KEY)
@@ -37,6 +41,7 @@ export class PageCookies {
     const prefix = this.secure ? '__Host-' : '';
     this.sessionName = `${prefix}tessera_session`;
     this.csrfName = `${prefix}tessera_csrf`;
+    this.pendingSignInName = `${this.secure ? '__Secure-' : ''}tessera_pending`;
   }
 
   /** The page-session token the browser sent, if any. */
@@ -53,7 +58,20 @@ export class PageCookies {
     setCookie(reply, this.sessionName, '', this.attributes(0));
   }
 
-  /** The attributes of both cookies. */
+  /** The value binding a pending sign-in to this browser, if it sent one. */
+  pendingSignInOf(request: FastifyRequest): string | undefined {
+    return cookiesOf(request)[this.pendingSignInName];
+  }
+
+  setPendingSignIn(reply: FastifyReply, value: string): void {
+    setCookie(reply, this.pendingSignInName, value, this.pendingSignInAttributes(MFA_PENDING_TTL));
+  }
+
+  clearPendingSignIn(reply: FastifyReply): void {
+    setCookie(reply, this.pendingSignInName, '', this.pendingSignInAttributes(0));
+  }
+
+  /** The attributes of the page-session and CSRF cookies. */
   attributes(maxAge?: number): SerializeOptions {
     return {
       httpOnly: true,
@@ -62,6 +80,10 @@ export class PageCookies {
       path: '/',
       ...(maxAge !== undefined && { maxAge }),
     };
+  }
+
+  private pendingSignInAttributes(maxAge: number): SerializeOptions {
+    return { ...this.attributes(maxAge), sameSite: 'strict', path: PENDING_SIGN_IN_PATH };
   }
 }
 

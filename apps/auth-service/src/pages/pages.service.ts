@@ -6,13 +6,13 @@ import type { BrowserSession } from '../authorization/authorization.repository';
 import { BrowserSessionsService } from '../authorization/browser-sessions.service';
 import { InvalidCredentialsException } from '../login/login.errors';
 import { LoginService } from '../login/login.service';
-import { InvalidMfaTokenException } from '../mfa/mfa.errors';
+import { InvalidMfaTokenException, PendingSignInElsewhereException } from '../mfa/mfa.errors';
 import type { SecondFactorMethod } from '../mfa/mfa.errors';
 import { MfaService } from '../mfa/mfa.service';
 import type { SecondFactorProof } from '../mfa/mfa.service';
 import { PasskeysService } from '../mfa/passkeys/passkeys.service';
 import type { PasskeyAssertion } from '../mfa/passkeys/passkeys.service';
-import { PendingSignInsService } from '../mfa/pending-sign-ins.service';
+import { browserSecret, PendingSignInsService } from '../mfa/pending-sign-ins.service';
 import { UsersService } from '../users/users.service';
 
 /** A browser that has just signed in: the cookie's token and its session row. */
@@ -28,6 +28,17 @@ export interface SignedIn {
 export interface SecondFactorStep {
   mfaToken?: string;
   methods: SecondFactorMethod[];
+  /** Right after the password: the value of the cookie that binds the pending sign-in to this browser. */
+  browser?: string;
+}
+
+/**
+ * What a second-factor form brings back: its `mfa_token` (none for a signed-in browser's step-up)
+ * and the browser's pending-sign-in cookie, which must be the one set with the form.
+ */
+export interface PendingSignInForm {
+  mfaToken?: string;
+  browser?: string;
 }
 
 /**
@@ -62,40 +73,45 @@ export class PagesService {
     const user = await this.login.authenticate({ email, password, ...context });
     const methods = await this.mfa.methodsOf(user.id);
     if (methods.length === 0) return this.browserSessions.start(user.id, context, current);
+    const browser = browserSecret();
     const mfaToken = await this.pendingSignIns.create(
       { userId: user.id, scope: '', audiences: [] },
       'page',
+      browser,
     );
-    return { mfaToken, methods };
+    return { mfaToken, methods, browser };
   }
 
-  /** What the second-factor page offers for `mfaToken`, or the signed-in browser's user. */
+  /** What the second-factor page offers for the form's pending sign-in, or the signed-in browser's user. */
   async secondFactorStep(
-    mfaToken: string | undefined,
+    form: PendingSignInForm,
     current: BrowserSession | null,
   ): Promise<SecondFactorStep> {
-    const { userId } = await this.secondStepOf(mfaToken, current);
+    const { userId } = await this.secondStepOf(form, current);
     return {
-      ...(mfaToken !== undefined && { mfaToken }),
+      ...(form.mfaToken !== undefined && { mfaToken: form.mfaToken }),
       methods: await this.mfa.methodsOf(userId),
     };
   }
 
   /**
-   * The second factor of a pending sign-in (`mfaToken`), or the signed-in browser's step-up.
+   * The second factor of a pending sign-in (the form's `mfa_token`, from the browser that typed
+   * the password), or the signed-in browser's step-up.
    * @returns the browser signed in with `amr` `pwd` (after the password; on a step-up, the
    *   session's own methods) + the factor's methods + `mfa`
    * @throws InvalidMfaTokenException (401) for an unknown, spent or expired token, or no session
+   * @throws PendingSignInElsewhereException (403) from a browser without the pending sign-in's
+   *   cookie: nothing is checked or spent
    * @throws TooManySecondFactorAttemptsException (429), InvalidSecondFactorException (401) as
    *   MfaService.verify does
    */
   async completeSecondFactor(
-    mfaToken: string | undefined,
+    form: PendingSignInForm,
     proof: SecondFactorProof,
     context: RequestContext,
     current: BrowserSession | null,
   ): Promise<SignedIn> {
-    const { userId, pendingId } = await this.secondStepOf(mfaToken, current);
+    const { userId, pendingId } = await this.secondStepOf(form, current);
     const methods = await this.mfa.verify(userId, proof, context);
     // Two right codes racing: one spends the pending sign-in, the other starts nothing.
     if (pendingId !== undefined && !(await this.pendingSignIns.spend(pendingId))) {
@@ -120,11 +136,11 @@ export class PagesService {
    */
   async passkeyOptions(
     purpose: 'second-factor' | 'sign-in',
-    mfaToken: string | undefined,
+    form: PendingSignInForm,
     current: BrowserSession | null,
   ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     if (purpose === 'sign-in') return this.passkeys.authenticationOptions();
-    const { userId } = await this.secondStepOf(mfaToken, current);
+    const { userId } = await this.secondStepOf(form, current);
     return this.passkeys.authenticationOptions(userId);
   }
 
@@ -162,17 +178,22 @@ export class PagesService {
     return this.browserSessions.start(user.id, context, current);
   }
 
-  /** The user a second step is for: the pending sign-in's, else the signed-in browser's. */
+  /**
+   * The user a second step is for: the pending sign-in's, if this browser is the one it is bound
+   * to (a leaked form alone finishes nothing), else the signed-in browser's.
+   */
   private async secondStepOf(
-    mfaToken: string | undefined,
+    form: PendingSignInForm,
     current: BrowserSession | null,
   ): Promise<{ userId: string; pendingId?: string }> {
-    if (mfaToken === undefined) {
+    if (form.mfaToken === undefined) {
       if (!current) throw new InvalidMfaTokenException();
       return { userId: current.userId };
     }
-    const pending = await this.pendingSignIns.find(mfaToken, 'page');
+    const pending = await this.pendingSignIns.find(form.mfaToken, 'page');
     if (!pending) throw new InvalidMfaTokenException();
+    if (!this.pendingSignIns.isBoundTo(pending, form.browser))
+      throw new PendingSignInElsewhereException();
     return { userId: pending.userId, pendingId: pending.id };
   }
 }

@@ -18,7 +18,11 @@ import { join } from 'node:path';
 import { contextOf } from '../auth/auth.service';
 import { AuthorizationService } from '../authorization/authorization.service';
 import { BrowserSessionsService } from '../authorization/browser-sessions.service';
-import { InvalidMfaTokenException, InvalidSecondFactorException } from '../mfa/mfa.errors';
+import {
+  InvalidMfaTokenException,
+  InvalidSecondFactorException,
+  PendingSignInElsewhereException,
+} from '../mfa/mfa.errors';
 import type { SecondFactorProof } from '../mfa/mfa.service';
 import type { PasskeyAssertion } from '../mfa/passkeys/passkeys.service';
 import { CsrfGuard } from './csrf.guard';
@@ -43,6 +47,10 @@ const WRONG_SECOND_FACTOR = [
 const SIGN_IN_EXPIRED = [
   InvalidMfaTokenException,
   'This sign-in has expired or was finished already: enter your password again.',
+] as const;
+const OTHER_BROWSER = [
+  PendingSignInElsewhereException,
+  'This sign-in was started in another browser, or this browser did not keep its cookie: enter your password again here.',
 ] as const;
 const WRONG_PASSKEY = [InvalidSecondFactorException, 'That passkey was not accepted.'] as const;
 
@@ -82,7 +90,7 @@ export class SecondFactorPagesController {
   ): Promise<void> {
     const resume = readFields(query, ['continue']).continue ?? '';
     const current = await this.browserSessions.find(this.cookies.sessionOf(request));
-    const step = current && (await this.pagesService.secondFactorStep(undefined, current));
+    const step = current && (await this.pagesService.secondFactorStep({}, current));
     if (!step || step.methods.length === 0)
       return void reply.redirect(this.authorization.resumeLocation(resume), 303);
     await this.responder.secondFactor(reply, step, resume);
@@ -94,19 +102,25 @@ export class SecondFactorPagesController {
     const form = readFields(request.body, ['mfa_token', 'code', 'passkey', 'continue']);
     const current = await this.browserSessions.find(this.cookies.sessionOf(request));
     const proof = proofOf(form);
+    const pending = { mfaToken: form.mfa_token, browser: this.cookies.pendingSignInOf(request) };
     try {
       const signedIn = await this.pagesService.completeSecondFactor(
-        form.mfa_token,
+        pending,
         proof,
         contextOf(request),
         current,
       );
+      if (pending.mfaToken !== undefined) this.cookies.clearPendingSignIn(reply);
       return await this.responder.signedIn(reply, signedIn, form.continue);
     } catch (error) {
-      const refusal = this.responder.refusal(reply, error, [SIGN_IN_EXPIRED, WRONG_SECOND_FACTOR]);
+      const refusal = this.responder.refusal(reply, error, [
+        SIGN_IN_EXPIRED,
+        OTHER_BROWSER,
+        WRONG_SECOND_FACTOR,
+      ]);
       if (!refusal) throw error;
       const step = await this.pagesService
-        .secondFactorStep(form.mfa_token, current)
+        .secondFactorStep(pending, current)
         .catch((): SecondFactorStep | undefined => undefined);
       if (error instanceof InvalidMfaTokenException || !step) {
         const signInAgain = { email: '', continue: form.continue, error: refusal.error };
@@ -147,7 +161,8 @@ export class SecondFactorPagesController {
     if (form.purpose !== 'sign-in' && form.purpose !== 'second-factor')
       throw invalidForm('purpose');
     const current = await this.browserSessions.find(this.cookies.sessionOf(request));
-    const options = await this.pagesService.passkeyOptions(form.purpose, form.mfa_token, current);
+    const pending = { mfaToken: form.mfa_token, browser: this.cookies.pendingSignInOf(request) };
+    const options = await this.pagesService.passkeyOptions(form.purpose, pending, current);
     reply.header('cache-control', 'no-store').send(options);
   }
 }

@@ -61,13 +61,17 @@ export class SignInResponder {
     );
   }
 
-  /** The second step: a code field for TOTP or recovery codes, a passkey button for a passkey. */
+  /**
+   * The second step: a code field for TOTP or recovery codes, a passkey button for a passkey.
+   * Right after the password it also sets the cookie that binds the pending sign-in to this browser.
+   */
   async secondFactor(
     reply: FastifyReply,
     step: SecondFactorStep,
     resume: string | undefined,
     refusal?: { error: string; status: number },
   ): Promise<void> {
+    if (step.browser !== undefined) this.cookies.setPendingSignIn(reply, step.browser);
     const has = (method: SecondFactorMethod) => step.methods.includes(method);
     await this.pages.render(
       reply,

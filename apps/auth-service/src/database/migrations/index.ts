@@ -18,6 +18,7 @@ import { CreateSecondFactors1763798401200 } from './1763798401200-create-second-
 import { SecondFactorOnPages1763798402200 } from './1763798402200-second-factor-on-pages';
 import { SessionAuthTime1763798402210 } from './1763798402210-session-auth-time';
 import { CreateReferenceTokens1763798402400 } from './1763798402400-create-reference-tokens';
+import { PendingSignInBrowser1763798403000 } from './1763798403000-pending-sign-in-browser';
 
 /**
  * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
@@ -44,4 +45,5 @@ export const migrations = [
   SecondFactorOnPages1763798402200,
   SessionAuthTime1763798402210,
   CreateReferenceTokens1763798402400,
+  PendingSignInBrowser1763798403000,
 ];

@@ -412,6 +412,77 @@ describe('TOTP and recovery codes, end to end', () => {
       expect(await again.text()).toContain('enter your password again');
     });
 
+    it("finishes a page sign-in only in the browser that typed the password: the form's token elsewhere is 403 and spends nothing", async () => {
+      const account = await enrolledAccount();
+      const page = new PageClient(service.url);
+      const passwordReply = await page.submit('/signin', {
+        email: account.email,
+        password: account.password,
+      });
+      const mfaToken = /name="mfa_token" value="([^"]+)"/.exec(await passwordReply.text())?.[1];
+      const binding = passwordReply.headers
+        .getSetCookie()
+        .find((line) => line.startsWith('__Secure-tessera_pending='));
+      expect(binding).toMatch(/; Max-Age=300; Path=\/signin; HttpOnly; Secure; SameSite=Strict$/);
+
+      /** Another browser with its own CSRF cookie, and (`cookie`) a pending-sign-in cookie or none. */
+      const elsewhere = async (cookie?: string) => {
+        const other = new PageClient(service.url);
+        const form = await (await other.get('/signin')).text();
+        other.lastCsrf = /name="_csrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
+        if (cookie) other.cookies.set('__Secure-tessera_pending', cookie);
+        return other;
+      };
+      // An attacker's own account, signed in to its password step: a live cookie of its own.
+      const attacker = await enrolledAccount();
+      const withOwnCookie = new PageClient(service.url);
+      await pagePasswordStep(withOwnCookie, attacker);
+      const attackerCookie = withOwnCookie.cookies.get('__Secure-tessera_pending') as string;
+      const code = codeAt(account.secret);
+      const attempts = {
+        noCookie: await elsewhere(),
+        anotherBrowsersCookie: await elsewhere(attackerCookie),
+        forgedCookie: await elsewhere('A'.repeat(43)),
+      };
+      const answers: Record<string, number> = {};
+      for (const [name, other] of Object.entries(attempts)) {
+        const reply = await secondStep(other, mfaToken as string, code);
+        const html = await reply.text();
+        expect(html).toContain('This sign-in was started in another browser');
+        expect(html).not.toContain(mfaToken);
+        answers[name] = reply.status;
+        const options = await other.post('/signin/passkey-options', {
+          _csrf: other.lastCsrf,
+          purpose: 'second-factor',
+          mfa_token: mfaToken as string,
+        });
+        answers[`${name}PasskeyOptions`] = options.status;
+      }
+      expect(answers).toEqual({
+        noCookie: 403,
+        noCookiePasskeyOptions: 403,
+        anotherBrowsersCookie: 403,
+        anotherBrowsersCookiePasskeyOptions: 403,
+        forgedCookie: 403,
+        forgedCookiePasskeyOptions: 403,
+      });
+      // Nothing was checked (the code was not spent, no failure counted) and nothing started.
+      const checked = await dataSource.query(
+        `SELECT count(*)::int AS count FROM audit_events e JOIN users u ON u.id = e.user_id
+          WHERE u.email = $1 AND e.type IN ('mfa.failed', 'mfa.verified')`,
+        [account.email],
+      );
+      expect(checked).toEqual([{ count: 0 }]);
+      expect(await browserSessions(account.email)).toEqual([]);
+
+      // The browser that typed the password finishes with that very code, and forgets the cookie.
+      const signedIn = await secondStep(page, mfaToken as string, code);
+      expect(signedIn.status).toBe(200);
+      expect(await browserSessions(account.email)).toEqual([{ amr: ['pwd', 'otp', 'mfa'] }]);
+      expect(page.cookies.has('__Secure-tessera_pending')).toBe(false);
+      console.log('pending sign-in from another browser:', answers);
+    });
+
     it('refuses a wrong code on the page and counts it toward the lock-out shared with /auth/login', async () => {
       const account = await enrolledAccount();
       const page = new PageClient(service.url);
