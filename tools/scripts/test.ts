@@ -39,7 +39,7 @@ const SYSTEM_SPECS_IN_GENERATOR_TEST = [
  * services they start (Nx's cache then has the builds, so nothing is built twice at once). They
  * keep the two lanes about equally long.
  */
-const AFTER_LONGEST = ['system-e2e', 'gateway-e2e', 'web-e2e'];
+const AFTER_LONGEST = ['system-e2e', 'auth-service-e2e', 'gateway-e2e', 'web-e2e'];
 
 async function main(): Promise<number> {
   let url = process.env[URL_VARIABLE] || process.env['DATABASE_URL'];
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
             '--parallel=2',
             '-p',
             AFTER_LONGEST.join(','),
-            // Jest's option: it names no spec of gateway-e2e or web-e2e.
+            // Jest's option: it names no spec of the other three.
             `--testPathIgnorePatterns=(${SYSTEM_SPECS_IN_GENERATOR_TEST.join('|')})\\.spec\\.ts$`,
           ],
           env,

@@ -97,17 +97,12 @@ describe('nx g @tessera/workspace-plugin:service', () => {
     expect(gitStatus()).toBe('');
   });
 
-  it('generates orders-service, and refuses to generate it again without changing anything', () => {
+  // Refusing a name twice, changing nothing, is service.spec.ts's (an Nx run costs ten seconds here).
+  it('generates orders-service', () => {
     const first = nx('g', '@tessera/workspace-plugin:service', 'orders', `--port=${PORT}`);
     expect({ status: first.status, output: first.output }).toMatchObject({ status: 0 });
     expect(gitStatus()).toContain('apps/orders-service/');
     commitAll('generated orders');
-
-    const again = nx('g', '@tessera/workspace-plugin:service', 'orders');
-    expect(again.status).not.toBe(0);
-    expect(again.output).toContain('orders-service already exists');
-    expect(again.output).toContain('Nothing was changed');
-    expect(gitStatus()).toBe('');
   });
 
   it('generates a stateless quotes-service next to it with --no-database', () => {
