@@ -1,4 +1,4 @@
-// `npm test`: every project's type check, unit and e2e tests, in three lanes, all on one
+// `npm test`: the workspace's type check and every unit and e2e test, in two lanes, all on one
 // throwaway PostgreSQL. Each Jest run's global setup would otherwise initialise a cluster of its
 // own (about twenty per run); with TESSERA_TEST_POSTGRES_URL set it uses this one, and each suite
 // still creates databases of its own on it. A server named by TESSERA_TEST_POSTGRES_URL or
