@@ -36,7 +36,7 @@ describeApiDocs({
     'GET /userinfo': [403, 404, 503],
     'GET /health/ready': [503],
     'POST /auth/login/second-factor': [401, 403, 415, 429, 503],
-    'POST /auth/login/passkey-options': [401, 415, 503],
+    'POST /auth/login/passkey-options': [401, 415, 429, 503],
     'POST /auth/login/passkey': [401, 403, 415, 503],
     'GET /auth/mfa': [503],
     'POST /auth/mfa/totp': [409, 503],

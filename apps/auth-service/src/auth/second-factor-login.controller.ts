@@ -67,12 +67,16 @@ export class SecondFactorLoginController {
     description: 'PublicKeyCredentialRequestOptionsJSON',
     schema: WEBAUTHN_OPTIONS_SCHEMA,
   })
-  @ApiErrors({ status: 401, description: '`invalid_mfa_token`' }, NOT_JSON_BODY)
+  @ApiErrors({ status: 401, description: '`invalid_mfa_token`' }, NOT_JSON_BODY, {
+    status: 429,
+    description:
+      '`too_many_passkey_sign_ins`, with Retry-After: too many passwordless options from this address',
+  })
   @Public()
   @Post('passkey-options')
   @HttpCode(200)
-  passkeyOptions(@Body() body: PasskeyOptionsDto) {
-    return this.signIn.passkeyOptions(body.mfa_token);
+  passkeyOptions(@Body() body: PasskeyOptionsDto, @Req() request: FastifyRequest) {
+    return this.signIn.passkeyOptions(body.mfa_token, contextOf(request));
   }
 
   @ApiOperation({

@@ -58,9 +58,12 @@ export class SecondFactorSignInService {
     );
   }
 
-  /** WebAuthn options: as a second factor (the pending user's passkeys), or passwordless. */
-  async passkeyOptions(mfaToken: string | undefined) {
-    if (mfaToken === undefined) return this.passkeys.authenticationOptions();
+  /**
+   * WebAuthn options: as a second factor (the pending user's passkeys), or passwordless.
+   * @throws TooManyPasskeySignInsException (429) for too many passwordless ones from the address
+   */
+  async passkeyOptions(mfaToken: string | undefined, context: RequestContext) {
+    if (mfaToken === undefined) return this.mfa.passwordlessOptions(context);
     const pending = await this.pendingSignIns.find(mfaToken);
     if (!pending) throw new InvalidMfaTokenException();
     return this.passkeys.authenticationOptions(pending.userId);

@@ -9,7 +9,11 @@ export class PageClient {
   /** The CSRF token of the last form `submit` read: valid for the next post as well. */
   lastCsrf = '';
 
-  constructor(readonly baseUrl: string) {}
+  /** @param sent headers every request carries too (an `x-forwarded-for` to come from elsewhere) */
+  constructor(
+    readonly baseUrl: string,
+    private readonly sent: Record<string, string> = {},
+  ) {}
 
   async get(url: string): Promise<Response> {
     return this.keep(
@@ -46,7 +50,7 @@ export class PageClient {
 
   private headers(): Record<string, string> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    return cookie ? { cookie } : {};
+    return cookie ? { ...this.sent, cookie } : { ...this.sent };
   }
 
   private keep(response: Response): Response {

@@ -201,6 +201,16 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
   REGISTRATION_ADDRESS_LIMIT = 20;
 
   /**
+   * Passwordless passkey sign-ins started (WebAuthn options, each a stored challenge) per client
+   * address (an IPv6 /64 counts as one) within LOGIN_THROTTLE_WINDOW (docs/second-factors.md).
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number from 1 to 10000' })
+  @Min(1, { message: 'must be a whole number from 1 to 10000' })
+  @Max(10000, { message: 'must be a whole number from 1 to 10000' })
+  PASSKEY_OPTIONS_ADDRESS_LIMIT = 30;
+
+  /**
    * Audit rows per minute per (event type, client address) for the events a stranger can cause
    * (failed logins and client authentications, throttling, denied introspection); the rest of
    * that minute are counted in one `audit.suppressed` row.

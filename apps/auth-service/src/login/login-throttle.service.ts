@@ -5,7 +5,11 @@ import { Repository } from 'typeorm';
 import { authServiceConfig } from '../config/auth-service.config';
 import { addressGroup } from './address-group';
 import { LoginFailure } from './login-failure.entity';
-import { TooManyLoginAttemptsException, TooManyRegistrationsException } from './login.errors';
+import {
+  TooManyLoginAttemptsException,
+  TooManyPasskeySignInsException,
+  TooManyRegistrationsException,
+} from './login.errors';
 
 /** Who is trying: the normalised email (known or not) and the client address. */
 export interface LoginAttempt {
@@ -28,6 +32,12 @@ export const REGISTRATION_WINDOW_SECONDS = 3600;
  */
 export const REGISTRATION_ACCOUNT = '(registration)';
 const REGISTRATION_ADDRESS_PREFIX = 'registration ';
+/**
+ * Passwordless passkey options (each one a stored WebAuthn challenge) are counted the same way,
+ * under this account and their address group prefixed with `passkey-options `.
+ */
+export const PASSKEY_OPTIONS_ACCOUNT = '(passkey options)';
+const PASSKEY_OPTIONS_ADDRESS_PREFIX = 'passkey-options ';
 
 interface ThrottleState {
   pair: number;
@@ -91,9 +101,42 @@ export class LoginThrottle {
    * and a refused one takes its row back.
    */
   async beginRegistration(address: string, now: Date): Promise<void> {
-    const key = `${REGISTRATION_ADDRESS_PREFIX}${addressGroup(address)}`;
-    const limit = this.env.REGISTRATION_ADDRESS_LIMIT;
-    const id = await this.insertPruning(REGISTRATION_ACCOUNT, key, now);
+    await this.beginPerAddress(
+      { account: REGISTRATION_ACCOUNT, prefix: REGISTRATION_ADDRESS_PREFIX },
+      { limit: this.env.REGISTRATION_ADDRESS_LIMIT, window: REGISTRATION_WINDOW_SECONDS },
+      address,
+      now,
+      (seconds) => new TooManyRegistrationsException(seconds),
+    );
+  }
+
+  /**
+   * Counts a passwordless passkey sign-in's options (a WebAuthn challenge the service stores for
+   * anyone who asks) from `address`, and refuses it (429 with Retry-After) when
+   * PASSKEY_OPTIONS_ADDRESS_LIMIT others from its address group are in the last
+   * LOGIN_THROTTLE_WINDOW, as for registrations: written before the count, a refused one taken back.
+   */
+  async beginPasskeyOptions(address: string, now: Date): Promise<void> {
+    await this.beginPerAddress(
+      { account: PASSKEY_OPTIONS_ACCOUNT, prefix: PASSKEY_OPTIONS_ADDRESS_PREFIX },
+      { limit: this.env.PASSKEY_OPTIONS_ADDRESS_LIMIT, window: this.window },
+      address,
+      now,
+      (seconds) => new TooManyPasskeySignInsException(seconds),
+    );
+  }
+
+  /** `limit` requests per address group within `window` seconds, then `refuse` until one leaves it. */
+  private async beginPerAddress(
+    counter: { account: string; prefix: string },
+    budget: { limit: number; window: number },
+    address: string,
+    now: Date,
+    refuse: (retryAfterSeconds: number) => Error,
+  ): Promise<void> {
+    const key = `${counter.prefix}${addressGroup(address)}`;
+    const { limit, window } = budget;
+    const id = await this.insertPruning(counter.account, key, now);
     // The limit-th newest of the others: once it leaves the window, one more may register.
     const [row]: { others: number; freed: Date | null }[] = await this.failures.query(
       `SELECT count(*)::int AS others,
@@ -102,16 +145,12 @@ export class LoginThrottle {
                 ORDER BY failed_at DESC OFFSET $4 LIMIT 1) AS freed
          FROM login_failures
         WHERE address = $1 AND id <> $2 AND failed_at > $3`,
-      [key, id, this.ago(now, REGISTRATION_WINDOW_SECONDS), limit - 1],
+      [key, id, this.ago(now, window), limit - 1],
     );
     if (row.others < limit) return;
     await this.failures.delete({ id });
-    const seconds = row.freed
-      ? this.secondsUntil(row.freed.getTime() + REGISTRATION_WINDOW_SECONDS * 1000, now)
-      : 1;
-    throw new TooManyRegistrationsException(
-      Math.min(Math.max(seconds, 1), REGISTRATION_WINDOW_SECONDS),
-    );
+    const seconds = row.freed ? this.secondsUntil(row.freed.getTime() + window * 1000, now) : 1;
+    throw refuse(Math.min(Math.max(seconds, 1), window));
   }
 
   /**

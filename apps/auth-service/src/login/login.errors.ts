@@ -49,3 +49,17 @@ export class TooManyRegistrationsException extends TooManyRequestsException {
     );
   }
 }
+
+/**
+ * 429 with `Retry-After`: too many passwordless passkey sign-ins started (WebAuthn options asked
+ * for) from this client address (an IPv6 /64 is one) within LOGIN_THROTTLE_WINDOW.
+ */
+export class TooManyPasskeySignInsException extends TooManyRequestsException {
+  constructor(retryAfterSeconds: number) {
+    super(
+      retryAfterSeconds,
+      'too_many_passkey_sign_ins',
+      `Too many passkey sign-ins started from this address; try again in ${retryAfterSeconds} seconds`,
+    );
+  }
+}

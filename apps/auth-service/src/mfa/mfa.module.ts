@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
 import { ClockModule } from '../clock/clock.module';
 import { KeyEncryptionKeyModule } from '../keys/key-encryption-key.module';
+import { LoginThrottleModule } from '../login/login-throttle.module';
 import { UsersModule } from '../users/users.module';
 import { MfaFailure } from './mfa-failure.entity';
 import { MfaLockout } from './mfa-lockout.service';
@@ -38,6 +39,7 @@ import { TotpService } from './totp/totp.service';
     AuditModule,
     ClockModule,
     KeyEncryptionKeyModule,
+    LoginThrottleModule,
     UsersModule,
   ],
   controllers: [MfaController, PasskeysController],

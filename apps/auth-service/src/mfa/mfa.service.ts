@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { AMR } from '@tessera/auth-token';
+import { AMR, Clock } from '@tessera/auth-token';
 import type { AuthenticationMethod } from '@tessera/auth-token';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { AuditService } from '../audit/audit.service';
+import { LoginThrottle } from '../login/login-throttle.service';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { MfaLockout } from './mfa-lockout.service';
@@ -51,6 +53,8 @@ export class MfaService {
     private readonly audit: AuditService,
     private readonly metrics: MfaMetrics,
     private readonly users: UsersService,
+    private readonly throttle: LoginThrottle,
+    private readonly clock: Clock,
   ) {}
 
   /** The methods a sign-in of this user can finish with; none when the account has no factor. */
@@ -101,6 +105,16 @@ export class MfaService {
     await this.lockout.succeeded(userId);
     await this.record(userId, method, 'verified', origin);
     return method === 'passkey' ? [AMR.hardwareKey, AMR.userPresence] : [AMR.oneTimePassword];
+  }
+
+  /**
+   * Options for a passwordless passkey sign-in: a challenge stored for anyone who asks, so
+   * throttled per client address like registrations (PASSKEY_OPTIONS_ADDRESS_LIMIT).
+   * @throws TooManyPasskeySignInsException (429 with Retry-After) past the limit; nothing stored
+   */
+  async passwordlessOptions(origin: MfaOrigin): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    await this.throttle.beginPasskeyOptions(origin.clientAddress, this.clock.now());
+    return this.passkeys.authenticationOptions();
   }
 
   /**

@@ -132,14 +132,16 @@ export class PagesService {
 
   /**
    * WebAuthn options for the page's passkey button: the pending (or signed-in) user's passkeys
-   * as a second factor, or any discoverable passkey for a passwordless sign-in.
+   * as a second factor, or any discoverable passkey for a passwordless sign-in (throttled per
+   * client address: MfaService.passwordlessOptions).
    */
   async passkeyOptions(
     purpose: 'second-factor' | 'sign-in',
     form: PendingSignInForm,
+    context: RequestContext,
     current: BrowserSession | null,
   ): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    if (purpose === 'sign-in') return this.passkeys.authenticationOptions();
+    if (purpose === 'sign-in') return this.mfa.passwordlessOptions(context);
     const { userId } = await this.secondStepOf(form, current);
     return this.passkeys.authenticationOptions(userId);
   }

@@ -162,7 +162,12 @@ export class SecondFactorPagesController {
       throw invalidForm('purpose');
     const current = await this.browserSessions.find(this.cookies.sessionOf(request));
     const pending = { mfaToken: form.mfa_token, browser: this.cookies.pendingSignInOf(request) };
-    const options = await this.pagesService.passkeyOptions(form.purpose, pending, current);
+    const options = await this.pagesService.passkeyOptions(
+      form.purpose,
+      pending,
+      contextOf(request),
+      current,
+    );
     reply.header('cache-control', 'no-store').send(options);
   }
 }

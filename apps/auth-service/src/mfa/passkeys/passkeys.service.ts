@@ -31,6 +31,15 @@ function webAuthn(): typeof SimpleWebAuthn {
 export const WEBAUTHN_CHALLENGE_TTL = 120;
 /** A user's passkeys, at most: enough for every device, not a table anyone can fill. */
 export const MAX_PASSKEYS_PER_USER = 20;
+/**
+ * Live challenges kept per user (a second factor's or a registration's), and for passwordless
+ * sign-ins, where nobody is known yet, in all: storing one past the bound drops the oldest. The
+ * passwordless ones are throttled per address first (PASSKEY_OPTIONS_ADDRESS_LIMIT); the bound
+ * holds the table's size even against many addresses, at worst costing an unanswered old
+ * challenge its sign-in.
+ */
+export const MAX_CHALLENGES_PER_USER = 10;
+export const MAX_PASSWORDLESS_CHALLENGES = 10_000;
 
 /** A passkey as its owner sees it. */
 export interface PasskeyView {
@@ -231,6 +240,17 @@ export class PasskeysService {
       userId,
       expiresAt: new Date(now.getTime() + WEBAUTHN_CHALLENGE_TTL * 1000),
     });
+    await this.challenges.query(
+      `DELETE FROM webauthn_challenges WHERE challenge IN (
+         SELECT challenge FROM webauthn_challenges
+          WHERE user_id IS NOT DISTINCT FROM $1 AND challenge <> $2
+          ORDER BY expires_at DESC OFFSET $3)`,
+      [
+        userId,
+        challenge,
+        (userId === null ? MAX_PASSWORDLESS_CHALLENGES : MAX_CHALLENGES_PER_USER) - 1,
+      ],
+    );
   }
 
   /**

@@ -23,6 +23,7 @@ function claimsOf(token: unknown): Record<string, unknown> {
 
 const FAILURE_LIMIT = 3;
 const LOCKOUT_SECONDS = 600;
+const PASSKEY_OPTIONS_LIMIT = 4;
 
 /**
  * TOTP end to end over HTTP against the whole auth-service (checklist M1, M2, M4): enrolment with
@@ -99,6 +100,9 @@ describe('TOTP and recovery codes, end to end', () => {
     service = await createTestApplication(AppModule, authServiceConfig, {
       MFA_FAILURE_LIMIT: String(FAILURE_LIMIT),
       MFA_LOCKOUT_SECONDS: String(LOCKOUT_SECONDS),
+      PASSKEY_OPTIONS_ADDRESS_LIMIT: String(PASSKEY_OPTIONS_LIMIT),
+      // X-Forwarded-For from the test is believed, so a test can come from addresses of its own.
+      TRUST_PROXY: 'loopback',
     });
     service.app.get(Clock).now = () => new Date(now);
     dataSource = service.app.get(DataSource);
@@ -481,6 +485,91 @@ describe('TOTP and recovery codes, end to end', () => {
       expect(await browserSessions(account.email)).toEqual([{ amr: ['pwd', 'otp', 'mfa'] }]);
       expect(page.cookies.has('__Secure-tessera_pending')).toBe(false);
       console.log('pending sign-in from another browser:', answers);
+    });
+
+    it('throttles passwordless passkey options per client address (429 with Retry-After) and keeps the stored challenges bounded', async () => {
+      const passwordless = () =>
+        dataSource
+          .query(`SELECT count(*)::int AS count FROM webauthn_challenges WHERE user_id IS NULL`)
+          .then((rows: { count: number }[]) => rows[0]?.count);
+      const browserAt = async (address: string) => {
+        const page = new PageClient(service.url, { 'x-forwarded-for': address });
+        const form = await (await page.get('/signin')).text();
+        page.lastCsrf = /name="_csrf" value="([^"]+)"/.exec(form)?.[1] ?? '';
+        return page;
+      };
+      const options = (page: PageClient) =>
+        page.post('/signin/passkey-options', { _csrf: page.lastCsrf, purpose: 'sign-in' });
+      const json = (address: string) =>
+        fetch(`${service.url}/auth/login/passkey-options`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+          body: '{}',
+        });
+
+      const before = await passwordless();
+      // One /64: its addresses share one budget, on the page and the JSON route alike.
+      const flooder = await browserAt('2001:db8:7:1::1');
+      const statuses: number[] = [];
+      for (let request = 0; request < PASSKEY_OPTIONS_LIMIT + 6; request += 1) {
+        const reply =
+          request % 2 === 0 ? await options(flooder) : await json(`2001:db8:7:1::${request}`);
+        // The page's route answers 201, the JSON one 200: both a challenge.
+        statuses.push(reply.ok ? 200 : reply.status);
+        if (reply.status === 429) {
+          expect(Number(reply.headers.get('retry-after'))).toBeGreaterThan(0);
+          expect(await reply.text()).toMatch(/Too many passkey sign-ins started from this address/);
+        }
+      }
+      expect(statuses).toEqual([
+        ...Array<number>(PASSKEY_OPTIONS_LIMIT).fill(200),
+        ...Array<number>(6).fill(429),
+      ]);
+      const afterFlood = await passwordless();
+      expect(afterFlood - before).toBe(PASSKEY_OPTIONS_LIMIT);
+
+      // Another address is not held back.
+      const neighbour = await browserAt('198.51.100.20');
+      expect((await options(neighbour)).ok).toBe(true);
+      expect((await json('198.51.100.21')).status).toBe(200);
+
+      // Past MAX_PASSWORDLESS_CHALLENGES (as many addresses could get), the oldest make way.
+      await dataSource.query(
+        `INSERT INTO webauthn_challenges (challenge, purpose, user_id, expires_at)
+         SELECT 'flood' || n, 'authentication', NULL, $1 FROM generate_series(1, 10000) n`,
+        [new Date(now + 60_000)],
+      );
+      const fresh = await (await options(await browserAt('198.51.100.22'))).json();
+      expect(await passwordless()).toBe(10_000);
+      const kept = await dataSource.query(
+        `SELECT 1 FROM webauthn_challenges WHERE challenge = $1`,
+        [(fresh as { challenge: string }).challenge],
+      );
+      expect(kept).toHaveLength(1);
+      await dataSource.query(`DELETE FROM webauthn_challenges WHERE challenge LIKE 'flood%'`);
+
+      // A pending sign-in asking again and again keeps MAX_CHALLENGES_PER_USER of its user's.
+      const account = await enrolledAccount();
+      const pending = new PageClient(service.url);
+      const mfaToken = await pagePasswordStep(pending, account);
+      for (let request = 0; request < 15; request += 1) {
+        const reply = await pending.post('/signin/passkey-options', {
+          _csrf: pending.lastCsrf,
+          purpose: 'second-factor',
+          mfa_token: mfaToken,
+        });
+        expect(reply.ok).toBe(true);
+      }
+      const perUser = await dataSource.query(
+        `SELECT count(*)::int AS count FROM webauthn_challenges c JOIN users u ON u.id = c.user_id
+          WHERE u.email = $1`,
+        [account.email],
+      );
+      expect(perUser).toEqual([{ count: 10 }]);
+      console.log('passkey options from one /64:', statuses.join(' '), {
+        storedBefore: before,
+        storedAfterFlood: afterFlood,
+      });
     });
 
     it('refuses a wrong code on the page and counts it toward the lock-out shared with /auth/login', async () => {
