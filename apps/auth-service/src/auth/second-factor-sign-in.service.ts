@@ -45,9 +45,10 @@ export class SecondFactorSignInService {
     }
     const pending = await this.pendingSignIns.find(mfaToken);
     if (!pending) throw new InvalidMfaTokenException();
-    const methods = await this.mfa.verify(pending.userId, proof, context);
-    // Spent by the one completion that gets here first: two right codes never make two sessions.
-    if (!(await this.pendingSignIns.spend(pending.id))) throw new InvalidMfaTokenException();
+    // One submission at a time: a concurrent one is refused as for a used token, checking nothing.
+    const methods = await this.pendingSignIns.complete(pending.id, () =>
+      this.mfa.verify(pending.userId, proof, context),
+    );
     const user = await this.users.findById(pending.userId);
     if (!user || user.disabledAt) throw new InvalidCredentialsException();
     return this.auth.signedIn(

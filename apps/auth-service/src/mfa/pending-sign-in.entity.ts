@@ -38,6 +38,10 @@ export class PendingSignIn {
   @Column({ name: 'browser_hash', type: 'bytea', nullable: true })
   browserHash!: Buffer | null;
 
+  /** Set while one second-factor submission checks it; another is refused meanwhile. */
+  @Column({ name: 'claimed_until', type: 'timestamptz', nullable: true })
+  claimedUntil!: Date | null;
+
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt!: Date;
 }

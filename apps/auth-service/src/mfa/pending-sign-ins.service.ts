@@ -3,11 +3,17 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Clock } from '@tessera/auth-token';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LessThan, Repository } from 'typeorm';
+import { InvalidMfaTokenException } from './mfa.errors';
 import { PendingSignIn } from './pending-sign-in.entity';
 import type { PendingSignInPurpose } from './pending-sign-in.entity';
 
 /** Seconds an `mfa_token` lives: long enough to open an authenticator app, no longer. */
 export const MFA_PENDING_TTL = 300;
+/**
+ * Seconds a second-factor check holds its pending sign-in: far longer than a check takes, so a
+ * process that dies mid-check leaves the sign-in usable again soon after.
+ */
+export const CLAIM_SECONDS = 60;
 
 /** What the password step granted, for the second step to issue. */
 export interface PendingGrant {
@@ -70,9 +76,41 @@ export class PendingSignInsService {
     );
   }
 
-  /** Spends it: true for the one caller that did (two concurrent completions issue once). */
-  async spend(id: string): Promise<boolean> {
-    return ((await this.pending.delete({ id })).affected ?? 0) === 1;
+  /**
+   * Finishes the pending sign-in `id` with `check` (its second factor), one submission at a time:
+   * it claims the row first, so of two concurrent submissions, right or wrong, one checks and the
+   * other is refused as for a used token, having checked (and spent) nothing: two right proofs
+   * never make two sign-ins, nor spend a recovery code for a sign-in the other finished. A check
+   * that succeeds spends the row; one that throws lets go of it (a wrong code may be retried).
+   * @throws InvalidMfaTokenException (401) when another submission holds or has spent it
+   */
+  async complete<T>(id: string, check: () => Promise<T>): Promise<T> {
+    if (!(await this.claim(id))) throw new InvalidMfaTokenException();
+    let checked: T;
+    try {
+      checked = await check();
+    } catch (error) {
+      await this.pending.update({ id }, { claimedUntil: null });
+      throw error;
+    }
+    // Ended meanwhile (a password change ends pending sign-ins): nothing to finish.
+    if (((await this.pending.delete({ id })).affected ?? 0) !== 1)
+      throw new InvalidMfaTokenException();
+    return checked;
+  }
+
+  private async claim(id: string): Promise<boolean> {
+    const now = this.clock.now();
+    const claimed: unknown[] = await this.pending.query(
+      `WITH claimed AS (
+         UPDATE mfa_pending_sign_ins SET claimed_until = $3
+          WHERE id = $1 AND expires_at > $2 AND (claimed_until IS NULL OR claimed_until <= $2)
+         RETURNING id
+       )
+       SELECT id FROM claimed`,
+      [id, now, new Date(now.getTime() + CLAIM_SECONDS * 1000)],
+    );
+    return claimed.length === 1;
   }
 }
 

@@ -112,11 +112,12 @@ export class PagesService {
     current: BrowserSession | null,
   ): Promise<SignedIn> {
     const { userId, pendingId } = await this.secondStepOf(form, current);
-    const methods = await this.mfa.verify(userId, proof, context);
-    // Two right codes racing: one spends the pending sign-in, the other starts nothing.
-    if (pendingId !== undefined && !(await this.pendingSignIns.spend(pendingId))) {
-      throw new InvalidMfaTokenException();
-    }
+    const check = () => this.mfa.verify(userId, proof, context);
+    // Two submissions racing: one checks and spends the pending sign-in, the other checks nothing.
+    const methods =
+      pendingId === undefined
+        ? await check()
+        : await this.pendingSignIns.complete(pendingId, check);
     const user = await this.users.findById(userId);
     if (!user || user.disabledAt) throw new InvalidCredentialsException();
     // After the password: pwd. A signed-in browser's step-up: the methods it signed in with, so

@@ -19,6 +19,7 @@ import { SecondFactorOnPages1763798402200 } from './1763798402200-second-factor-
 import { SessionAuthTime1763798402210 } from './1763798402210-session-auth-time';
 import { CreateReferenceTokens1763798402400 } from './1763798402400-create-reference-tokens';
 import { PendingSignInBrowser1763798403000 } from './1763798403000-pending-sign-in-browser';
+import { PendingSignInClaim1763798403010 } from './1763798403010-pending-sign-in-claim';
 
 /**
  * Every migration of the service, in order: the one list TypeORM runs. Listed, not globbed: the
@@ -46,4 +47,5 @@ export const migrations = [
   SessionAuthTime1763798402210,
   CreateReferenceTokens1763798402400,
   PendingSignInBrowser1763798403000,
+  PendingSignInClaim1763798403010,
 ];

@@ -278,6 +278,52 @@ describe('TOTP and recovery codes, end to end', () => {
     expect((await call('GET', '/auth/mfa', { token })).body['recovery_codes_left']).toBe(9);
   });
 
+  it('lets one of two concurrent right proofs finish a pending sign-in: the other is refused as a used token and spends nothing', async () => {
+    const account = await enrolledAccount();
+    const rounds = 6;
+    let recoveryWins = 0;
+    let token = '';
+    for (let round = 0; round < rounds; round += 1) {
+      const mfaToken = await passwordStep(account);
+      advance(30);
+      const [byCode, byRecoveryCode] = await Promise.all([
+        call('POST', '/auth/login/second-factor', {
+          body: { mfa_token: mfaToken, code: codeAt(account.secret) },
+        }),
+        call('POST', '/auth/login/second-factor', {
+          body: { mfa_token: mfaToken, recovery_code: account.recoveryCodes[round] },
+        }),
+      ]);
+      const [winner, loser] =
+        byCode.status === 200 ? [byCode, byRecoveryCode] : [byRecoveryCode, byCode];
+      expect(winner.status).toBe(200);
+      expect(loser).toMatchObject({ status: 401, body: { error: 'invalid_mfa_token' } });
+      if (winner === byRecoveryCode) recoveryWins += 1;
+      token = winner.body['access_token'] as string;
+    }
+    const userId = claimsOf(token)['sub'] as string;
+    // One session per pending sign-in; a recovery code spent only when it finished the sign-in.
+    const [{ sessions }] = await dataSource.query(
+      `SELECT count(*)::int AS sessions FROM sessions WHERE user_id = $1`,
+      [userId],
+    );
+    expect(sessions).toBe(1 + rounds);
+    const left = (await call('GET', '/auth/mfa', { token })).body['recovery_codes_left'];
+    expect(left).toBe(10 - recoveryWins);
+    const [{ failed }] = await dataSource.query(
+      `SELECT count(*)::int AS failed FROM audit_events WHERE user_id = $1 AND type = 'mfa.failed'`,
+      [userId],
+    );
+    expect(failed).toBe(0);
+    console.log('concurrent code + recovery code:', {
+      rounds,
+      codeWon: rounds - recoveryWins,
+      recoveryCodeWon: recoveryWins,
+      recoveryCodesLeft: left,
+      sessions,
+    });
+  });
+
   it(`locks the second factor after ${FAILURE_LIMIT} failures, the right code included, until the window has passed`, async () => {
     const account = await enrolledAccount();
     const mfaToken = await passwordStep(account);
@@ -570,6 +616,30 @@ describe('TOTP and recovery codes, end to end', () => {
         storedBefore: before,
         storedAfterFlood: afterFlood,
       });
+    });
+
+    it('lets one of two concurrent submissions of the same recovery code finish the page sign-in; the other spends nothing', async () => {
+      const account = await enrolledAccount();
+      const page = new PageClient(service.url);
+      const mfaToken = await pagePasswordStep(page, account);
+      const [recoveryCode] = account.recoveryCodes;
+      const replies = await Promise.all([
+        secondStep(page, mfaToken, recoveryCode as string),
+        secondStep(page, mfaToken, recoveryCode as string),
+      ]);
+      const texts = await Promise.all(replies.map((reply) => reply.text()));
+      expect(replies.map((reply) => reply.status).sort()).toEqual([200, 401]);
+      expect(texts.find((text) => !text.includes('You are signed in'))).toContain(
+        'This sign-in has expired or was finished already',
+      );
+      expect(await browserSessions(account.email)).toEqual([{ amr: ['pwd', 'otp', 'mfa'] }]);
+      const [{ left, failed }] = await dataSource.query(
+        `SELECT (SELECT count(*)::int FROM recovery_codes WHERE user_id = u.id AND used_at IS NULL) AS left,
+                (SELECT count(*)::int FROM audit_events WHERE user_id = u.id AND type = 'mfa.failed') AS failed
+           FROM users u WHERE u.email = $1`,
+        [account.email],
+      );
+      expect({ left, failed }).toEqual({ left: 9, failed: 0 });
     });
 
     it('refuses a wrong code on the page and counts it toward the lock-out shared with /auth/login', async () => {
