@@ -105,7 +105,12 @@ export class MfaController {
   ): Promise<RecoveryCodesResponse> {
     noStore(reply);
     return {
-      recovery_codes: await this.mfa.confirmTotp(user.subject, body.code, contextOf(request)),
+      recovery_codes: await this.mfa.confirmTotp(
+        user.subject,
+        body.code,
+        contextOf(request),
+        user.sessionId,
+      ),
     };
   }
 

@@ -4,6 +4,7 @@ import { AuditModule } from '../audit/audit.module';
 import { ClockModule } from '../clock/clock.module';
 import { KeyEncryptionKeyModule } from '../keys/key-encryption-key.module';
 import { LoginThrottleModule } from '../login/login-throttle.module';
+import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { MfaFailure } from './mfa-failure.entity';
 import { MfaLockout } from './mfa-lockout.service';
@@ -40,6 +41,7 @@ import { TotpService } from './totp/totp.service';
     ClockModule,
     KeyEncryptionKeyModule,
     LoginThrottleModule,
+    SessionsModule,
     UsersModule,
   ],
   controllers: [MfaController, PasskeysController],

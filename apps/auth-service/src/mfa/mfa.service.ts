@@ -4,6 +4,7 @@ import type { AuthenticationMethod } from '@tessera/auth-token';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { AuditService } from '../audit/audit.service';
 import { LoginThrottle } from '../login/login-throttle.service';
+import { SessionsService } from '../sessions/sessions.service';
 import type { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { MfaLockout } from './mfa-lockout.service';
@@ -55,6 +56,7 @@ export class MfaService {
     private readonly users: UsersService,
     private readonly throttle: LoginThrottle,
     private readonly clock: Clock,
+    private readonly sessions: SessionsService,
   ) {}
 
   /** The methods a sign-in of this user can finish with; none when the account has no factor. */
@@ -150,10 +152,16 @@ export class MfaService {
 
   /**
    * Confirms the waiting TOTP enrolment with its first code (throttled like any second factor).
+   * @param sessionId the session enrolling it, which a first factor leaves signed in
    * @returns the recovery codes, when this is the account's first factor (else an empty list: the
    *   codes it has stay valid)
    */
-  async confirmTotp(userId: string, code: string, origin: MfaOrigin): Promise<string[]> {
+  async confirmTotp(
+    userId: string,
+    code: string,
+    origin: MfaOrigin,
+    sessionId?: string,
+  ): Promise<string[]> {
     await this.lockout.assertOpen(userId);
     const hadFactor = (await this.methodsOf(userId)).length > 0;
     if (!(await this.totp.confirm(userId, code))) {
@@ -162,7 +170,24 @@ export class MfaService {
       throw new InvalidSecondFactorException();
     }
     await this.record(userId, 'totp', 'enrolled', origin);
-    return hadFactor ? [] : this.regenerateRecoveryCodes(userId, origin);
+    return hadFactor ? [] : this.firstFactorEnrolled(userId, sessionId, origin);
+  }
+
+  /**
+   * The account's first factor is in: its recovery codes, and every other sign-in of the user
+   * ends (tokens' sessions and hosted-page sessions, as a password change ends them), but
+   * `sessionId`, the one that enrolled it. A sign-in made with the password alone before must
+   * not go on as if it had been asked for the factor; the owner signs in there again, now with it.
+   * @returns the new recovery codes
+   */
+  async firstFactorEnrolled(
+    userId: string,
+    sessionId: string | undefined,
+    origin: MfaOrigin,
+  ): Promise<string[]> {
+    const codes = await this.regenerateRecoveryCodes(userId, origin);
+    await this.sessions.revokeAllForUser(userId, 'logout_all', { exceptSessionId: sessionId });
+    return codes;
   }
 
   /** @throws NoTotpEnrolmentException when there is none */

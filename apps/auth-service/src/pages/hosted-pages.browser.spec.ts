@@ -305,7 +305,11 @@ describeInBrowser('the hosted pages in Chromium, with openid-client as the relyi
         expectedNonce: request.nonce,
         expectedState: request.state,
       });
-      return { id: tokens.claims(), access: jwtParts(tokens.access_token).claims };
+      return {
+        id: tokens.claims(),
+        access: jwtParts(tokens.access_token).claims,
+        accessToken: tokens.access_token,
+      };
     };
     try {
       // Signed in with the password alone, before the account had a factor.
@@ -315,10 +319,8 @@ describeInBrowser('the hosted pages in Chromium, with openid-client as the relyi
       await page.getByLabel('Password').fill(user.password);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('button', { name: 'Allow' }).click();
-      expect((await exchange(plain)).id).toMatchObject({
-        amr: ['pwd'],
-        acr: 'urn:tessera:acr:sfa',
-      });
+      const plainTokens = await exchange(plain);
+      expect(plainTokens.id).toMatchObject({ amr: ['pwd'], acr: 'urn:tessera:acr:sfa' });
 
       // Without a factor to ask for, acr_values (a voluntary request) does not stop the flow:
       // the ID token says what the sign-in reached.
@@ -327,15 +329,23 @@ describeInBrowser('the hosted pages in Chromium, with openid-client as the relyi
       await page.goto(voluntary.url.href);
       expect((await exchange(voluntary)).id).toMatchObject({ acr: 'urn:tessera:acr:sfa' });
 
-      // Then the account enrols an authenticator app (the JSON API).
-      const login = await fetch(`${service.url}/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ...user, resource: ['auth-service'] }),
-      });
-      const bearer = {
-        authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}`,
+      // Another browser signs in with the password alone too.
+      const secondBrowser = await browser.newContext();
+      const other = await secondBrowser.newPage();
+      const atPartner = async () => {
+        await other.waitForURL((url) => url.href.startsWith(partnerUrl), { timeout: 15_000 });
+        return new URL(other.url());
       };
+      await other.goto((await authorizationRequest()).url.href);
+      await other.getByLabel('Email').fill(user.email);
+      await other.getByLabel('Password').fill(user.password);
+      await other.getByRole('button', { name: 'Sign in' }).click();
+      expect((await atPartner()).searchParams.get('code')).toBeTruthy();
+
+      // Then the account enrols an authenticator app (the JSON API), with the token this
+      // browser's sign-in gave the client: a first factor ends every other sign-in of the user,
+      // but this one and the page session it came from.
+      const bearer = { authorization: `Bearer ${plainTokens.accessToken}` };
       const enrolment = await fetch(`${service.url}/auth/mfa/totp`, {
         method: 'POST',
         headers: bearer,
@@ -347,6 +357,10 @@ describeInBrowser('the hosted pages in Chromium, with openid-client as the relyi
         body: JSON.stringify({ code: nextCode(secret) }),
       });
       expect(confirmed.status).toBe(200);
+      // The other browser's password-only page session ended with it: nobody is signed in there.
+      await other.goto((await authorizationRequest({ prompt: 'none' })).url.href);
+      expect((await atPartner()).searchParams.get('error')).toBe('login_required');
+      await secondBrowser.close();
 
       // acr_values asks for a second factor: without a page (prompt=none) the client learns
       // login_required; with one, the browser's password-only session is asked for a code.

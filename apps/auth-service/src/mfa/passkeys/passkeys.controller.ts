@@ -93,7 +93,7 @@ export class PasskeysController {
     await this.mfa.record(user.subject, 'passkey', 'enrolled', contextOf(request));
     const recoveryCodes = hadFactor
       ? []
-      : await this.mfa.regenerateRecoveryCodes(user.subject, contextOf(request));
+      : await this.mfa.firstFactorEnrolled(user.subject, user.sessionId, contextOf(request));
     return { ...view(passkey), recovery_codes: recoveryCodes };
   }
 

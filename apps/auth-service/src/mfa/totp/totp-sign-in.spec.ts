@@ -642,6 +642,53 @@ describe('TOTP and recovery codes, end to end', () => {
       expect({ left, failed }).toEqual({ left: 9, failed: 0 });
     });
 
+    it('ends the sessions signed in with the password alone, hosted page included, when the first factor is enrolled: all but the enrolling one', async () => {
+      const email = 'first-factor@example.com';
+      const password = 'a long passphrase first factor';
+      expect((await call('POST', '/auth/register', { body: { email, password } })).status).toBe(
+        201,
+      );
+      const signIn = () =>
+        call('POST', '/auth/login', { body: { email, password, resource: ['auth-service'] } });
+      const enrolling = await signIn();
+      const elsewhere = await signIn();
+      const page = new PageClient(service.url);
+      expect((await page.submit('/signin', { email, password })).status).toBe(200);
+      const livePageSessions = async () =>
+        (
+          await dataSource.query(
+            `SELECT b.id FROM browser_sessions b JOIN users u ON u.id = b.user_id
+              WHERE u.email = $1 AND b.ended_at IS NULL`,
+            [email],
+          )
+        ).length as number;
+      expect(await livePageSessions()).toBe(1);
+
+      const token = enrolling.body['access_token'] as string;
+      const { secret } = (await call('POST', '/auth/mfa/totp', { token })).body as {
+        secret: string;
+      };
+      const confirmed = await call('POST', '/auth/mfa/totp/confirm', {
+        token,
+        body: { code: codeAt(secret) },
+      });
+      expect(confirmed.status).toBe(200);
+      advance(30);
+
+      const refresh = (reply: Reply) =>
+        call('POST', '/auth/refresh', { body: { refresh_token: reply.body['refresh_token'] } });
+      const after = {
+        enrollingRefresh: (await refresh(enrolling)).status,
+        elsewhereRefresh: (await refresh(elsewhere)).status,
+        pageSessionsLive: await livePageSessions(),
+      };
+      expect(after).toEqual({ enrollingRefresh: 200, elsewhereRefresh: 401, pageSessionsLive: 0 });
+      // The page browser signs in again, now asked for the factor.
+      const again = await page.submit('/signin', { email, password });
+      expect(await again.text()).toContain('action="/signin/second-factor"');
+      console.log('after the first factor was enrolled:', after);
+    });
+
     it('refuses a wrong code on the page and counts it toward the lock-out shared with /auth/login', async () => {
       const account = await enrolledAccount();
       const page = new PageClient(service.url);
