@@ -63,10 +63,12 @@ async function main(): Promise<number> {
   const given = process.argv.slice(2);
   try {
     if (given.length > 0) {
-      return await nx(
+      const code = await nx(
         ['run-many', '-t', 'typecheck', ...TARGETS.slice(1), '--parallel=2', ...given],
         env,
       );
+      if (code !== 0) printFailures();
+      return code;
     }
     // Two cores: the longest task on one and everything else two at a time beside it, so both
     // stay busy to the end; the workspace's type check beside them at the start. Unit-test
@@ -101,7 +103,9 @@ async function main(): Promise<number> {
         env,
       ),
     ]);
-    return codes.flat().find((code) => code !== 0) ?? 0;
+    const failed = codes.flat().find((code) => code !== 0) ?? 0;
+    if (failed !== 0) printFailures();
+    return failed;
   } finally {
     await cluster?.stop();
   }
@@ -134,20 +138,91 @@ function run(
   return new Promise((resolveCode) => {
     const child = spawn(process.execPath, args, {
       cwd: root,
-      stdio: holdOutput ? ['inherit', 'pipe', 'pipe'] : 'inherit',
-      env: { ...withoutTsNode(process.env), NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
+      stdio: ['inherit', 'pipe', 'pipe'],
+      env: {
+        ...withoutTsNode(process.env),
+        // Piped output keeps its colours where the terminal has them.
+        ...(process.stdout.isTTY && !process.env['NO_COLOR'] ? { FORCE_COLOR: '1' } : {}),
+        NX_DAEMON: 'false',
+        NX_NO_CLOUD: 'true',
+        ...env,
+      },
     });
     let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const take = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!holdOutput) process.stdout.write(chunk);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
     // Ctrl-C reaches Nx through the terminal; the cluster is stopped once Nx has ended.
     process.on('SIGINT', () => undefined);
     process.on('SIGTERM', () => child.kill('SIGTERM'));
     child.on('exit', (code, signal) => {
       if (holdOutput) process.stdout.write(`\n== ${label} ${args.slice(1).join(' ')}\n${output}\n`);
-      resolveCode(code ?? (signal ? 1 : 0));
+      const exitCode = code ?? (signal ? 1 : 0);
+      if (exitCode !== 0) {
+        failures.push({
+          run: `${label} ${args.slice(1).join(' ')}`,
+          exitCode,
+          lines: failureLines(output),
+        });
+      }
+      resolveCode(exitCode);
     });
   });
+}
+
+/** What each run that failed said about it, printed again at the very end. */
+const failures: { run: string; exitCode: number; lines: string[] }[] = [];
+/** Lines of a failure's message kept after its title (the stack frames are left out). */
+const MESSAGE_LINES = 12;
+/** At most this many lines per run: a CI log often shows only its tail. */
+const MAX_LINES = 150;
+
+/**
+ * The lines of a run's output that say what failed: Jest's FAIL lines and each failed test's title
+ * with the start of its message, Nx's list of failed tasks, TypeScript's errors. The lanes' output
+ * is long and interleaved, and a failure early in it would otherwise scroll out of a CI log's tail.
+ */
+function failureLines(output: string): string[] {
+  // eslint-disable-next-line no-control-regex -- ANSI colour codes
+  const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+  const kept: string[] = [];
+  const seen = new Set<string>();
+  /** Whether the line was kept: not a repeat (Jest's summary repeats each failure), room left. */
+  const keep = (line: string, repeatable = false): boolean => {
+    if (kept.length >= MAX_LINES || (!repeatable && seen.has(line))) return false;
+    seen.add(line);
+    kept.push(line);
+    return true;
+  };
+  let inFailedTasks = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (/^\s*FAIL\s/.test(line) || /error TS\d+:/.test(line)) keep(line);
+    else if (/^\s+● /.test(line) && !/● Console/.test(line) && keep(line)) {
+      let taken = 0;
+      for (let j = i + 1; j < lines.length && taken < MESSAGE_LINES; j++) {
+        const next = lines[j];
+        if (/^\s+● |^\s*(FAIL|PASS)\s|^Test Suites:/.test(next)) break;
+        // Blank lines, stack frames and the code frame under the message.
+        if (next.trim() === '' || /^\s+at |^\s+>?\s*\d*\s\|/.test(next)) continue;
+        if (!keep(next, true)) break;
+        taken++;
+      }
+    } else if (/Failed tasks:/.test(line)) inFailedTasks = true;
+    else if (inFailedTasks && /^\s*- \S+:\S+/.test(line)) keep(line);
+    else if (inFailedTasks && line.trim() !== '') inFailedTasks = false;
+  }
+  return kept;
+}
+
+function printFailures(): void {
+  process.stdout.write('\n== npm test failed; what failed, from the output above\n');
+  for (const { run, exitCode, lines } of failures) {
+    process.stdout.write(`\n-- ${run} (exit code ${exitCode})\n${lines.join('\n')}\n`);
+  }
 }
 
 /** ts-node's settings for this script (package.json) are not the tasks': webpack reads them too. */
