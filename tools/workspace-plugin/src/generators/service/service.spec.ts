@@ -405,6 +405,26 @@ describe('the service generator', () => {
     expect(section).not.toContain('DATA_DIR');
   });
 
+  it('only edits the tree, and says what is next only when Nx runs what it returns (never under --dry-run)', async () => {
+    const written = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const printNextSteps = await serviceGenerator(tree, { name: 'orders' });
+      expect(written.mock.calls.join('')).not.toContain('is ready on port');
+      expect(tree.listChanges().map((change) => change.path)).toEqual(
+        expect.arrayContaining(['apps/orders-service/src/main.ts', 'docker-compose.yml']),
+      );
+      // Nothing on disk: the repository's files the tree was read from are as they were.
+      expect(readFileSync(join(root, 'docker-compose.yml'), 'utf8')).not.toContain(
+        'orders-service',
+      );
+      expect(typeof printNextSteps).toBe('function');
+      (printNextSteps as () => void)();
+      expect(written.mock.calls.join('')).toContain('orders-service is ready on port');
+    } finally {
+      written.mockRestore();
+    }
+  });
+
   it('refuses to generate the same name twice, saying so, and changes nothing', async () => {
     await serviceGenerator(tree, { name: 'orders' });
     const before = snapshot(tree);
