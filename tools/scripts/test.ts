@@ -182,8 +182,9 @@ const MAX_LINES = 150;
 
 /**
  * The lines of a run's output that say what failed: Jest's FAIL lines and each failed test's title
- * with the start of its message, Nx's list of failed tasks, TypeScript's errors. The lanes' output
- * is long and interleaved, and a failure early in it would otherwise scroll out of a CI log's tail.
+ * with the start of its message, Jest's complaints that fail a run whose tests passed, Nx's list of
+ * failed tasks, TypeScript's errors. The lanes' output is long and interleaved, and a failure early
+ * in it would otherwise scroll out of a CI log's tail.
  */
 function failureLines(output: string): string[] {
   // eslint-disable-next-line no-control-regex -- ANSI colour codes
@@ -200,8 +201,11 @@ function failureLines(output: string): string[] {
   let inFailedTasks = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
-    if (/^\s*FAIL\s/.test(line) || /error TS\d+:/.test(line)) keep(line);
-    else if (/^\s+● /.test(line) && !/● Console/.test(line) && keep(line)) {
+    // Jest also fails a run whose tests all passed, e.g. when a module loads after a file's
+    // environment is torn down: its message is the only trace.
+    if (/^\s*FAIL\s|error TS\d+:|has been torn down|failed to exit gracefully/.test(line)) {
+      keep(line);
+    } else if (/^\s+● /.test(line) && !/● Console/.test(line) && keep(line)) {
       let taken = 0;
       for (let j = i + 1; j < lines.length && taken < MESSAGE_LINES; j++) {
         const next = lines[j];
