@@ -262,7 +262,7 @@ export async function adminLogin(system: TesseraSystem, email: string): Promise<
  * of reach (here: many suites and argon2 sharing two cores at start-up); a client waits and asks
  * again, as this does, at most three times.
  */
-async function withRetryAfter(send: () => Promise<HttpAnswer>): Promise<HttpAnswer> {
+export async function withRetryAfter(send: () => Promise<HttpAnswer>): Promise<HttpAnswer> {
   let answer = await send();
   for (let attempt = 1; attempt < 3 && answer.status === 503 && answer.retryAfter; attempt += 1) {
     await new Promise((resolve) => setTimeout(resolve, Number(answer.retryAfter) * 1000));
