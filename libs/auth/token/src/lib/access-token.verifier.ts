@@ -143,7 +143,7 @@ export class AccessTokenVerifier {
 
   /** The verifier's clock, in epoch seconds: what `auth_time` is measured against. */
   nowSeconds(): number {
-    return Math.floor(this.clock.now().getTime() / 1000);
+    return this.clock.epochSeconds();
   }
 }
 

@@ -307,6 +307,26 @@ describe('JwtAuthGuard over HTTP', () => {
       expect(signature(respelled).equals(signature(token))).toBe(true);
       expect((await get(service.url, '/me', `Bearer ${respelled}`)).status).toBe(401);
     });
+
+    it('never lets a cached signature vouch for another header or payload', async () => {
+      const token = issuer.accessToken({ scope: 'notes:read' });
+      expect((await get(service.url, '/notes', `Bearer ${token}`)).status).toBe(200);
+      const [header, payload, signature] = token.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const forged = Buffer.from(
+        JSON.stringify({ ...claims, scope: 'notes:read admin', roles: ['admin'] }),
+      ).toString('base64url');
+      // The cache finds entries by signature: the same signature on a wider payload is a miss,
+      // verified in full and refused; on the token's own header with a byte more, the same.
+      expect(
+        (await get(service.url, '/admin', `Bearer ${header}.${forged}.${signature}`)).status,
+      ).toBe(401);
+      expect(
+        (await get(service.url, '/notes', `Bearer ${header}A.${payload}.${signature}`)).status,
+      ).toBe(401);
+      // The token itself still rides on its entry.
+      expect((await get(service.url, '/notes', `Bearer ${token}`)).status).toBe(200);
+    });
   });
 });
 
