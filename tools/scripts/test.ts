@@ -149,8 +149,11 @@ function run(
       },
     });
     let output = '';
-    const take = (chunk: Buffer) => {
-      output += chunk.toString();
+    // Decoded as a stream: a character split between two chunks stays whole.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    const take = (chunk: string) => {
+      output += chunk;
       if (!holdOutput) process.stdout.write(chunk);
     };
     child.stdout.on('data', take);
@@ -158,7 +161,10 @@ function run(
     // Ctrl-C reaches Nx through the terminal; the cluster is stopped once Nx has ended.
     process.on('SIGINT', () => undefined);
     process.on('SIGTERM', () => child.kill('SIGTERM'));
-    child.on('exit', (code, signal) => {
+    let finished = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (finished) return;
+      finished = true;
       if (holdOutput) process.stdout.write(`\n== ${label} ${args.slice(1).join(' ')}\n${output}\n`);
       const exitCode = code ?? (signal ? 1 : 0);
       if (exitCode !== 0) {
@@ -169,6 +175,15 @@ function run(
         });
       }
       resolveCode(exitCode);
+    };
+    // The pipes may still hold the end of the output when the process exits: wait for them to
+    // close, but not for long, since a process that outlives Nx may hold them open.
+    child.on('exit', (code, signal) => {
+      const timer = setTimeout(() => finish(code, signal), 2000);
+      child.once('close', () => {
+        clearTimeout(timer);
+        finish(code, signal);
+      });
     });
   });
 }
@@ -179,33 +194,44 @@ const failures: { run: string; exitCode: number; lines: string[] }[] = [];
 const MESSAGE_LINES = 12;
 /** At most this many lines per run: a CI log often shows only its tail. */
 const MAX_LINES = 150;
+/** A failed run's last lines, shown when nothing above says why it failed. */
+const TAIL_LINES = 40;
 
 /**
  * The lines of a run's output that say what failed: Jest's FAIL lines and each failed test's title
- * with the start of its message, Jest's complaints that fail a run whose tests passed, Nx's list of
- * failed tasks, TypeScript's errors. The lanes' output is long and interleaved, and a failure early
- * in it would otherwise scroll out of a CI log's tail.
+ * with the start of its message, Jest's "after the Jest environment has been torn down" (which
+ * fails a run whose tests all passed), Nx's list of failed tasks, TypeScript's errors; where none
+ * of those but the task list is there (a global setup that threw, a build that failed), the run's
+ * last lines too. The lanes' output is long and interleaved, and a failure early in it would
+ * otherwise scroll out of a CI log's tail.
  */
 function failureLines(output: string): string[] {
   // eslint-disable-next-line no-control-regex -- ANSI colour codes
   const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
   const kept: string[] = [];
   const seen = new Set<string>();
-  /** Whether the line was kept: not a repeat (Jest's summary repeats each failure), room left. */
+  let file = '';
+  let explained = false;
+  /** Whether the line was kept: not a repeat in its file (Jest's summary repeats each failure). */
   const keep = (line: string, repeatable = false): boolean => {
-    if (kept.length >= MAX_LINES || (!repeatable && seen.has(line))) return false;
-    seen.add(line);
+    const key = `${file}\u0000${line}`;
+    if (kept.length >= MAX_LINES || (!repeatable && seen.has(key))) return false;
+    seen.add(key);
     kept.push(line);
     return true;
   };
   let inFailedTasks = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
-    // Jest also fails a run whose tests all passed, e.g. when a module loads after a file's
-    // environment is torn down: its message is the only trace.
-    if (/^\s*FAIL\s|error TS\d+:|has been torn down|failed to exit gracefully/.test(line)) {
+    if (/^\s*FAIL\s/.test(line)) {
+      file = line.trim();
+      explained = true;
+      keep(line);
+    } else if (/error TS\d+:|has been torn down/.test(line)) {
+      explained = true;
       keep(line);
     } else if (/^\s+● /.test(line) && !/● Console/.test(line) && keep(line)) {
+      explained = true;
       let taken = 0;
       for (let j = i + 1; j < lines.length && taken < MESSAGE_LINES; j++) {
         const next = lines[j];
@@ -218,6 +244,10 @@ function failureLines(output: string): string[] {
     } else if (/Failed tasks:/.test(line)) inFailedTasks = true;
     else if (inFailedTasks && /^\s*- \S+:\S+/.test(line)) keep(line);
     else if (inFailedTasks && line.trim() !== '') inFailedTasks = false;
+  }
+  if (!explained) {
+    kept.push(`(nothing above says why; the run's last ${TAIL_LINES} lines:)`);
+    kept.push(...lines.filter((line) => line.trim() !== '').slice(-TAIL_LINES));
   }
   return kept;
 }
