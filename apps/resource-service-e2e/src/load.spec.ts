@@ -75,8 +75,8 @@ interface Sample {
 interface Tally {
   byRoute: Map<string, number[]>;
   failures: string[];
-  /** The warm-up's: 503s with Retry-After are asked again, and counted here. */
-  patient?: { retried: number };
+  /** The warm-up's: a 503 with Retry-After is asked again; the 503s are counted here. */
+  patient?: { unavailable: number };
 }
 
 /**
@@ -105,7 +105,7 @@ async function simulateUser(index: number, until: number, tally: Tally) {
     if (!patient) return call(...args);
     return withRetryAfter(async () => {
       const answer = await call(...args);
-      if (answer.status === 503 && answer.retryAfter) patient.retried += 1;
+      if (answer.status === 503 && answer.retryAfter) patient.unavailable += 1;
       return answer;
     });
   };
@@ -170,22 +170,31 @@ async function listAll(token: string): Promise<string[]> {
 }
 
 /**
- * `failures` with what the services logged at `warn` and above (they run at LOG_LEVEL=warn): a
- * failed request names its request id, and the service's line with that id says why.
+ * `failures` with what the services logged at `warn` and above (they run at LOG_LEVEL=warn): the
+ * lines naming a failed request's id (its error), then each service's last lines.
  */
 function explained(failures: string[]): string[] {
   if (failures.length === 0) return failures;
-  const lines = (name: string, logs: string) =>
-    logs
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .slice(-15)
-      .map((line) => `${name}: ${line.slice(0, 600)}`);
+  const ids = failures.flatMap((failure) => /"requestId":"([^"]+)"/.exec(failure)?.[1] ?? []);
+  const logs: [string, string[]][] = [
+    ['auth-service', system.auth.logs.split('\n').filter((line) => line.trim() !== '')],
+    ['resource-service', system.resource.logs.split('\n').filter((line) => line.trim() !== '')],
+  ];
+  const named = logs.flatMap(([name, lines]) =>
+    lines
+      .filter((line) => ids.some((id) => line.includes(id)))
+      .slice(0, 20)
+      .map((line) => `${name}: ${line.slice(0, 600)}`),
+  );
+  const last = logs.flatMap(([name, lines]) =>
+    lines.slice(-15).map((line) => `${name}: ${line.slice(0, 600)}`),
+  );
   return [
     ...failures.slice(0, 10),
-    '-- their warnings and errors (the last 15 lines of each service):',
-    ...lines('auth-service', system.auth.logs),
-    ...lines('resource-service', system.resource.logs),
+    "-- the services' lines naming those requests:",
+    ...named,
+    '-- the last 15 lines of each service:',
+    ...last,
   ];
 }
 
@@ -204,7 +213,7 @@ describe(`${USERS} users for ${SECONDS} s against auth-service and resource-serv
           auth: system.auth.residentBytes(),
           resource: system.resource.residentBytes(),
         });
-      const warmUp: Tally = { byRoute: new Map(), failures: [], patient: { retried: 0 } };
+      const warmUp: Tally = { byRoute: new Map(), failures: [], patient: { unavailable: 0 } };
       const tally: Tally = { byRoute: new Map(), failures: [] };
 
       // Warm-up: JIT, pools and caches settle before the memory baseline is taken; its clients
@@ -236,7 +245,7 @@ describe(`${USERS} users for ${SECONDS} s against auth-service and resource-serv
       const peak = (key: 'auth' | 'resource') => Math.max(...samples.map((s) => s[key] ?? 0));
       console.log(
         [
-          `${USERS} users, ${elapsed.toFixed(0)} s: ${total} requests (${(total / elapsed).toFixed(0)}/s), ${tally.failures.length} failed (warm-up: ${warmUp.patient?.retried ?? 0} asked again after a 503 with Retry-After)`,
+          `${USERS} users, ${elapsed.toFixed(0)} s: ${total} requests (${(total / elapsed).toFixed(0)}/s), ${tally.failures.length} failed (warm-up: ${warmUp.patient?.unavailable ?? 0} answers 503 with Retry-After)`,
           ...rows,
           `  RSS auth-service      start ${MB(first.auth)}, end ${MB(last.auth)}, peak ${MB(peak('auth'))}`,
           `  RSS resource-service  start ${MB(first.resource)}, end ${MB(last.resource)}, peak ${MB(peak('resource'))}`,

@@ -407,9 +407,11 @@ describe('the service generator', () => {
 
   it('only edits the tree, and says what is next only when Nx runs what it returns (never under --dry-run)', async () => {
     const written = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const logged = jest.spyOn(console, 'log').mockImplementation(() => undefined);
     try {
       const printNextSteps = await serviceGenerator(tree, { name: 'orders' });
       expect(written.mock.calls.join('')).not.toContain('is ready on port');
+      expect(logged.mock.calls.join('')).not.toContain('is ready on port');
       expect(tree.listChanges().map((change) => change.path)).toEqual(
         expect.arrayContaining(['apps/orders-service/src/main.ts', 'docker-compose.yml']),
       );
@@ -422,6 +424,7 @@ describe('the service generator', () => {
       expect(written.mock.calls.join('')).toContain('orders-service is ready on port');
     } finally {
       written.mockRestore();
+      logged.mockRestore();
     }
   });
 

@@ -324,8 +324,11 @@ describe('JwtAuthGuard over HTTP', () => {
       expect(
         (await get(service.url, '/notes', `Bearer ${header}A.${payload}.${signature}`)).status,
       ).toBe(401);
-      // The token itself still rides on its entry.
+      // The token itself still rides on its entry: no verification, the entry was kept.
+      const validate = jest.spyOn(JwtStrategy.prototype, 'validate');
       expect((await get(service.url, '/notes', `Bearer ${token}`)).status).toBe(200);
+      expect(validate).not.toHaveBeenCalled();
+      validate.mockRestore();
     });
   });
 });
