@@ -264,7 +264,7 @@ describe('password reset', () => {
     expect((await signIn(email, 'changed the usual way')).status).toBe(200);
   });
 
-  it('answers a known and an unknown address with the same body, in the same time (medians within 1.5x or 3 ms)', async () => {
+  it('answers a known and an unknown address with the same body, in the same time (fastest thirds within 1.5x or 3 ms)', async () => {
     const { email } = await register();
     const unknownEmail = `unknown-${Date.now()}@example.com`;
     const known: number[] = [];
@@ -287,20 +287,29 @@ describe('password reset', () => {
       }
     }
     expect(bodies.size).toBe(1);
-    const median = (values: number[]) =>
-      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    const ratio = median(unknown) / median(known);
+    // A busy machine only ever adds time, and adds tens of milliseconds to answers that cost a
+    // few (CI: 3 to 159 ms for the same request): the fastest third of each set shows what each
+    // answer costs, where a median shows the neighbours. Work done for a known address in the
+    // request (a hash, sending the mail) would show there as well.
+    const fastestThird = (values: number[]) => {
+      const fastest = [...values].sort((a, b) => a - b).slice(0, Math.ceil(values.length / 3));
+      return fastest.reduce((sum, value) => sum + value, 0) / fastest.length;
+    };
     console.log(
       `forgot-password times (ms): unknown ${unknown.map(Math.round).join(' ')}; known ${known.map(Math.round).join(' ')}`,
     );
+    const [unknownCost, knownCost] = [fastestThird(unknown), fastestThird(known)];
     console.log(
-      `forgot-password medians: unknown ${median(unknown).toFixed(1)} ms, known ${median(known).toFixed(1)} ms`,
+      `forgot-password, mean of the fastest third: unknown ${unknownCost.toFixed(1)} ms, known ${knownCost.toFixed(1)} ms`,
     );
     // Within 1.5x, as the login's timing test asks, or within 3 ms: these answers take a few
-    // milliseconds, where a busy machine's jitter alone moves a median by more than half. Work
-    // done for a known address in the request (a lookup, a hash, sending the mail) costs more.
-    const [fast, slow] = [median(unknown), median(known)].sort((a, b) => a - b);
-    expect(slow - fast < 3 || (ratio > 1 / 1.5 && ratio < 1.5)).toBe(true);
+    // milliseconds, where a scheduler's tick alone is a large part of one.
+    const ratio = unknownCost / knownCost;
+    expect({
+      unknownCost,
+      knownCost,
+      same: Math.abs(unknownCost - knownCost) < 3 || (ratio > 1 / 1.5 && ratio < 1.5),
+    }).toMatchObject({ same: true });
     // Only ACCOUNT_MAIL_ACCOUNT_LIMIT (5) mails reached the known inbox, none the unknown one.
     await mail.take(email, /Reset your password/);
     expect(mail.mails.filter((caught) => caught.to === unknownEmail)).toEqual([]);
