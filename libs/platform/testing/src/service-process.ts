@@ -84,6 +84,27 @@ export class ServiceProcess {
     return this.output;
   }
 
+  /**
+   * Resolves with the output once it matches `pattern`. A line the process has written reaches
+   * `logs` a moment later, through a pipe: a test that has just seen an effect of the work the
+   * line reports may not find the line yet.
+   */
+  async waitForLog(pattern: RegExp | string, timeoutMs = 5_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    const matches = () =>
+      typeof pattern === 'string' ? this.output.includes(pattern) : pattern.test(this.output);
+    while (!matches()) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `The service did not log ${String(pattern)} within ${timeoutMs} ms; its last output:\n` +
+            this.output.slice(-4000),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return this.output;
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
   }
