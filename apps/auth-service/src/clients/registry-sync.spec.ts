@@ -42,7 +42,16 @@ describe('the registry, applied at start-up on real PostgreSQL', () => {
       });
     });
     await expect(restart(registry)).rejects.toThrow(message);
-    const pool = await opened;
+    let waited: NodeJS.Timeout | undefined;
+    const pool = await Promise.race([
+      opened,
+      new Promise<never>((_, reject) => {
+        waited = setTimeout(
+          () => reject(new Error('the refused start never opened its TypeORM pool within 20 s')),
+          20_000,
+        );
+      }),
+    ]).finally(() => clearTimeout(waited));
     // Closed already where the refusal came after the start had its pool (Nest closes the app).
     if (pool.isInitialized) await pool.destroy();
   };

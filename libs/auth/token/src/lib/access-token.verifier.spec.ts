@@ -164,6 +164,22 @@ describe('AccessTokenVerifier', () => {
     expect(verifier.isUnexpired(NOW + 900)).toBe(false);
   });
 
+  it('reads a clock given as a plain object with now() alone', async () => {
+    let seconds = NOW;
+    const plain = { now: () => new Date(seconds * 1000) } as Clock;
+    const reading = new AccessTokenVerifier({
+      issuer: ISSUER,
+      audiences: ['orders-service'],
+      keys,
+      clock: plain,
+    });
+    const jwt = token();
+    await expect(reading.verify(jwt)).resolves.toBeDefined();
+    seconds = NOW + 900 + CLOCK_TOLERANCE_SECONDS;
+    await expect(reading.verify(jwt)).rejects.toEqual(refusal('expired'));
+    expect(reading.isUnexpired(NOW + 900)).toBe(false);
+  });
+
   it('refuses a token before its nbf, beyond the tolerance', async () => {
     const jwt = token({ nbf: NOW + CLOCK_TOLERANCE_SECONDS + 1 });
     await expect(verifier.verify(jwt)).rejects.toEqual(refusal('not_yet_valid'));
