@@ -7,7 +7,7 @@
 //
 // Run with ts-node (see package.json): the embedded cluster is the platform's TypeScript class.
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -44,9 +44,10 @@ const AFTER_LONGEST = ['system-e2e', 'auth-service-e2e', 'gateway-e2e', 'web-e2e
 async function main(): Promise<number> {
   let url = process.env[URL_VARIABLE] || process.env['DATABASE_URL'];
   let cluster: EmbeddedPostgresCluster | undefined;
+  let parent: string | undefined;
   if (!url) {
     Logger.overrideLogger(['fatal', 'error', 'warn']);
-    const parent = await mkdtemp(join(tmpdir(), 'tessera-test-pg-'));
+    parent = await mkdtemp(join(tmpdir(), 'tessera-test-pg-'));
     // mkdtemp makes it 0700; as root the `postgres` user must be able to enter it.
     await chmod(parent, 0o755);
     cluster = new EmbeddedPostgresCluster({ directory: join(parent, 'cluster'), ephemeral: true });
@@ -108,6 +109,7 @@ async function main(): Promise<number> {
     return failed;
   } finally {
     await cluster?.stop();
+    if (parent) await rm(parent, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -28,7 +28,14 @@ export async function startTestPostgres(): Promise<{ url: string; stop: () => Pr
     ephemeral: true,
   });
   await cluster.start();
-  return { url: cluster.url('postgres'), stop: () => cluster.stop() };
+  return {
+    url: cluster.url('postgres'),
+    // The ephemeral cluster removes its own folder; the one made for it goes too.
+    stop: async () => {
+      await cluster.stop();
+      await rm(parent, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
