@@ -151,13 +151,19 @@ export class OutboxDispatcher implements OnApplicationBootstrap, BeforeApplicati
   /** Delivers the channel's head if it is due; true when it was delivered (go on). */
   private async deliverNext(channel: string, handler: OutboxHandler): Promise<boolean> {
     const [row] = await this.dataSource.query<ClaimedRow[]>(
-      // In a CTE: TypeORM answers a bare UPDATE … RETURNING with [rows, count].
-      `WITH claimed AS (
+      // The head is found once (MATERIALIZED). Joined as a subquery, it could be scanned again for
+      // each row of the update's own scan, and each new scan skips the rows this statement has
+      // already updated: LIMIT 1 then gives the next message, and one claim leased a whole burst,
+      // of which it delivers one and leaves the rest to their lease (a mail channel stalled for
+      // 60 s). The outer CTE because TypeORM answers a bare UPDATE … RETURNING with [rows, count].
+      `WITH head AS MATERIALIZED (
+         SELECT id FROM outbox_messages
+          WHERE channel = $1 AND position IS NOT NULL AND failed_at IS NULL
+          ORDER BY position LIMIT 1 FOR UPDATE
+       ), claimed AS (
        UPDATE outbox_messages AS m
           SET lease_until = clock_timestamp() + make_interval(secs => $2), attempts = m.attempts + 1
-         FROM (SELECT id FROM outbox_messages
-                WHERE channel = $1 AND position IS NOT NULL AND failed_at IS NULL
-                ORDER BY position LIMIT 1 FOR UPDATE) AS head
+         FROM head
         WHERE m.id = head.id AND m.next_attempt_at <= clock_timestamp()
           AND (m.lease_until IS NULL OR m.lease_until < clock_timestamp())
         RETURNING m.id::text AS id, m.position::text AS position, m.payload, m.attempts, m.created_at

@@ -163,6 +163,19 @@ describe('the transactional outbox', () => {
     expect(handler.attempts.map((attempt) => attempt.n)).toEqual([10, 11]);
   });
 
+  it('claims one message at a time: a burst committed together is delivered at once, in order, each on its first attempt', async () => {
+    await service.app.get(OutboxDispatcher).idle();
+    const burst = [20, 21, 22, 23, 24];
+    await dataSource.transaction(async (manager) => {
+      for (const n of burst) await outbox.enqueue(manager, 'test.notes', { n });
+    });
+    // A claim that leased the messages behind the head as well would leave them to their 60 s
+    // lease: the channel would stall here.
+    await until(() => handler.delivered.length === burst.length, 5_000);
+    expect(handler.delivered).toEqual(burst);
+    expect(handler.attempts.map((attempt) => attempt.delivery.attempt)).toEqual(burst.map(() => 1));
+  });
+
   it('keeps a message its handler refuses for good, and moves on', async () => {
     handler.permanent.add(8);
     await outbox.enqueue(dataSource.manager, 'test.notes', { n: 8 });
