@@ -267,8 +267,6 @@ describe('password reset', () => {
   it('answers a known and an unknown address with the same body, in the same time (fastest thirds within 1.5x or 3 ms)', async () => {
     const { email } = await register();
     const unknownEmail = `unknown-${Date.now()}@example.com`;
-    const known: number[] = [];
-    const unknown: number[] = [];
     const bodies = new Set<string>();
     const ask = async (address: string, times: number[]) => {
       const answer = await post('/auth/password/forgot', { email: address });
@@ -276,17 +274,6 @@ describe('password reset', () => {
       bodies.add(JSON.stringify(answer.body));
       times.push(answer.ms);
     };
-    // Interleaved, each first in turn, so neither gains from going second.
-    for (let i = 0; i < 30; i += 1) {
-      const pair: [string, number[]][] = [
-        [unknownEmail, unknown],
-        [email, known],
-      ];
-      for (const [address, times] of i % 2 === 0 ? pair : pair.reverse()) {
-        await ask(address, times);
-      }
-    }
-    expect(bodies.size).toBe(1);
     // A busy machine only ever adds time, and adds tens of milliseconds to answers that cost a
     // few (CI: 3 to 159 ms for the same request): the fastest third of each set shows what each
     // answer costs, where a median shows the neighbours. Work done for a known address in the
@@ -295,21 +282,47 @@ describe('password reset', () => {
       const fastest = [...values].sort((a, b) => a - b).slice(0, Math.ceil(values.length / 3));
       return fastest.reduce((sum, value) => sum + value, 0) / fastest.length;
     };
+    /** One round of 30 pairs, interleaved, each address first in turn. */
+    const round = async () => {
+      const known: number[] = [];
+      const unknown: number[] = [];
+      for (let i = 0; i < 30; i += 1) {
+        const pair: [string, number[]][] = [
+          [unknownEmail, unknown],
+          [email, known],
+        ];
+        for (const [address, times] of i % 2 === 0 ? pair : pair.reverse()) {
+          await ask(address, times);
+        }
+      }
+      console.log(
+        `forgot-password times (ms): unknown ${unknown.map(Math.round).join(' ')}; known ${known.map(Math.round).join(' ')}`,
+      );
+      const [unknownCost, knownCost] = [fastestThird(unknown), fastestThird(known)];
+      const ratio = unknownCost / knownCost;
+      // Within 1.5x, as the login's timing test asks, or within 3 ms: these answers take a few
+      // milliseconds, where a scheduler's tick alone is a large part of one.
+      const same = Math.abs(unknownCost - knownCost) < 3 || (ratio > 1 / 1.5 && ratio < 1.5);
+      return { unknownCost, knownCost, same };
+    };
+    // Up to three rounds, passing on the first within the bound: neighbours that slow one set
+    // more than the other (one round failed in each of two of about a dozen full runs here) rarely
+    // do so three rounds running, while work the service did for a known address in the request
+    // would show in every round.
+    const rounds = [];
+    for (let attempt = 0; attempt < 3 && !rounds.at(-1)?.same; attempt += 1) {
+      rounds.push(await round());
+    }
     console.log(
-      `forgot-password times (ms): unknown ${unknown.map(Math.round).join(' ')}; known ${known.map(Math.round).join(' ')}`,
+      `forgot-password, mean of the fastest third per round: ${rounds
+        .map(
+          ({ unknownCost, knownCost }) =>
+            `unknown ${unknownCost.toFixed(1)} ms, known ${knownCost.toFixed(1)} ms`,
+        )
+        .join('; ')}`,
     );
-    const [unknownCost, knownCost] = [fastestThird(unknown), fastestThird(known)];
-    console.log(
-      `forgot-password, mean of the fastest third: unknown ${unknownCost.toFixed(1)} ms, known ${knownCost.toFixed(1)} ms`,
-    );
-    // Within 1.5x, as the login's timing test asks, or within 3 ms: these answers take a few
-    // milliseconds, where a scheduler's tick alone is a large part of one.
-    const ratio = unknownCost / knownCost;
-    expect({
-      unknownCost,
-      knownCost,
-      same: Math.abs(unknownCost - knownCost) < 3 || (ratio > 1 / 1.5 && ratio < 1.5),
-    }).toMatchObject({ same: true });
+    expect(bodies.size).toBe(1);
+    expect(rounds.at(-1)).toMatchObject({ same: true });
     // Only ACCOUNT_MAIL_ACCOUNT_LIMIT (5) mails reached the known inbox, none the unknown one.
     await mail.take(email, /Reset your password/);
     expect(mail.mails.filter((caught) => caught.to === unknownEmail)).toEqual([]);
