@@ -29,6 +29,31 @@ describe('AuthServiceEnvironment', () => {
     });
   });
 
+  it("hashes passwords at OWASP's minimum or above, and lower only with NODE_ENV=test", () => {
+    expect(validate({})).toMatchObject({
+      PASSWORD_HASH_MEMORY_KIB: 19456,
+      PASSWORD_HASH_PASSES: 2,
+    });
+    const cheap = { PASSWORD_HASH_MEMORY_KIB: '1024', PASSWORD_HASH_PASSES: '1' };
+    expect(problemsOf({ NODE_ENV: 'development', ...cheap })).toEqual([
+      'PASSWORD_HASH_MEMORY_KIB',
+      'PASSWORD_HASH_PASSES',
+    ]);
+    expect(problemsOf({ NODE_ENV: 'production', ...cheap })).toEqual(
+      expect.arrayContaining(['PASSWORD_HASH_MEMORY_KIB', 'PASSWORD_HASH_PASSES']),
+    );
+    expect(validate({ NODE_ENV: 'test', ...cheap })).toMatchObject({
+      PASSWORD_HASH_MEMORY_KIB: 1024,
+      PASSWORD_HASH_PASSES: 1,
+    });
+    expect(problemsOf({ PASSWORD_HASH_MEMORY_KIB: '65536', PASSWORD_HASH_PASSES: '3' })).toEqual(
+      [],
+    );
+    expect(problemsOf({ NODE_ENV: 'test', PASSWORD_HASH_MEMORY_KIB: '512' })).toEqual([
+      'PASSWORD_HASH_MEMORY_KIB',
+    ]);
+  });
+
   it.each([
     ['true', true],
     ['false', false],

@@ -22,6 +22,25 @@ import {
 const DAY = 24 * 60 * 60;
 
 /**
+ * OWASP Password Storage Cheat Sheet, argon2id (checklist I11): 19 MiB and 2 passes, one lane. The
+ * password hash's default cost, and its floor but with NODE_ENV=test.
+ */
+export const OWASP_ARGON2ID_MINIMUM = { memoryKib: 19456, passes: 2 } as const;
+
+/** A floor that only NODE_ENV=test may go below (the password hash's cost). */
+function AtLeastOutsideTests(minimum: number, what: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'atLeastOutsideTests',
+    validator: {
+      validate: (value: unknown, args) =>
+        (args?.object as AuthServiceEnvironment | undefined)?.NODE_ENV === 'test' ||
+        (typeof value === 'number' && value >= minimum),
+      defaultMessage: () => `must be at least ${minimum} (${what}); lower only with NODE_ENV=test`,
+    },
+  });
+}
+
+/**
  * Every auth-service instance re-reads the signing keys this often (KeysService), so a key another
  * instance published reaches this one's JWKS within it. Below the 60 s a retired key stays
  * published beyond its tokens, so an instance late to switch still signs with a published key.
@@ -102,6 +121,27 @@ export class AuthServiceEnvironment extends ServiceEnvironment {
    */
   @IsIn(['jwt', 'reference'], { message: 'must be jwt or reference' })
   ACCESS_TOKEN_FORMAT: 'jwt' | 'reference' = 'jwt';
+
+  /**
+   * argon2id's memory, in KiB, for new password hashes. The default is OWASP's minimum (19 MiB,
+   * with 2 passes: checklist I11), and nothing lower is accepted but with NODE_ENV=test, whose
+   * runs sign up thousands of users: raise it, never lower it. A stored hash made with other
+   * parameters is hashed again at its user's next sign-in.
+   */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of KiB from 1024 to 4194304' })
+  @Min(1024, { message: 'must be a whole number of KiB from 1024 to 4194304' })
+  @Max(4194304, { message: 'must be a whole number of KiB from 1024 to 4194304' })
+  @AtLeastOutsideTests(OWASP_ARGON2ID_MINIMUM.memoryKib, "OWASP's minimum, 19 MiB")
+  PASSWORD_HASH_MEMORY_KIB: number = OWASP_ARGON2ID_MINIMUM.memoryKib;
+
+  /** argon2id's passes for new password hashes; as for PASSWORD_HASH_MEMORY_KIB, at least 2. */
+  @Type(() => Number)
+  @IsInt({ message: 'must be a whole number of passes from 1 to 20' })
+  @Min(1, { message: 'must be a whole number of passes from 1 to 20' })
+  @Max(20, { message: 'must be a whole number of passes from 1 to 20' })
+  @AtLeastOutsideTests(OWASP_ARGON2ID_MINIMUM.passes, "OWASP's minimum with 19 MiB")
+  PASSWORD_HASH_PASSES: number = OWASP_ARGON2ID_MINIMUM.passes;
 
   /**
    * 32 random bytes, base64 or base64url, that encrypt the signing keys at rest. Required in

@@ -8,6 +8,20 @@ describe('PasswordHasher', () => {
     expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
   });
 
+  it('hashes at the configured cost, and asks to rehash a hash made at another', async () => {
+    const stronger = new PasswordHasher({
+      PASSWORD_HASH_MEMORY_KIB: 32768,
+      PASSWORD_HASH_PASSES: 3,
+    });
+    const made = await stronger.hash('purple monkey dishwasher');
+    expect(made).toMatch(/^\$argon2id\$v=19\$m=32768,t=3,p=1\$/);
+    expect(stronger.needsRehash(made)).toBe(false);
+    const before = await hasher.hash('purple monkey dishwasher');
+    expect(stronger.needsRehash(before)).toBe(true);
+    // A hash made at the old cost still verifies: the user signs in, and it is made again.
+    await expect(stronger.verify(before, 'purple monkey dishwasher')).resolves.toBe(true);
+  });
+
   it('verifies the right password and refuses a wrong one', async () => {
     const hash = await hasher.hash('purple monkey dishwasher');
     await expect(hasher.verify(hash, 'purple monkey dishwasher')).resolves.toBe(true);

@@ -1,29 +1,44 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { argon2id, hash, needsRehash, verify } from 'argon2';
+import type { Options } from 'argon2';
 import { randomBytes } from 'node:crypto';
-
-/** OWASP Password Storage Cheat Sheet, argon2id minimum (checklist I11). */
-export const PASSWORD_HASH_OPTIONS = {
-  type: argon2id,
-  memoryCost: 19456, // KiB = 19 MiB
-  timeCost: 2,
-  parallelism: 1,
-} as const;
+import { authServiceConfig, OWASP_ARGON2ID_MINIMUM } from '../config/auth-service.config';
 
 /**
- * argon2id hashing of passwords. Passwords are NFC-normalised first, so the same password typed
- * on systems that compose accents differently still matches; nothing is ever truncated.
+ * argon2id hashing of passwords, at the cost PASSWORD_HASH_MEMORY_KIB and PASSWORD_HASH_PASSES set
+ * (by default OWASP's minimum, OWASP_ARGON2ID_MINIMUM; lower only in tests). Passwords are
+ * NFC-normalised first, so the same password typed on systems that compose accents differently
+ * still matches; nothing is ever truncated.
  */
 @Injectable()
 export class PasswordHasher {
+  private readonly options: Options & { raw?: false };
   /**
    * A hash of a random password, made once at start-up with the same cost as real ones, so that
    * checking a password for an unknown email takes as long as checking a wrong one (I9).
    */
-  private readonly dummyHash: Promise<string> = this.hash(randomBytes(32).toString('base64url'));
+  private readonly dummyHash: Promise<string>;
+
+  constructor(
+    @Optional()
+    @Inject(authServiceConfig.KEY)
+    environment?: Pick<
+      ConfigType<typeof authServiceConfig>,
+      'PASSWORD_HASH_MEMORY_KIB' | 'PASSWORD_HASH_PASSES'
+    >,
+  ) {
+    this.options = {
+      type: argon2id,
+      memoryCost: environment?.PASSWORD_HASH_MEMORY_KIB ?? OWASP_ARGON2ID_MINIMUM.memoryKib,
+      timeCost: environment?.PASSWORD_HASH_PASSES ?? OWASP_ARGON2ID_MINIMUM.passes,
+      parallelism: 1,
+    };
+    this.dummyHash = this.hash(randomBytes(32).toString('base64url'));
+  }
 
   hash(password: string): Promise<string> {
-    return hash(password.normalize('NFC'), PASSWORD_HASH_OPTIONS);
+    return hash(password.normalize('NFC'), this.options);
   }
 
   async verify(passwordHash: string, password: string): Promise<boolean> {
@@ -44,7 +59,7 @@ export class PasswordHasher {
   /** True when a stored hash was made with weaker (or just different) parameters than today's. */
   needsRehash(passwordHash: string): boolean {
     try {
-      return needsRehash(passwordHash, PASSWORD_HASH_OPTIONS);
+      return needsRehash(passwordHash, this.options);
     } catch {
       return true;
     }

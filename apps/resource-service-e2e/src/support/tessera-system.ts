@@ -69,6 +69,11 @@ export async function startTesseraSystem(options: TesseraSystemOptions): Promise
     CLIENT_SECRETS: `resource-service=${clientSecret},gateway=${gatewaySecret}`,
     LOG_LEVEL: 'info',
     ...(options.gatewayPort && { TRUST_PROXY: '127.0.0.1' }),
+    // The suites sign up and sign in about a thousand times: argon2id at 1 MiB and one pass
+    // (allowed with NODE_ENV=test only) costs about 1 ms of CPU a hash, OWASP's 19 MiB and two
+    // passes about 50. load.spec signs in at production's cost.
+    PASSWORD_HASH_MEMORY_KIB: '1024',
+    PASSWORD_HASH_PASSES: '1',
     ...options.authEnv,
   };
   // Every process of the system, restarts included: stop() reads all their logs.
