@@ -126,7 +126,9 @@ describe('LoginService on real PostgreSQL', () => {
 
   // Skipping the dummy hash for an unknown email gives a ratio of 0.14 here (measured), so a 1.5x
   // bound still catches that leak, while a loaded CI machine's noise (one run measured 0.83
-  // against the 1.2x bound this test had) does not fail it.
+  // against the 1.2x bound this test had) does not fail it. Up to three rounds, passing on the
+  // first within the bound: a CI run beside other suites once measured 1.55 in one round, and
+  // neighbours rarely skew three rounds running, while a leak skews every one.
   it('takes as long for an unknown email as for a wrong password (medians within 1.5x)', async () => {
     await users.register('timing@example.com', 'analytical engine');
     const time = async (email: string): Promise<number> => {
@@ -137,17 +139,22 @@ describe('LoginService on real PostgreSQL', () => {
       ).rejects.toThrow(InvalidCredentialsException);
       return performance.now() - start;
     };
-    const unknown: number[] = [];
-    const wrong: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      unknown.push(await time('timing-unknown@example.com'));
-      wrong.push(await time('timing@example.com'));
-    }
     const median = (values: number[]) =>
       [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    const ratio = median(unknown) / median(wrong);
-    expect(ratio).toBeGreaterThan(1 / 1.5);
-    expect(ratio).toBeLessThan(1.5);
+    const round = async () => {
+      const unknown: number[] = [];
+      const wrong: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        unknown.push(await time('timing-unknown@example.com'));
+        wrong.push(await time('timing@example.com'));
+      }
+      return median(unknown) / median(wrong);
+    };
+    const within = (ratio: number) => ratio > 1 / 1.5 && ratio < 1.5;
+    const ratios: number[] = [];
+    while (ratios.length < 3 && !within(ratios.at(-1) ?? 0)) ratios.push(await round());
+    const last = ratios.at(-1) ?? 0;
+    expect({ ratios, within: within(last) }).toEqual({ ratios, within: true });
   });
 
   /** Fails until `times` failures are in, waiting out every 429 as a patient attacker would. */
