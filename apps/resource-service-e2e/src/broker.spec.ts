@@ -58,8 +58,18 @@ async function untilRefused(token: string, timeoutMs: number): Promise<number> {
   const started = performance.now();
   while ((await notesStatus(token)) !== 401) {
     if (performance.now() - started > timeoutMs) {
+      // What the services said about the broker, the relay and the stream: request lines and
+      // the mail outbox's retries (no SMTP here) would bury it in a tail.
+      const about = (logs: string) =>
+        logs
+          .split('\n')
+          .filter((line) => /revocation|nats|jetstream|stream|broker|publish|consum/i.test(line))
+          .filter((line) => !line.includes('"msg":"request completed"'))
+          .slice(-30)
+          .join('\n');
       throw new Error(
-        `the token was never refused:\n${system.auth.logs.slice(-2000)}\n${system.resource.logs.slice(-2000)}`,
+        `the token was never refused within ${timeoutMs} ms.\nauth-service:\n${about(system.auth.logs)}\n` +
+          `resource-service:\n${about(system.resource.logs)}`,
       );
     }
     await new Promise((done) => setTimeout(done, 10));
