@@ -141,13 +141,32 @@ describe('createServiceLogger', () => {
 });
 
 describe('the production stdout writer', () => {
-  it('writes the lines of one turn of the event loop in one write, at the end of that turn', async () => {
+  // The writer is one per process: each test gathers what the one before it left, if anything.
+  function spyOnStdout() {
     const written: string[] = [];
     const write = jest.spyOn(fs, 'writeSync').mockImplementation((fd, data) => {
       if (fd !== 1) throw new Error(`unexpected write to ${String(fd)}`);
       written.push(String(data));
       return Buffer.byteLength(String(data));
     });
+    const fsync = jest.spyOn(fs, 'fsyncSync');
+    return {
+      written,
+      fsync,
+      restore: () => {
+        write.mockRestore();
+        fsync.mockRestore();
+      },
+    };
+  }
+  const messages = (write: string) =>
+    write
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line).msg as string);
+
+  it('writes the lines of one turn of the event loop in one write, at the end of that turn, and never fsyncs', async () => {
+    const stdout = spyOnStdout();
     const exitListeners = new Set(process.listeners('exit'));
     try {
       const logger = createServiceLogger({ LOG_LEVEL: 'info', NODE_ENV: 'production' });
@@ -155,22 +174,34 @@ describe('the production stdout writer', () => {
       logger.info('first');
       logger.warn('second');
       logger.info('third');
-      expect(written).toEqual([]);
+      expect(stdout.written).toEqual([]);
       await new Promise((turnEnded) => setImmediate(turnEnded));
-      expect(written).toHaveLength(1);
-      expect(
-        written[0]
-          .trimEnd()
-          .split('\n')
-          .map((line) => JSON.parse(line).msg),
-      ).toEqual(['first', 'second', 'third']);
+      expect(stdout.written).toHaveLength(1);
+      expect(messages(stdout.written[0])).toEqual(['first', 'second', 'third']);
       // At an exit, what a turn has gathered is written at once.
       logger.info('last words');
       atExit(0);
-      expect(written).toHaveLength(2);
-      expect(JSON.parse(written[1]).msg).toBe('last words');
+      expect(stdout.written).toHaveLength(2);
+      expect(messages(stdout.written[1])).toEqual(['last words']);
+      // A log line is not worth a flush to disk (stdout may be a file), nor a failed fsync on a pipe.
+      expect(stdout.fsync).not.toHaveBeenCalled();
     } finally {
-      write.mockRestore();
+      stdout.restore();
+    }
+  });
+
+  it('writes as soon as 8 KiB have gathered, within the turn, and keeps the order', async () => {
+    const stdout = spyOnStdout();
+    try {
+      const logger = createServiceLogger({ LOG_LEVEL: 'info', NODE_ENV: 'production' });
+      const lines = Array.from({ length: 100 }, (_, index) => `line ${index} ${'x'.repeat(200)}`);
+      for (const line of lines) logger.info(line);
+      expect(stdout.written.length).toBeGreaterThanOrEqual(2);
+      await new Promise((turnEnded) => setImmediate(turnEnded));
+      expect(stdout.written.flatMap(messages)).toEqual(lines);
+      expect(stdout.fsync).not.toHaveBeenCalled();
+    } finally {
+      stdout.restore();
     }
   });
 });
