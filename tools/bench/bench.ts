@@ -15,9 +15,12 @@
  *   feed. Tokens come from an in-process TestIssuer, so signing costs the service nothing.
  * - the gateway (apps/gateway): the same guarded read, GET /notes with one reused token, direct
  *   and through the gateway (GET /api/notes: the edge verifies too, then forwards), in one phase;
- *   the ratio of their rates and the p50 the gateway adds. Both processes share the servers' core.
- *   In the same phase, a second gateway in phantom-token mode (ACCESS_TOKEN_FORMAT=reference) with
- *   one reused reference token, its JWT cached after the warm-up, against the gateway in JWT mode.
+ *   the ratio of their rates and the p50 the gateway adds. On two cores both processes share the
+ *   servers' core; from three on, the gateway has one of its own. In the same phase, a second
+ *   gateway in phantom-token mode (ACCESS_TOKEN_FORMAT=reference) with one reused reference
+ *   token, its JWT cached after the warm-up, against the gateway in JWT mode; and a bare
+ *   @fastify/http-proxy (references/bare-proxy.mjs) on the gateway's core: what the proxy plugin
+ *   alone leaves of the direct rate.
  * - auth-service: POST /auth/refresh (one rotation per request, each connection following its
  *   own session), POST /oauth/token with client credentials (a signed token per request), each
  *   beside node-oidc-provider doing the same (tools/bench/references/oidc-provider.mjs), and
@@ -25,7 +28,8 @@
  * - each service: cold start (process start → /health/ready answering 200, migrations already
  *   applied), with the CPU time the process had used by then (on a shared machine the wall time
  *   says more about the neighbours than about the service), and resident memory idle and after
- *   its load.
+ *   its load; beside them, what loading the stack's packages alone costs
+ *   (references/stack-floor.mjs).
  *
  * Where `taskset` exists, every server runs on core 0 and this process (the load generator) on
  * core 1, so a row measures the server, not the two fighting for a core. The scenarios of a phase
@@ -71,7 +75,17 @@ const REVOKED_SESSIONS = 100_000;
 /** The servers' core and the load generator's, where taskset can pin them (Linux, two cores or more). */
 const PINNED = cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
 const SERVER_CPUS = PINNED ? '0' : undefined;
-const REFERENCE_PORTS = { rawHttp: 13093, minimalNest: 13094, oidcProvider: 13095 };
+/**
+ * The gateway's core: its own where there are three (a gateway is deployed apart from the services
+ * it fronts), else the services' core, shared with resource-service.
+ */
+const EDGE_CPUS = PINNED && cpus().length >= 3 ? '2' : SERVER_CPUS;
+const REFERENCE_PORTS = {
+  rawHttp: 13093,
+  minimalNest: 13094,
+  oidcProvider: 13095,
+  bareProxy: 13098,
+};
 
 /** A load of HTTP requests, or a rate measured another way (`rate`: the ES256 reference). */
 type Scenario = HttpScenario | RateScenario;
@@ -123,6 +137,8 @@ interface Goal {
 }
 
 const goals: Goal[] = [];
+/** What the stack or the plugins cost before any of Tessera's code, measured in the same run. */
+const floors: string[] = [];
 
 const MB = (bytes: number | undefined) =>
   bytes === undefined ? 'n/a' : `${Math.round(bytes / 2 ** 20)} MB`;
@@ -189,6 +205,7 @@ async function benchResourceService(): Promise<Row[]> {
     ),
   ];
   try {
+    const stack = stackFloor();
     const coldStart = await restart(running, options);
     running = coldStart.service;
     const idle = running.residentBytes();
@@ -269,6 +286,11 @@ async function benchResourceService(): Promise<Row[]> {
     const loaded = running.residentBytes();
     startUpGoals(service, coldStart.ms, loaded);
     return [
+      {
+        service: 'reference',
+        name: "loading the stack's packages alone (tools/bench/references/stack-floor.mjs)",
+        note: `${stack.ms} ms (CPU ${stack.cpuMs} ms), ${MB(stack.residentBytes)} resident`,
+      },
       rawRow,
       nestRow,
       openRow,
@@ -297,7 +319,7 @@ async function benchGateway(issuer: TestIssuer, secret: string, authorization: s
       main: join(root, 'dist/apps/gateway/main.js'),
       url,
       timeoutMs: 60_000,
-      cpus: SERVER_CPUS,
+      cpus: EDGE_CPUS,
       discardOutput: true,
       env: {
         NODE_ENV: 'production',
@@ -315,12 +337,26 @@ async function benchGateway(issuer: TestIssuer, secret: string, authorization: s
   const phantom = await startGateway(PHANTOM_GATEWAY_PORT, phantomGatewayUrl, {
     ACCESS_TOKEN_FORMAT: 'reference',
   });
+  const bareProxy = await Reference.start(
+    'bare @fastify/http-proxy',
+    ['tools/bench/references/bare-proxy.mjs'],
+    REFERENCE_PORTS.bareProxy,
+    '/ping',
+    { UPSTREAM: resourceUrl },
+    EDGE_CPUS,
+  );
   try {
     const headers = { authorization };
     const reference = issuer.referenceToken({ scope: 'notes:read' }, { expiresIn: 3600 });
     // The warm-up's first request swaps the reference; every measured one finds its JWT cached.
-    const [direct, edge, swapped] = await measure('gateway', [
+    const [direct, bare, edge, swapped] = await measure('gateway', [
       { name: 'GET /notes, reused token, direct', url: resourceUrl, path: '/notes', headers },
+      {
+        name: 'GET /api/notes, reused token, reference: bare @fastify/http-proxy',
+        url: bareProxy.url,
+        path: '/api/notes',
+        headers,
+      },
       {
         name: 'GET /api/notes, reused token, through the gateway',
         url: gatewayUrl,
@@ -337,14 +373,22 @@ async function benchGateway(issuer: TestIssuer, secret: string, authorization: s
     const ratio = pairedRatio(edge, direct);
     const added = (edge.p50 ?? 0) - (direct.p50 ?? 0);
     edge.note = `${ratio.toFixed(2)} of direct; p50 +${added.toFixed(1)} ms`;
+    const bareRatio = pairedRatio(bare, direct);
+    bare.note = `${bareRatio.toFixed(2)} of direct`;
+    floors.push(
+      `a bare @fastify/http-proxy in front of resource-service (bare-proxy.mjs), ` +
+        `${EDGE_CPUS === SERVER_CPUS ? 'on the same core' : 'on a core of its own'}: ` +
+        `${bareRatio.toFixed(2)} × direct, against the gateway's goal of 0.60 ×`,
+    );
     const phantomRatio = pairedRatio(swapped, edge);
     swapped.note = `${phantomRatio.toFixed(2)} of JWT mode; p50 ${signed((swapped.p50 ?? 0) - (edge.p50 ?? 0))} ms`;
     goals.push(
       ratioGoal('guarded read through the gateway vs direct', ratio, 0.6),
       ratioGoal('phantom-token mode, warm cache, vs JWT mode', phantomRatio, 0.9),
     );
-    return [direct, edge, swapped];
+    return [direct, bare, edge, swapped];
   } finally {
+    await bareProxy.stop();
     await phantom.stop();
     await gateway.stop();
   }
@@ -360,6 +404,34 @@ function signed(value: number): string {
  * verifier does (`crypto.verify`, IEEE P1363 signatures): a process of its own on the servers'
  * core (taskset), for `seconds`, checking a sample of the tokens in turn.
  */
+interface StackFloor {
+  ms: number;
+  cpuMs: number;
+  residentBytes: number;
+}
+
+/**
+ * How long loading the template's stack takes, and how much memory it holds, before any code of
+ * Tessera's runs (tools/bench/references/stack-floor.mjs): three processes on the servers' core,
+ * the median. The floor under the cold-start and memory goals.
+ */
+function stackFloor(): StackFloor {
+  const node = [process.execPath, 'tools/bench/references/stack-floor.mjs'];
+  const [command, ...args] = SERVER_CPUS ? ['taskset', '-c', SERVER_CPUS, ...node] : node;
+  const runs = [0, 1, 2].map(() => {
+    const result = spawnSync(command, args, { cwd: root, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`The stack-floor reference failed: ${result.stderr}`);
+    return JSON.parse(result.stdout) as StackFloor;
+  });
+  const median = runs.sort((a, b) => a.ms - b.ms)[1];
+  floors.push(
+    `loading the stack's packages, nothing else (stack-floor.mjs): ${median.ms} ms ` +
+      `(CPU ${median.cpuMs} ms) and ${MB(median.residentBytes)} resident, against the goals of ` +
+      `500 ms to ready and 130 MB after the load`,
+  );
+  return median;
+}
+
 async function es256ChecksPerSecond(
   authorizations: string[],
   issuer: TestIssuer,
@@ -447,9 +519,10 @@ class Reference {
     port: number,
     readyPath = '/ping',
     env: Record<string, string> = {},
+    cpus = SERVER_CPUS,
   ): Promise<Reference> {
     const node = [process.execPath, ...args];
-    const [command, ...rest] = SERVER_CPUS ? ['taskset', '-c', SERVER_CPUS, ...node] : node;
+    const [command, ...rest] = cpus ? ['taskset', '-c', cpus, ...node] : node;
     const child = spawn(command, rest, {
       cwd: root,
       env: { ...process.env, ...env, PORT: String(port), NODE_ENV: 'production' },
@@ -911,6 +984,13 @@ function reportGoals(): void {
     }),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
+  if (floors.length > 0) {
+    process.stdout.write(
+      `\nWhat no code of Tessera's can go below, measured in this run:\n\n${floors
+        .map((floor) => `- ${floor}`)
+        .join('\n')}\n`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {
