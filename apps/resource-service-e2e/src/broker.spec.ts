@@ -170,6 +170,36 @@ describe('revocations over NATS JetStream', () => {
     }
   });
 
+  it('resumes within seconds when the broker comes back before its JetStream does', async () => {
+    const tokens = await login();
+    expect(await notesStatus(tokens.access_token)).toBe(200);
+
+    // Back without JetStream first: the clients reconnect and their JetStream requests fail, as
+    // they do while a restarted broker is still recovering its streams.
+    await nats.kill();
+    await nats.start({ jetStream: false });
+    await new Promise((done) => setTimeout(done, 2500));
+    expect((await logout(tokens.refresh_token)).status).toBe(204);
+    await nats.kill();
+    await nats.start();
+    // The relay retries every 5 s at most. A consumer session resumed by nats.js itself would wait
+    // out its 30 s back-off from the failed check first.
+    const afterJetStream = await untilRefused(tokens.access_token, 12_000);
+    console.log(`revocation in force ${Math.round(afterJetStream)} ms after JetStream came back`);
+
+    // resource-service's other consumer, the user.disabled handler, is back as well.
+    const other = await login();
+    const id = String(claimsOf(other.access_token)['sub']);
+    const disabled = await call(
+      `${system.issuer}/admin/users/${id}/disable`,
+      'POST',
+      undefined,
+      await admin(),
+    );
+    expect(disabled.status).toBe(204);
+    await waitFor(() => system.resource.logs.includes(`"User ${id} was disabled`), 12_000);
+  });
+
   it('misses no event while resource-service restarts as events flow: user.disabled is handled once each, from where its durable consumer stopped, and every revocation is in force again', async () => {
     const token = await admin();
     // Ten accounts, each with a session and a note; disabling one publishes user.disabled (from

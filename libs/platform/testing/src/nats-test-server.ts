@@ -42,22 +42,34 @@ export class NatsTestServer {
     return server;
   }
 
-  /** Starts it again (after `kill()`) on the same port and store; resolves once it is ready. */
-  async start(): Promise<void> {
+  /**
+   * Starts it again (after `kill()`) on the same port and store; resolves once it is ready.
+   * `jetStream: false` brings it back without JetStream, as a broker whose JetStream has not
+   * started yet answers (its clients connect, their JetStream requests fail).
+   */
+  async start({ jetStream = true }: { jetStream?: boolean } = {}): Promise<void> {
     const child = spawn(
       NATS_SERVER,
-      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
+      [
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(this.port),
+        ...(jetStream ? ['-js', '-sd', this.storeDir] : []),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
+    // This start's output: an earlier one's "Server is ready" must not answer for it.
+    const from = this.output.length;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`nats-server did not start:\n${this.output}`)),
+        () => reject(new Error(`nats-server did not start:\n${this.output.slice(from)}`)),
         20_000,
       );
       const read = (chunk: Buffer) => {
         this.output += chunk.toString();
-        if (this.output.includes('Server is ready')) {
+        if (this.output.includes('Server is ready', from)) {
           clearTimeout(timer);
           resolve();
         }

@@ -41,6 +41,13 @@ export class JetStreamEventContext extends BaseRpcContext<[string, MsgHdrs | und
 const REDELIVERY_DELAY_MS = 1000;
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
+/**
+ * How long one pull waits for messages before the next. nats.js derives the rest from it: the
+ * broker's heartbeats come every half of it, two missed ones re-pull, and after a failed check
+ * (the broker back, its JetStream not yet) it waits this long before the next. Its default,
+ * 30 s, left a consumer deaf that long after a broker restart (broker.spec.ts).
+ */
+const PULL_EXPIRES_MS = 5000;
 
 /**
  * A Nest transport that hands the events of a JetStream stream to `@EventPattern()` handlers
@@ -127,7 +134,7 @@ export class JetStreamEventServer extends Server implements CustomTransportStrat
     const consumer = await this.connection
       .jetstream()
       .consumers.get(this.options.stream, this.options.durable);
-    this.messages = await consumer.consume({ max_messages: 64 });
+    this.messages = await consumer.consume({ max_messages: 64, expires: PULL_EXPIRES_MS });
     for await (const message of this.messages) {
       // Stopping: given back at once, for the next instance (or this one, restarted).
       if (this.stopped) message.nak();

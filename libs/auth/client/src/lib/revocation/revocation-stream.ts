@@ -17,6 +17,13 @@ const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5_000;
 /** A consumer whose process died without deleting it is removed by the server after this. */
 const ABANDONED_CONSUMER_MS = 3600_000;
+/**
+ * How long one pull waits for messages before the next. nats.js derives the rest from it: the
+ * broker's heartbeats come every half of it, two missed ones re-pull, and after a failed check it
+ * waits this long before the next. Its default, 30 s, left a consumer deaf for 21 to 41 s after a
+ * broker restart (broker.spec.ts); 5 s costs an idle consumer one small request every 5 s.
+ */
+const PULL_EXPIRES_MS = 5_000;
 
 /**
  * The revocation follower over NATS JetStream, for services that run a broker (ADR 0013): the
@@ -95,17 +102,22 @@ export class RevocationStream {
     }
   }
 
-  /** One consumer session; nats reconnects underneath it and the consumer resumes where it was. */
+  /**
+   * One consumer session, from the durable consumer's position: until the connection drops and
+   * comes back (see {@link watch}), or the stream stops.
+   */
   private async follow(): Promise<void> {
     // Loaded only when the stream is followed: a service on the SSE feed never loads the client.
     const { AckPolicy, connect, DeliverPolicy, nanos } = require('nats') as typeof Nats;
-    this.connection ??= await connect({
-      servers: this.options.servers.split(','),
-      name: this.durable,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-    });
-    void this.watch(this.connection);
+    if (!this.connection) {
+      this.connection = await connect({
+        servers: this.options.servers.split(','),
+        name: this.durable,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+      });
+      void this.watch(this.connection);
+    }
     const manager = await this.connection.jetstreamManager();
     await ensureEventsStream(manager);
     await manager.consumers.add(EVENTS_STREAM, {
@@ -117,7 +129,7 @@ export class RevocationStream {
     });
     const consumer = await this.connection.jetstream().consumers.get(EVENTS_STREAM, this.durable);
     if ((await consumer.info()).num_pending === 0) this.markLive();
-    this.messages = await consumer.consume({ max_messages: 256 });
+    this.messages = await consumer.consume({ max_messages: 256, expires: PULL_EXPIRES_MS });
     for await (const message of this.messages) {
       this.list.add([message.json<RevocationEvent>()]);
       message.ack();
@@ -125,12 +137,18 @@ export class RevocationStream {
     }
   }
 
-  /** The connection's own reconnects: down while it is away, live again once it is back. */
+  /**
+   * The connection's own reconnects: down while it is away. Once it is back, the consumer session
+   * ends and {@link run} opens a new one, which is live when it has caught up. nats.js would
+   * resume the old session itself, but when its first check after a reconnect fails (the
+   * broker's JetStream still starting) it waits a whole pull expiry before the next, and until
+   * then the stream would call itself live while it heard nothing.
+   */
   private async watch(connection: NatsConnection): Promise<void> {
     for await (const status of connection.status()) {
       if (this.stopped) return;
       if (status.type === 'disconnect') this.markDown('the NATS connection dropped');
-      else if (status.type === 'reconnect') this.markLive();
+      else if (status.type === 'reconnect') await this.messages?.close().catch(() => undefined);
     }
   }
 
