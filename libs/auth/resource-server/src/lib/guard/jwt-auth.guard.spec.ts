@@ -128,6 +128,11 @@ describe('JwtAuthGuard over HTTP', () => {
       },
     );
 
+    it.each([2, 3])('R6: takes a token after %i spaces (1*SP)', async (spaces) => {
+      const header = `Bearer${' '.repeat(spaces)}${issuer.accessToken()}`;
+      expect((await get(service.url, '/me', header)).status).toBe(200);
+    });
+
     it.each([
       ['Basic credentials', 'Basic dXNlcjpwYXNz', 'Bearer'],
       ['another scheme carrying a JWT', 'Token TOKEN', 'Bearer'],
@@ -316,7 +321,7 @@ describe('JwtAuthGuard over HTTP', () => {
       const forged = Buffer.from(
         JSON.stringify({ ...claims, scope: 'notes:read admin', roles: ['admin'] }),
       ).toString('base64url');
-      // The cache finds entries by signature: the same signature on a wider payload is a miss,
+      // The cache finds entries by the end of the signature: the same signature on a wider payload is a miss,
       // verified in full and refused; on the token's own header with a byte more, the same.
       expect(
         (await get(service.url, '/admin', `Bearer ${header}.${forged}.${signature}`)).status,

@@ -85,7 +85,9 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     if (type !== 'http') return false;
     const route = this.requirementsOf(context);
     if (route.isPublic) return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
+    // The HTTP request is the handler's first argument. Not `switchToHttp().getRequest()`, which
+    // assigns three new closures to the context on every call.
+    const request = context.getArgByIndex<FastifyRequest & { user?: Principal }>(0);
     const token = requireBearerToken(request, this.metrics);
     // A reused token (the normal case) costs a map lookup, not a signature check, and (but for
     // auth-service's session check) not a promise either. The cache holds verified tokens alone;

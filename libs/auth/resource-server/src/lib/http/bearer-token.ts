@@ -5,6 +5,7 @@ import { ambiguousBearerToken, invalidBearerToken } from './bearer-challenge';
 const BEARER_SCHEME = /^Bearer(?: +|$)/i;
 /** b64token: one token, no spaces inside. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const SPACE = 0x20;
 
 /**
  * The access token of a request, from the Authorization header only; undefined when there is
@@ -29,13 +30,24 @@ export function bearerTokenOf(request: FastifyRequest): string | undefined {
  */
 export function unvalidatedBearerTokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  const scheme = header === undefined ? null : BEARER_SCHEME.exec(header);
-  if (header === undefined || scheme === null) return undefined;
+  const schemeLength = header === undefined ? -1 : bearerSchemeLength(header);
+  if (header === undefined || schemeLength < 0) return undefined;
   // Node keeps only the first of repeated Authorization headers; the raw list shows them all.
   if (authorizationHeaderCount(request.raw.rawHeaders) > 1) throw ambiguousBearerToken();
   if (hasQueryToken(request)) throw ambiguousBearerToken();
   // The scheme is matched apart from the token, so that only the caller's check reads it whole.
-  return header.slice(scheme[0].length).trimEnd();
+  return header.slice(schemeLength).trimEnd();
+}
+
+/**
+ * The length of `Bearer` and the spaces after it at the start of `header`, or -1 when it starts
+ * otherwise. The usual `Bearer <token>` is told by a comparison; the regular expression, which
+ * allocates its match, is asked only about the rest (another casing, more spaces).
+ */
+function bearerSchemeLength(header: string): number {
+  if (header.startsWith('Bearer ') && header.charCodeAt(7) !== SPACE) return 7;
+  const scheme = BEARER_SCHEME.exec(header);
+  return scheme === null ? -1 : scheme[0].length;
 }
 
 /** One well-formed b64token, or 401 `invalid_token` (`Bearer`, `Bearer a b`). */
@@ -48,9 +60,16 @@ function authorizationHeaderCount(rawHeaders: string[]): number {
   let count = 0;
   for (let index = 0; index < rawHeaders.length; index += 2) {
     const name = rawHeaders[index];
-    if (name.length === 13 && name.toLowerCase() === 'authorization') count += 1;
+    if (name.length === 13 && isAuthorization(name)) count += 1;
   }
   return count;
+}
+
+/** A header name that is `Authorization` in any casing: the two usual ones without a copy. */
+function isAuthorization(name: string): boolean {
+  return (
+    name === 'authorization' || name === 'Authorization' || name.toLowerCase() === 'authorization'
+  );
 }
 
 function hasQueryToken(request: FastifyRequest): boolean {
