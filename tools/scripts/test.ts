@@ -14,6 +14,7 @@ import { Logger } from '@nestjs/common';
 import { EmbeddedPostgresCluster } from '../../libs/platform/src/lib/database/embedded-postgres-cluster';
 
 const URL_VARIABLE = 'TESSERA_TEST_POSTGRES_URL';
+const STARTED_AT = Date.now();
 const root = resolve(__dirname, '../..');
 /** The type check runs once for the whole workspace (tools/scripts/typecheck.ts), not per project. */
 const TARGETS = ['-t', 'test', 'e2e', '--output-style=static'];
@@ -167,7 +168,10 @@ function run(
     const finish = (code: number | null, signal: NodeJS.Signals | null) => {
       if (finished) return;
       finished = true;
-      if (holdOutput) process.stdout.write(`\n== ${label} ${args.slice(1).join(' ')}\n${output}\n`);
+      // When each run ends, counted from npm test's start: which lane is the long one.
+      const ended = `(ended ${Math.round((Date.now() - STARTED_AT) / 1000)} s in)`;
+      const title = `== ${label} ${args.slice(1).join(' ')} ${ended}`;
+      process.stdout.write(holdOutput ? `\n${title}\n${output}\n` : `\n${title}\n`);
       const exitCode = code ?? (signal ? 1 : 0);
       if (exitCode !== 0) {
         failures.push({
